@@ -1,0 +1,51 @@
+# webrepl-kernel: `make demo` to try it, `make test` to check everything, `make bench` for figures.
+GO      ?= go
+PYTHON  := /usr/bin/python3
+BIN     := bin/webrepl-kernel
+# The simulator uses the npm package installed here by `npm ci` (pinned by the lockfile).
+export WEBREPL_SIM_MODULES := $(CURDIR)/sim/board/node_modules
+
+.PHONY: all build deps sim-deps test test-go test-fuzz test-jupyter bench demo clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/webrepl-kernel
+
+deps:
+	./scripts/install-deps.sh
+	$(MAKE) sim-deps
+
+sim-deps: sim/board/node_modules/.package-lock.json
+
+sim/board/node_modules/.package-lock.json: sim/board/package.json sim/board/package-lock.json
+	cd sim/board && npm ci --no-audit --no-fund --loglevel=error
+
+test: deps build
+	$(GO) vet ./...
+	$(MAKE) test-go
+	$(MAKE) test-fuzz
+	$(MAKE) test-jupyter
+
+test-go:
+	$(GO) test -count=1 -timeout 14m ./...
+
+# Each fuzz target runs briefly here; run longer by hand with e.g. FUZZTIME=5m.
+FUZZTIME ?= 8s
+test-fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./jupyter
+	$(GO) test -run '^$$' -fuzz '^FuzzRawReplParser$$' -fuzztime $(FUZZTIME) ./webrepl
+	$(GO) test -run '^$$' -fuzz '^FuzzFrameDemux$$' -fuzztime $(FUZZTIME) ./webrepl
+
+# Real Jupyter clients from Debian against the installed kernel and a simulated board.
+test-jupyter: build
+	./tests/jupyter/run.sh $(BIN)
+
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./...
+
+demo: deps build
+	./scripts/demo.sh $(BIN)
+
+clean:
+	rm -rf bin
