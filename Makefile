@@ -5,7 +5,7 @@ BIN     := bin/webrepl-kernel
 # The simulator uses the npm package installed here by `npm ci` (pinned by the lockfile).
 export WEBREPL_SIM_MODULES := $(CURDIR)/sim/board/node_modules
 
-.PHONY: all build deps sim-deps test test-go test-fuzz test-jupyter bench demo clean
+.PHONY: all build deps sim-deps test test-go test-node test-fuzz test-jupyter test-notebooks bench demo clean
 
 all: build
 
@@ -23,9 +23,15 @@ sim/board/node_modules/.package-lock.json: sim/board/package.json sim/board/pack
 
 test: deps build
 	$(GO) vet ./...
+	$(MAKE) test-node
 	$(MAKE) test-go
 	$(MAKE) test-fuzz
 	$(MAKE) test-jupyter
+	$(MAKE) test-notebooks
+
+# The simulated board's Node side on its own (framing, raw-paste, input, files).
+test-node: sim-deps
+	node --test sim/board/test/
 
 test-go:
 	$(GO) test -count=1 -timeout 14m ./...
@@ -40,6 +46,10 @@ test-fuzz:
 # Real Jupyter clients from Debian against the installed kernel and a simulated board.
 test-jupyter: build
 	./tests/jupyter/run.sh $(BIN)
+
+# The lesson notebooks run end to end on a simulated ESP32.
+test-notebooks: build
+	scripts/with-board.sh $(BIN) $(PYTHON) scripts/run-notebook.py --quiet notebooks/*.ipynb
 
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./...
