@@ -3,9 +3,114 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"webrepl-kernel/jupyter"
+	"webrepl-kernel/kernel"
+	"webrepl-kernel/kernelspec"
 )
 
-// These are replaced by the kernel work (issue 4).
-func runKernel(ctx context.Context, args []string) error    { return errors.New("not built yet") }
-func runInstall(ctx context.Context, args []string) error   { return errors.New("not built yet") }
-func runUninstall(ctx context.Context, args []string) error { return errors.New("not built yet") }
+// version is stamped into kernel_info (override with -ldflags -X main.version=…).
+var version = "0.1.0"
+
+// runKernel serves Jupyter on the connection file's sockets until a
+// shutdown_request, SIGTERM or SIGHUP. SIGINT interrupts the running cell.
+func runKernel(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("kernel", flag.ContinueOnError)
+	connFile := fs.String("connection-file", "", "Jupyter connection `file` (Jupyter passes it)")
+	debug := fs.Bool("debug", os.Getenv("WEBREPL_KERNEL_DEBUG") != "", "log protocol details to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *connFile == "" {
+		return errors.New("--connection-file is required (Jupyter starts the kernel with it; see `webrepl-kernel install`)")
+	}
+	info, err := jupyter.ReadConnectionFile(*connFile)
+	if err != nil {
+		return err
+	}
+	logger := log.New(os.Stderr, "webrepl-kernel: ", log.LstdFlags)
+	logf := func(string, ...any) {}
+	if *debug {
+		logf = logger.Printf
+	}
+	k := kernel.New(kernel.Config{
+		URL:      os.Getenv(kernelspec.EnvURL),
+		Password: os.Getenv(kernelspec.EnvPassword),
+		Version:  version,
+		Logf:     logf,
+	})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(signals)
+	watcherDone := make(chan struct{})
+	go func() {
+		defer close(watcherDone)
+		for {
+			select {
+			case sig := <-signals:
+				if sig == os.Interrupt {
+					k.Interrupt()
+					continue
+				}
+				logf("%v: shutting down", sig)
+				k.Close() // interrupt the cell and log out before the sockets go
+				cancel()
+				return
+			case <-k.Done():
+				cancel()
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	serveErr := jupyter.Serve(ctx, info, k, logf)
+	cancel()
+	<-watcherDone
+	k.Close()
+	if serveErr != nil {
+		return fmt.Errorf("serving Jupyter: %w", serveErr)
+	}
+	return nil
+}
+
+func runInstall(ctx context.Context, args []string) error {
+	opts, err := kernelspec.ParseInstallArgs(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	dir, err := kernelspec.Install(ctx, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Installed kernelspec %s in %s\n", firstNonEmpty(opts.Name, kernelspec.DefaultName), dir)
+	return nil
+}
+
+func runUninstall(ctx context.Context, args []string) error {
+	opts, err := kernelspec.ParseUninstallArgs(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	dir, err := kernelspec.Uninstall(ctx, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Removed %s\n", dir)
+	return nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

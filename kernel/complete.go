@@ -1,0 +1,142 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"webrepl-kernel/webrepl"
+)
+
+// completionTimeout bounds asking the board for names: completion must stay
+// snappy, and a board that does not answer quickly just gets no matches.
+const completionTimeout = 3 * time.Second
+
+// dottedName matches the attribute chain that ends at the cursor ("os.pa").
+var dottedName = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\.?$|\.$`)
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// pythonKeywords complete on the host; the board's dir() does not list them.
+var pythonKeywords = []string{"False", "None", "True", "and", "as", "assert", "async", "await", "break",
+	"class", "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+	"if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
+	"while", "with", "yield"}
+
+// completionTarget splits the text before the cursor into the expression
+// whose names are wanted and the prefix typed so far; start is where the
+// replaced text begins (in code points). ok is false where nothing completes.
+func completionTarget(before []rune) (object, prefix string, start int, ok bool) {
+	text := string(before)
+	loc := dottedName.FindStringIndex(text)
+	if loc == nil || loc[0] == loc[1] {
+		return "", "", len(before), false
+	}
+	// Attributes of a literal or of a call's result ("1.re", "'a'.up",
+	// "f().x") would need evaluating more than names: no completion.
+	if loc[0] > 0 && strings.ContainsAny(text[loc[0]-1:loc[0]], "0123456789'\".)]}") {
+		return "", "", len(before), false
+	}
+	token := text[loc[0]:]
+	if token == "." {
+		return "", "", len(before), false
+	}
+	start = len([]rune(text[:loc[0]]))
+	if i := strings.LastIndexByte(token, '.'); i >= 0 {
+		return token[:i], token[i+1:], start, true
+	}
+	return "", token, start, true
+}
+
+// boardCompletions asks the connected board which names complete the
+// target. It never connects: completing must not log in to a board.
+func (k *Kernel) boardCompletions(ctx context.Context, object, prefix string) []string {
+	k.mu.Lock()
+	s := k.session
+	k.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
+	defer cancel()
+	program := fmt.Sprintf("%s(%s,%s)", completerName, pythonString(object), pythonString(prefix))
+	names, missing, err := runCompleter(ctx, s, program)
+	if err == nil && missing {
+		// First completion on this connection, or the user deleted it.
+		if _, err = s.Exec(ctx, []byte(completerProgram), &strings.Builder{}); err == nil {
+			names, _, err = runCompleter(ctx, s, program)
+		}
+	}
+	if err != nil {
+		k.cfg.Logf("kernel: completion on the board: %v", err)
+		if !s.Connected() {
+			k.dropSession(s)
+		}
+		return nil
+	}
+	return names
+}
+
+// runCompleter runs the completer call and parses the framed list of names.
+func runCompleter(ctx context.Context, s *webrepl.Session, program string) (names []string, missing bool, err error) {
+	var value string
+	out := newCellOutput(func(string) {}, func(v string) { value = v }, func(string) {})
+	res, err := s.Exec(ctx, []byte(program), out)
+	out.Close()
+	if err != nil {
+		return nil, false, err
+	}
+	if res != nil && res.Exception != nil {
+		return nil, res.Exception.Type == "NameError" && strings.Contains(res.Exception.Message, completerName), nil
+	}
+	return parseNameList(value), false, nil
+}
+
+// parseNameList reads repr() of a list of identifiers: "['a', 'b']".
+func parseNameList(repr string) []string {
+	inner := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(repr), "["), "]")
+	var names []string
+	for _, item := range strings.Split(inner, ",") {
+		name := strings.Trim(strings.TrimSpace(item), `'"`)
+		if identifier.MatchString(name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// codeCompletions completes Python names at the cursor: keywords on the
+// host, everything else from the live board when one is connected.
+func (k *Kernel) codeCompletions(ctx context.Context, code string, cursor int) (matches []string, start int) {
+	runes := []rune(code)
+	object, prefix, start, ok := completionTarget(runes[:cursor])
+	if !ok {
+		return nil, cursor
+	}
+	seen := map[string]bool{}
+	add := func(name string) {
+		full := name
+		if object != "" {
+			full = object + "." + name
+		}
+		if !seen[full] {
+			seen[full] = true
+			matches = append(matches, full)
+		}
+	}
+	if object == "" && prefix != "" {
+		for _, kw := range pythonKeywords {
+			if strings.HasPrefix(kw, prefix) {
+				add(kw)
+			}
+		}
+	}
+	for _, name := range k.boardCompletions(ctx, object, prefix) {
+		add(name)
+	}
+	sort.Strings(matches)
+	return matches, start
+}

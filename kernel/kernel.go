@@ -1,0 +1,271 @@
+// Package kernel is the Jupyter kernel proper: it answers the requests the
+// jupyter package hands it by running cells on a MicroPython board through a
+// webrepl.Session. It is the only package that knows both Jupyter and
+// WebREPL. Everything that can be answered without the board (kernel_info,
+// is_complete, history, completion of magics and keywords) is answered on
+// the host, and kernel_info never waits for the board.
+//
+// A cell is: line magics at its top (magics.go), then one raw-REPL program
+// (program.go) that runs the rest through a board-side helper giving it an
+// Out[n] and input(); its output streams to the frontend as it arrives
+// (output.go). The board is connected lazily by the first cell that needs it;
+// after a board reset webrepl reconnects and the kernel keeps going (the
+// helper is defined again when missing). An interrupt sends Ctrl-C, and a
+// board that does not stop within Config.InterruptGrace is given up on with
+// advice to press reset.
+//
+// Meant to grow here next: file magics (%put/%get/%ls through the Session's
+// file operations, with progress as update_display_data), %softreset and
+// %hardreset (Session.SoftReset/HardReset, then the helper is redefined),
+// inspect_request from the board (type and repr of the object at the cursor,
+// found only when it is a plain name chain, as completion does), and
+// display_data from board code (a marker frame carrying a MIME type).
+package kernel
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"webrepl-kernel/jupyter"
+	"webrepl-kernel/webrepl"
+)
+
+// Defaults for Config.
+const (
+	// DefaultInterruptGrace is how long the board gets to stop after Ctrl-C
+	// before the kernel gives up on it (spec webrepl.md §10: ~5 s).
+	DefaultInterruptGrace = 5 * time.Second
+	// interruptResend is when a second Ctrl-C goes out if the first did not
+	// stop the program (a Ctrl-C can be lost in a full input queue).
+	interruptResend = time.Second
+	// closeGrace bounds how long shutdown waits for an interrupted cell.
+	closeGrace = 2 * time.Second
+)
+
+// Config says which board to use and how.
+type Config struct {
+	URL      string // board URL, e.g. ws://192.168.4.1:8266/ ("" until %connect)
+	Password string // WebREPL password ("" = ask through stdin when allowed)
+	// Version is the kernel's implementation_version in kernel_info.
+	Version string
+	// InterruptGrace overrides DefaultInterruptGrace.
+	InterruptGrace time.Duration
+	// Pacing is passed to webrepl.Dial.
+	Pacing webrepl.Pacing
+	// Logf receives debug lines; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// Kernel implements jupyter.Handler.
+type Kernel struct {
+	cfg  Config
+	done chan struct{} // closed once shutdown_request has been answered
+
+	// Owned by the shell goroutine.
+	executionCount int
+	history        history
+	abortBefore    time.Time // execute requests received before this are aborted
+
+	mu       sync.Mutex // guards what follows; never held while talking to the board
+	url      string
+	password string
+	session  *webrepl.Session
+	cell     *runningCell // the cell being executed, nil when idle
+	closed   bool
+	doneOnce sync.Once
+}
+
+// New returns a kernel for the board cfg names.
+func New(cfg Config) *Kernel {
+	if cfg.InterruptGrace <= 0 {
+		cfg.InterruptGrace = DefaultInterruptGrace
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	url := cfg.URL
+	if u, err := normaliseURL(url); err == nil && url != "" {
+		url = u // "192.168.4.1" → "ws://192.168.4.1:8266/", as %connect takes it
+	}
+	return &Kernel{cfg: cfg, done: make(chan struct{}), url: url, password: cfg.Password}
+}
+
+// Done is closed when a frontend asked the kernel to shut down (or restart);
+// the caller then stops jupyter.Serve and calls Close.
+func (k *Kernel) Done() <-chan struct{} { return k.done }
+
+// HandleShell answers a shell request (jupyter.Handler).
+func (k *Kernel) HandleShell(ctx context.Context, r *jupyter.Request) {
+	switch r.Type() {
+	case "execute_request":
+		k.execute(ctx, r)
+	case "kernel_info_request":
+		k.reply(r, k.kernelInfo())
+	case "is_complete_request":
+		k.isComplete(r)
+	case "complete_request":
+		k.complete(ctx, r)
+	case "inspect_request":
+		k.reply(r, jupyter.InspectReply{Status: jupyter.StatusOK})
+	case "history_request":
+		k.historyReply(r)
+	case "comm_info_request":
+		k.reply(r, jupyter.CommInfoReply{Status: jupyter.StatusOK})
+	case "comm_open":
+		k.refuseComm(r)
+	case "shutdown_request": // deprecated on shell (5.4) but still sent by old clients
+		k.shutdown(r)
+	default:
+		// Unknown requests are ignored (messaging spec, "Compatibility").
+		k.cfg.Logf("kernel: ignoring %s on shell", r.Type())
+	}
+}
+
+// HandleControl answers a control request (jupyter.Handler). It runs while
+// a cell may be executing on the shell goroutine.
+func (k *Kernel) HandleControl(ctx context.Context, r *jupyter.Request) {
+	switch r.Type() {
+	case "interrupt_request":
+		k.Interrupt()
+		k.reply(r, jupyter.InterruptReply{Status: jupyter.StatusOK})
+	case "shutdown_request":
+		k.shutdown(r)
+	case "kernel_info_request":
+		k.reply(r, k.kernelInfo())
+	default:
+		k.cfg.Logf("kernel: ignoring %s on control", r.Type())
+	}
+}
+
+func (k *Kernel) reply(r *jupyter.Request, content any) {
+	if err := r.Reply(content); err != nil {
+		k.cfg.Logf("kernel: replying to %s: %v", r.Type(), err)
+	}
+}
+
+func (k *Kernel) publish(r *jupyter.Request, msgType string, content any) {
+	if err := r.Publish(msgType, content); err != nil {
+		k.cfg.Logf("kernel: publishing %s: %v", msgType, err)
+	}
+}
+
+func (k *Kernel) kernelInfo() jupyter.KernelInfoReply {
+	return jupyter.KernelInfoReply{
+		Status:                jupyter.StatusOK,
+		ProtocolVersion:       "5.3",
+		Implementation:        "webrepl-kernel",
+		ImplementationVersion: k.cfg.Version,
+		LanguageInfo: jupyter.LanguageInfo{
+			// "python" so frontends highlight, indent and export cells as
+			// Python; the board's exact MicroPython version is printed on
+			// connect, which kernel_info must not wait for.
+			Name:              "python",
+			Version:           "3.4",
+			Mimetype:          "text/x-python",
+			FileExtension:     ".py",
+			PygmentsLexer:     "python3",
+			CodemirrorMode:    map[string]any{"name": "python", "version": 3},
+			NbconvertExporter: "python",
+		},
+		Banner: "MicroPython over WebREPL: cells run on the board.\n" +
+			"%connect ws://HOST:8266/ picks a board; %lsmagic lists the magics.",
+		HelpLinks: []jupyter.HelpLink{
+			{Text: "MicroPython", URL: "https://docs.micropython.org/"},
+			{Text: "WebREPL", URL: "https://docs.micropython.org/en/latest/esp32/quickref.html#webrepl-web-browser-interactive-prompt"},
+		},
+	}
+}
+
+func (k *Kernel) isComplete(r *jupyter.Request) {
+	var req jupyter.IsCompleteRequest
+	if err := r.Decode(&req); err != nil {
+		k.reply(r, jupyter.IsCompleteReply{Status: jupyter.Unknown})
+		return
+	}
+	status, indent := isComplete(req.Code)
+	reply := jupyter.IsCompleteReply{Status: status}
+	if status == statusIncomplete {
+		reply.Indent = indent
+	}
+	k.reply(r, reply)
+}
+
+func (k *Kernel) complete(ctx context.Context, r *jupyter.Request) {
+	var req jupyter.CompleteRequest
+	if err := r.Decode(&req); err != nil {
+		k.reply(r, jupyter.ErrorReply{Ename: "ValueError", Evalue: err.Error()})
+		return
+	}
+	cursor := req.CursorPos
+	if n := len([]rune(req.Code)); cursor < 0 || cursor > n {
+		cursor = n
+	}
+	reply := jupyter.CompleteReply{Status: jupyter.StatusOK, CursorStart: cursor, CursorEnd: cursor}
+	if matches, start, ok := completeMagic(req.Code, cursor); ok {
+		reply.Matches, reply.CursorStart = matches, start
+	} else {
+		reply.Matches, reply.CursorStart = k.codeCompletions(ctx, req.Code, cursor)
+	}
+	k.reply(r, reply)
+}
+
+func (k *Kernel) historyReply(r *jupyter.Request) {
+	var q historyQuery
+	if err := r.Decode(&q); err != nil {
+		k.reply(r, jupyter.ErrorReply{Ename: "ValueError", Evalue: err.Error()})
+		return
+	}
+	k.reply(r, map[string]any{"status": jupyter.StatusOK, "history": k.history.query(q)})
+}
+
+// refuseComm closes a comm a frontend opens: the kernel has no comm targets.
+func (k *Kernel) refuseComm(r *jupyter.Request) {
+	var open jupyter.CommOpen
+	if err := r.Decode(&open); err != nil || open.CommID == "" {
+		return
+	}
+	k.publish(r, "comm_close", jupyter.CommClose{CommID: open.CommID})
+}
+
+func (k *Kernel) shutdown(r *jupyter.Request) {
+	var req jupyter.ShutdownRequest
+	_ = r.Decode(&req) // a malformed request still means "shut down"
+	k.reply(r, jupyter.ShutdownReply{Status: jupyter.StatusOK, Restart: req.Restart})
+	k.Close()
+	k.doneOnce.Do(func() { close(k.done) })
+}
+
+// Close interrupts a running cell and closes the WebREPL session cleanly, so
+// the board accepts the next client (a restarted kernel). Safe to call more
+// than once and from any goroutine.
+func (k *Kernel) Close() {
+	k.mu.Lock()
+	if k.closed {
+		k.mu.Unlock()
+		return
+	}
+	k.closed = true
+	cell := k.cell
+	k.mu.Unlock()
+	if cell != nil {
+		cell.interrupt(k.cfg.InterruptGrace)
+		select {
+		case <-cell.finished:
+		case <-time.After(closeGrace):
+			cell.abandon()
+		}
+	}
+	k.mu.Lock()
+	s := k.session
+	k.session = nil
+	k.mu.Unlock()
+	if s != nil {
+		if err := s.Close(); err != nil {
+			k.cfg.Logf("kernel: closing WebREPL session: %v", err)
+		}
+	}
+}

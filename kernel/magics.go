@@ -1,0 +1,147 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Line magics: lines starting with % at the top of a cell, handled on the
+// host before the rest of the cell runs on the board.
+var magicHelp = map[string]string{
+	"%connect":    "%connect URL [--password PW]  connect to a board's WebREPL (ws://HOST:8266/)",
+	"%disconnect": "%disconnect                   close the WebREPL session so other clients can connect",
+	"%lsmagic":    "%lsmagic                      list these magics",
+	"%softreset":  "%softreset                    restart the board's interpreter (RAM state is lost, files stay)",
+	"%hardreset":  "%hardreset                    reset the board like its reset button (RAM state is lost)",
+}
+
+func magicNames() []string {
+	names := make([]string, 0, len(magicHelp))
+	for n := range magicHelp {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// magicLine is one parsed line magic.
+type magicLine struct {
+	name string   // "%connect"
+	args []string // whitespace-separated arguments
+}
+
+// splitMagics takes the magic lines at the top of a cell (blank and comment
+// lines may sit between them). The rest of the cell is returned with those
+// lines blanked, so line numbers on the board stay the cell's.
+func splitMagics(cell string) (magics []magicLine, rest string) {
+	lines := strings.Split(cell, "\n")
+	for i, line := range lines {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		if !strings.HasPrefix(line, "%") {
+			break
+		}
+		fields := strings.Fields(line)
+		magics = append(magics, magicLine{name: fields[0], args: fields[1:]})
+		lines[i] = ""
+	}
+	if len(magics) == 0 {
+		return nil, cell
+	}
+	rest = strings.Join(lines, "\n")
+	if strings.TrimSpace(rest) == "" {
+		rest = ""
+	}
+	return magics, rest
+}
+
+// connectArgs are the arguments of %connect.
+type connectArgs struct {
+	url      string
+	password string
+}
+
+func parseConnect(args []string) (connectArgs, error) {
+	var c connectArgs
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--password":
+			if i+1 >= len(args) {
+				return c, errors.New("--password needs a value")
+			}
+			i++
+			c.password = args[i]
+		case strings.HasPrefix(a, "--password="):
+			c.password = strings.TrimPrefix(a, "--password=")
+		case strings.HasPrefix(a, "-"):
+			return c, fmt.Errorf("unknown option %s", a)
+		case c.url == "":
+			c.url = a
+		default:
+			return c, fmt.Errorf("unexpected argument %q", a)
+		}
+	}
+	if c.url == "" {
+		return c, errors.New("usage: " + magicHelp["%connect"])
+	}
+	u, err := normaliseURL(c.url)
+	if err != nil {
+		return c, err
+	}
+	c.url = u
+	return c, nil
+}
+
+// normaliseURL accepts "ws://host:port/", "host:port" or "host" (WebREPL's
+// port 8266 by default).
+func normaliseURL(raw string) (string, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "ws://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("board URL %q: %w", raw, err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return "", fmt.Errorf("board URL %q: use ws:// (WebREPL)", raw)
+	}
+	if u.Hostname() == "" {
+		return "", fmt.Errorf("board URL %q has no host", raw)
+	}
+	if u.Port() == "" {
+		u.Host += ":8266"
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String(), nil
+}
+
+// completeMagic completes a magic name at the cursor. ok is false when the
+// cursor is not in a magic name.
+func completeMagic(code string, cursor int) (matches []string, start int, ok bool) {
+	runes := []rune(code)
+	if cursor < 0 || cursor > len(runes) {
+		cursor = len(runes)
+	}
+	lineStart := cursor
+	for lineStart > 0 && runes[lineStart-1] != '\n' {
+		lineStart--
+	}
+	word := string(runes[lineStart:cursor])
+	if !strings.HasPrefix(word, "%") || strings.ContainsAny(word, " \t") {
+		return nil, cursor, false
+	}
+	for _, name := range magicNames() {
+		if strings.HasPrefix(name, word) {
+			matches = append(matches, name)
+		}
+	}
+	return matches, lineStart, true
+}

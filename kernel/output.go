@@ -1,0 +1,190 @@
+package kernel
+
+import (
+	"bytes"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// coalesceDelay is how long board output may wait to be merged with more
+// output into one stream message. Boards send a frame per write (often per
+// line ending), so a printing loop would otherwise flood the frontend.
+const coalesceDelay = 15 * time.Millisecond
+
+// cellOutput receives a cell's board output as it arrives and publishes it:
+// text as stdout stream messages, framed expression values as results, and
+// framed input() prompts as requests for a line of input.
+type cellOutput struct {
+	stream func(text string)   // publishes a stdout stream message
+	result func(repr string)   // publishes an expression value
+	input  func(prompt string) // asks the frontend for a line; must not block
+
+	mu      sync.Mutex
+	text    []byte // stdout not yet published
+	marker  []byte // bytes that may be the start of a marker
+	framing string // the end marker awaited while inside a frame, "" outside
+	framed  []byte // the framed text received so far
+	echo    []byte // the board's echo of typed input, not to be shown again
+	timer   *time.Timer
+	closed  bool
+}
+
+func newCellOutput(stream, result, input func(string)) *cellOutput {
+	return &cellOutput{stream: stream, result: result, input: input}
+}
+
+// frameEnds maps each start marker to its end marker.
+var frameEnds = map[string]string{resultStart: resultEnd, inputStart: inputEnd}
+
+// Write takes board output (LF line ends). It never fails: a frontend that
+// cannot be reached must not stop the program on the board.
+func (o *cellOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return len(p), nil
+	}
+	data := append(o.marker, p...)
+	o.marker = nil
+	for len(data) > 0 {
+		if o.framing != "" {
+			if i := bytes.Index(data, []byte(o.framing)); i >= 0 {
+				o.framed = append(o.framed, data[:i]...)
+				o.endFrame()
+				data = data[i+len(o.framing):]
+				o.framing = ""
+				continue
+			}
+			keep := markerPrefixLen(data, o.framing)
+			o.framed = append(o.framed, data[:len(data)-keep]...)
+			o.marker = append([]byte(nil), data[len(data)-keep:]...)
+			break
+		}
+		data = o.dropEcho(data)
+		start, at := "", -1
+		for s := range frameEnds {
+			if i := bytes.Index(data, []byte(s)); i >= 0 && (at < 0 || i < at) {
+				start, at = s, i
+			}
+		}
+		if at >= 0 {
+			o.text = append(o.text, data[:at]...)
+			o.framing = frameEnds[start]
+			data = data[at+len(start):]
+			continue
+		}
+		keep := max(markerPrefixLen(data, resultStart), markerPrefixLen(data, inputStart))
+		o.text = append(o.text, data[:len(data)-keep]...)
+		o.marker = append([]byte(nil), data[len(data)-keep:]...)
+		break
+	}
+	if len(o.text) > 0 && o.timer == nil {
+		o.timer = time.AfterFunc(coalesceDelay, o.flushLater)
+	}
+	return len(p), nil
+}
+
+// endFrame acts on a complete frame, after the text before it.
+func (o *cellOutput) endFrame() {
+	o.flushText(true)
+	switch o.framing {
+	case resultEnd:
+		o.result(string(o.framed))
+	case inputEnd:
+		o.input(string(o.framed))
+	}
+	o.framed = nil
+}
+
+// expectEcho tells that line was typed to the board: its readline echoes it
+// (and the line end), which the frontend already shows with the prompt.
+func (o *cellOutput) expectEcho(line string) {
+	o.mu.Lock()
+	o.echo = []byte(line + "\n")
+	o.mu.Unlock()
+}
+
+// dropEcho removes the expected echo from the start of data. Anything else
+// ends the expectation: output must never be lost to a wrong guess.
+func (o *cellOutput) dropEcho(data []byte) []byte {
+	n := 0
+	for n < len(o.echo) && n < len(data) && o.echo[n] == data[n] {
+		n++
+	}
+	if n == len(o.echo) || n == len(data) {
+		o.echo = o.echo[n:]
+		return data[n:]
+	}
+	o.echo = nil
+	return data
+}
+
+// markerPrefixLen is the length of the longest suffix of data that is a
+// proper prefix of marker (a marker split across two writes).
+func markerPrefixLen(data []byte, marker string) int {
+	for n := min(len(marker)-1, len(data)); n > 0; n-- {
+		if bytes.HasSuffix(data, []byte(marker[:n])) {
+			return n
+		}
+	}
+	return 0
+}
+
+func (o *cellOutput) flushLater() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.timer = nil
+	if !o.closed {
+		o.flushText(false)
+	}
+}
+
+// flushText publishes pending text. Unless all is set it holds back an
+// incomplete UTF-8 sequence at the end for the next write to complete.
+func (o *cellOutput) flushText(all bool) {
+	n := len(o.text)
+	if !all {
+		n = completeUTF8Len(o.text)
+	}
+	if n == 0 {
+		return
+	}
+	o.stream(string(o.text[:n]))
+	o.text = append(o.text[:0], o.text[n:]...)
+}
+
+// completeUTF8Len is the length of b without a trailing incomplete UTF-8
+// sequence.
+func completeUTF8Len(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return i
+			}
+			return len(b)
+		}
+	}
+	return len(b)
+}
+
+// Close publishes everything still pending; later writes are dropped.
+func (o *cellOutput) Close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	if o.timer != nil {
+		o.timer.Stop()
+		o.timer = nil
+	}
+	// An unfinished frame (the program was interrupted inside repr) or a
+	// partial marker is shown as text rather than lost.
+	if o.framing != "" {
+		o.text = append(o.text, o.framed...)
+	}
+	o.text = append(o.text, o.marker...)
+	o.flushText(true)
+	o.closed = true
+}

@@ -1,0 +1,286 @@
+// Package kernelspec writes and removes the Jupyter kernelspec of the
+// webrepl kernel: a directory named after the kernel holding kernel.json and
+// the logos, in one of the places Jupyter searches (user data dir, honouring
+// JUPYTER_DATA_DIR; an explicit prefix; or the Python environment's prefix).
+package kernelspec
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+)
+
+// Defaults of the installed kernel.
+const (
+	DefaultName        = "micropython-webrepl"
+	DefaultDisplayName = "MicroPython (WebREPL)"
+	// Language is "python" so that Jupyter frontends highlight cells as Python
+	// and notebooks open with Python tooling; MicroPython is a Python.
+	Language = "python"
+)
+
+// Environment variables the kernel reads its board from; install writes them
+// into kernel.json's env when --url/--password are given.
+const (
+	EnvURL      = "WEBREPL_URL"
+	EnvPassword = "WEBREPL_PASSWORD"
+)
+
+//go:embed assets/logo-32x32.png assets/logo-64x64.png assets/logo-svg.svg
+var assets embed.FS
+
+// Spec is the content of kernel.json (jupyter_client's KernelSpec fields).
+type Spec struct {
+	Argv          []string          `json:"argv"`
+	DisplayName   string            `json:"display_name"`
+	Language      string            `json:"language"`
+	InterruptMode string            `json:"interrupt_mode"`
+	Env           map[string]string `json:"env,omitempty"`
+	Metadata      map[string]any    `json:"metadata,omitempty"`
+}
+
+// Options says where and what to install.
+type Options struct {
+	Prefix      string // install under PREFIX/share/jupyter/kernels
+	SysPrefix   bool   // install under the Python environment's prefix
+	Name        string // kernel name = directory name; DefaultName if ""
+	DisplayName string // DefaultDisplayName if ""
+	URL         string // board URL written into env (optional)
+	Password    string // board password written into env (optional)
+	Executable  string // absolute path of the kernel binary; os.Executable() if ""
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// NewSpec builds kernel.json for the binary exe.
+func NewSpec(exe string, opts Options) Spec {
+	spec := Spec{
+		Argv:          []string{exe, "kernel", "--connection-file", "{connection_file}"},
+		DisplayName:   firstNonEmpty(opts.DisplayName, DefaultDisplayName),
+		Language:      Language,
+		InterruptMode: "message",
+	}
+	if opts.URL != "" || opts.Password != "" {
+		spec.Env = map[string]string{}
+		if opts.URL != "" {
+			spec.Env[EnvURL] = opts.URL
+		}
+		if opts.Password != "" {
+			spec.Env[EnvPassword] = opts.Password
+		}
+	}
+	return spec
+}
+
+// KernelsDir returns the "kernels" directory the options select.
+func KernelsDir(ctx context.Context, opts Options) (string, error) {
+	switch {
+	case opts.Prefix != "" && opts.SysPrefix:
+		return "", errors.New("--prefix and --sys-prefix exclude each other")
+	case opts.Prefix != "":
+		abs, err := filepath.Abs(opts.Prefix)
+		if err != nil {
+			return "", fmt.Errorf("prefix %q: %w", opts.Prefix, err)
+		}
+		return filepath.Join(abs, "share", "jupyter", "kernels"), nil
+	case opts.SysPrefix:
+		prefix, err := pythonPrefix(ctx)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(prefix, "share", "jupyter", "kernels"), nil
+	}
+	data, err := userDataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(data, "kernels"), nil
+}
+
+// userDataDir mirrors jupyter_core.paths.jupyter_data_dir.
+func userDataDir() (string, error) {
+	if dir := os.Getenv("JUPYTER_DATA_DIR"); dir != "" {
+		return filepath.Abs(dir)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the Jupyter data directory: %w", err)
+	}
+	switch runtime.GOOS {
+	case "darwin":
+		return filepath.Join(home, "Library", "Jupyter"), nil
+	case "windows":
+		if appdata := os.Getenv("APPDATA"); appdata != "" {
+			return filepath.Join(appdata, "jupyter"), nil
+		}
+		return filepath.Join(home, ".jupyter", "data"), nil
+	}
+	if xdg := os.Getenv("XDG_DATA_HOME"); xdg != "" {
+		return filepath.Join(xdg, "jupyter"), nil
+	}
+	return filepath.Join(home, ".local", "share", "jupyter"), nil
+}
+
+// pythonPrefix finds sys.prefix of the active Python environment, where
+// Jupyter installed in that environment looks for kernels.
+func pythonPrefix(ctx context.Context) (string, error) {
+	for _, env := range []string{"VIRTUAL_ENV", "CONDA_PREFIX"} {
+		if dir := os.Getenv(env); dir != "" {
+			return dir, nil
+		}
+	}
+	for _, python := range []string{"python3", "python"} {
+		out, err := exec.CommandContext(ctx, python, "-c", "import sys; print(sys.prefix)").Output()
+		if err == nil && strings.TrimSpace(string(out)) != "" {
+			return strings.TrimSpace(string(out)), nil
+		}
+	}
+	return "", errors.New("--sys-prefix: no active Python environment found (VIRTUAL_ENV, CONDA_PREFIX or python3 on PATH)")
+}
+
+// Install writes the kernelspec and returns its directory. An existing
+// kernelspec of the same name is replaced.
+func Install(ctx context.Context, opts Options) (string, error) {
+	name := firstNonEmpty(opts.Name, DefaultName)
+	if !validName.MatchString(name) {
+		return "", fmt.Errorf("kernel name %q: use only ASCII letters, digits, '-', '.' and '_'", name)
+	}
+	exe := opts.Executable
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return "", fmt.Errorf("finding the kernel binary: %w", err)
+		}
+	}
+	exe, err := filepath.Abs(exe)
+	if err != nil {
+		return "", fmt.Errorf("kernel binary %q: %w", exe, err)
+	}
+	kernels, err := KernelsDir(ctx, opts)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(kernels, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating kernelspec directory: %w", err)
+	}
+	data, err := json.MarshalIndent(NewSpec(exe, opts), "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("encoding kernel.json: %w", err)
+	}
+	// A password in env is a secret: keep the file private to its owner.
+	mode := os.FileMode(0o644)
+	if opts.Password != "" {
+		mode = 0o600
+	}
+	specPath := filepath.Join(dir, "kernel.json")
+	if err := os.WriteFile(specPath, append(data, '\n'), mode); err != nil {
+		return "", fmt.Errorf("writing kernel.json: %w", err)
+	}
+	if err := os.Chmod(specPath, mode); err != nil {
+		return "", fmt.Errorf("writing kernel.json: %w", err)
+	}
+	entries, err := assets.ReadDir("assets")
+	if err != nil {
+		return "", fmt.Errorf("reading embedded logos: %w", err)
+	}
+	for _, e := range entries {
+		logo, err := assets.ReadFile("assets/" + e.Name())
+		if err != nil {
+			return "", fmt.Errorf("reading embedded logo: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), logo, 0o644); err != nil {
+			return "", fmt.Errorf("writing logo: %w", err)
+		}
+	}
+	return dir, nil
+}
+
+// Uninstall removes the kernelspec and returns the directory it removed.
+func Uninstall(ctx context.Context, opts Options) (string, error) {
+	name := firstNonEmpty(opts.Name, DefaultName)
+	if !validName.MatchString(name) {
+		return "", fmt.Errorf("kernel name %q: use only ASCII letters, digits, '-', '.' and '_'", name)
+	}
+	kernels, err := KernelsDir(ctx, opts)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(kernels, name)
+	// Refuse to delete a directory that is not a kernelspec (a typo in
+	// --prefix must not wipe an unrelated folder).
+	if _, err := os.Stat(filepath.Join(dir, "kernel.json")); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("no kernelspec %q in %s", name, kernels)
+		}
+		return "", fmt.Errorf("checking kernelspec: %w", err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("removing kernelspec: %w", err)
+	}
+	return dir, nil
+}
+
+// ParseInstallArgs reads the install subcommand's flags.
+func ParseInstallArgs(args []string, output io.Writer) (Options, error) {
+	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+	fs.SetOutput(output)
+	var opts Options
+	user := fs.Bool("user", false, "install for the current user (default; honours JUPYTER_DATA_DIR)")
+	fs.StringVar(&opts.Prefix, "prefix", "", "install under `DIR`/share/jupyter/kernels")
+	fs.BoolVar(&opts.SysPrefix, "sys-prefix", false, "install into the active Python environment's prefix")
+	fs.StringVar(&opts.Name, "name", DefaultName, "kernel `name` (directory name)")
+	fs.StringVar(&opts.DisplayName, "display-name", DefaultDisplayName, "name shown in Jupyter's launcher")
+	fs.StringVar(&opts.URL, "url", "", "board `URL`, e.g. ws://192.168.4.1:8266/ (else %connect in the notebook)")
+	fs.StringVar(&opts.Password, "password", "", "WebREPL password (stored in kernel.json, readable only by you)")
+	if err := fs.Parse(args); err != nil {
+		return Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return Options{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *user && (opts.Prefix != "" || opts.SysPrefix) {
+		return Options{}, errors.New("--user excludes --prefix and --sys-prefix")
+	}
+	return opts, nil
+}
+
+// ParseUninstallArgs reads the uninstall subcommand's flags.
+func ParseUninstallArgs(args []string, output io.Writer) (Options, error) {
+	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
+	fs.SetOutput(output)
+	var opts Options
+	user := fs.Bool("user", false, "remove from the current user's kernels (default)")
+	fs.StringVar(&opts.Prefix, "prefix", "", "remove from `DIR`/share/jupyter/kernels")
+	fs.BoolVar(&opts.SysPrefix, "sys-prefix", false, "remove from the active Python environment's prefix")
+	fs.StringVar(&opts.Name, "name", DefaultName, "kernel `name`")
+	if err := fs.Parse(args); err != nil {
+		return Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return Options{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *user && (opts.Prefix != "" || opts.SysPrefix) {
+		return Options{}, errors.New("--user excludes --prefix and --sys-prefix")
+	}
+	return opts, nil
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

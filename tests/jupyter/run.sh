@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs Debian's Jupyter clients (jupyter_kernel_test, jupyter_client) against
+# the kernel installed into a temporary Jupyter data dir and a simulated board.
+#   usage: tests/jupyter/run.sh bin/webrepl-kernel
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 PATH/TO/webrepl-kernel" >&2
+	exit 2
+fi
+BIN=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+PYTHON=/usr/bin/python3 # Debian's, with the jupyter modules; another python3 may come first on PATH
+PASSWORD=jktest
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/webrepl-jupyter.XXXXXX")
+SIM_PID=""
+
+cleanup() {
+	local status=$?
+	# Kernels jupyter_client left behind (a failed test): they are the only
+	# processes whose command line holds our private runtime dir.
+	local pids
+	pids=$(pgrep -f -- "$WORK/runtime/" || true)
+	for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+	if [ -n "$SIM_PID" ]; then
+		kill "$SIM_PID" 2>/dev/null || true
+		wait "$SIM_PID" 2>/dev/null || true
+	fi
+	if [ $status -ne 0 ] && [ -s "$WORK/sim.log" ]; then
+		echo "--- simulator log ---" >&2
+		tail -n 40 "$WORK/sim.log" >&2
+	fi
+	rm -rf "$WORK"
+	exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The simulated board, on a free port; its first stdout line names the URL.
+"$BIN" sim --addr 127.0.0.1:0 --password "$PASSWORD" --reset-after 3s >"$WORK/sim.out" 2>"$WORK/sim.log" &
+SIM_PID=$!
+URL=""
+for _ in $(seq 1 600); do # up to 60 s (a first run may install the npm package)
+	URL=$(grep -o 'ws://[^ ]*' "$WORK/sim.out" 2>/dev/null | head -n 1 || true)
+	[ -n "$URL" ] && break
+	if ! kill -0 "$SIM_PID" 2>/dev/null; then
+		echo "simulator exited:" >&2
+		cat "$WORK/sim.out" "$WORK/sim.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+if [ -z "$URL" ]; then
+	echo "simulator did not start within 60 s" >&2
+	exit 1
+fi
+echo "simulated board at $URL"
+
+export JUPYTER_DATA_DIR="$WORK/data"
+export JUPYTER_RUNTIME_DIR="$WORK/runtime"
+export JUPYTER_CONFIG_DIR="$WORK/config"
+export JUPYTER_PLATFORM_DIRS=0
+export PYDEVD_DISABLE_FILE_VALIDATION=1
+export WEBREPL_TEST_URL="$URL"
+export WEBREPL_TEST_PASSWORD="$PASSWORD"
+mkdir -p "$JUPYTER_RUNTIME_DIR"
+
+"$BIN" install --user --url "$URL" --password "$PASSWORD"
+SPECS=$("$PYTHON" -m jupyter_client.kernelspecapp list)
+grep -q "micropython-webrepl  *$JUPYTER_DATA_DIR/kernels/micropython-webrepl" <<<"$SPECS" || {
+	echo "jupyter kernelspec list does not show micropython-webrepl:" >&2
+	echo "$SPECS" >&2
+	exit 1
+}
+
+cd "$HERE"
+"$PYTHON" -m unittest -v test_kernel.py
+"$PYTHON" test_client.py
+"$BIN" uninstall
+echo "jupyter tests passed"
