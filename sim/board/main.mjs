@@ -1,0 +1,191 @@
+// Simulated MicroPython ESP32 board: the process the Go side (package sim) supervises.
+//
+// This main thread owns the framed stdin/stdout protocol of docs/design.md and the board's
+// stdin ring (a SharedArrayBuffer); the interpreter and the REPL layer run in worker.mjs so
+// that console input, Ctrl-C and quit keep working while Python code executes.
+//
+//   node main.mjs --fs DIR --queue N [--raw]
+//
+// Frames both ways: 1 byte type, 4 bytes big-endian payload length, payload.
+
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { RING, ringSize, allocRing } from './ring.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const packagePath = '@micropython/micropython-webassembly-pyscript/micropython.mjs';
+
+// A queue of 0 means "ideal board": no input is ever lost. The ring is then large enough
+// for anything a client could reasonably send before the REPL consumes it.
+const unboundedQueue = 16 * 1024 * 1024;
+
+function usage(message) {
+  process.stderr.write(`sim/board: ${message}\nusage: node main.mjs --fs DIR --queue N [--raw]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const opts = { fsDir: '', queue: -1, raw: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--fs') {
+      if (i + 1 >= argv.length) usage('--fs needs a directory');
+      opts.fsDir = argv[++i];
+    } else if (arg === '--queue') {
+      if (i + 1 >= argv.length) usage('--queue needs a number');
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 0) usage(`--queue ${argv[i]}: not a byte count`);
+      opts.queue = n;
+    } else if (arg === '--raw') {
+      opts.raw = true;
+    } else {
+      usage(`unknown argument ${JSON.stringify(arg)}`);
+    }
+  }
+  if (!opts.fsDir) usage('--fs DIR is required');
+  if (opts.queue < 0) usage('--queue N is required');
+  let stat;
+  try {
+    stat = fs.statSync(opts.fsDir);
+  } catch (err) {
+    usage(`--fs ${opts.fsDir}: ${err.message}`);
+  }
+  if (!stat.isDirectory()) usage(`--fs ${opts.fsDir}: not a directory`);
+  opts.fsDir = fs.realpathSync(opts.fsDir);
+  return opts;
+}
+
+// resolveMicroPython finds the pinned npm package: in WEBREPL_SIM_MODULES when the Go side
+// set it (and only there), else in node_modules beside this file or further up.
+function resolveMicroPython() {
+  const fromEnv = process.env.WEBREPL_SIM_MODULES;
+  if (fromEnv) {
+    const file = path.join(fromEnv, packagePath);
+    if (!fs.existsSync(file)) {
+      process.stderr.write(`sim/board: MicroPython package not found at ${file} (WEBREPL_SIM_MODULES=${fromEnv})\n`);
+      process.exit(1);
+    }
+    return pathToFileURL(file).href;
+  }
+  try {
+    return pathToFileURL(createRequire(path.join(here, 'main.mjs')).resolve(packagePath)).href;
+  } catch {
+    process.stderr.write(`sim/board: MicroPython package not found in ${path.join(here, 'node_modules')} (run npm install in sim/board or set WEBREPL_SIM_MODULES)\n`);
+    process.exit(1);
+  }
+}
+
+function frame(type, payload) {
+  const body = payload ?? Buffer.alloc(0);
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = type.charCodeAt(0);
+  out.writeUInt32BE(body.length, 1);
+  Buffer.from(body.buffer, body.byteOffset, body.length).copy(out, 5);
+  return out;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const capacity = opts.queue === 0 ? unboundedQueue : opts.queue;
+const ring = allocRing(capacity);
+const size = ringSize(capacity);
+let dropped = 0;
+
+const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
+  workerData: {
+    sab: ring.sab,
+    capacity,
+    fsDir: opts.fsDir,
+    raw: opts.raw,
+    micropythonURL: resolveMicroPython(),
+  },
+  // stdout carries the framed protocol: anything the worker (or Emscripten) prints with
+  // console.log goes to stderr instead of corrupting it.
+  stdout: true,
+  stderr: false,
+});
+worker.stdout.on('data', (chunk) => process.stderr.write(chunk));
+
+// A board whose client does not read blocks in print(); here the worker waits while the
+// pipe to the Go side is backed up, so output cannot pile up in memory without bound.
+function writeOut(buf) {
+  if (!process.stdout.write(buf) && Atomics.load(ring.ctl, RING.OUTBUSY) === 0) {
+    Atomics.store(ring.ctl, RING.OUTBUSY, 1);
+    process.stdout.once('drain', () => {
+      Atomics.store(ring.ctl, RING.OUTBUSY, 0);
+      Atomics.notify(ring.ctl, RING.OUTBUSY);
+    });
+  }
+}
+
+worker.on('message', (batch) => {
+  const frames = [];
+  for (const [type, payload] of batch) frames.push(frame(type, payload));
+  writeOut(Buffer.concat(frames));
+});
+worker.on('error', (err) => {
+  process.stderr.write(`sim/board: worker failed: ${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+});
+worker.on('exit', (code) => {
+  process.stderr.write(`sim/board: worker exited with code ${code}\n`);
+  process.exit(code === 0 ? 0 : 1);
+});
+
+// Console input: like ringbuf_put on the board, bytes that do not fit are dropped and
+// counted; a Ctrl-C that arrives while code runs becomes a KeyboardInterrupt instead
+// (os_dupterm behaviour) and is not queued.
+function consoleInput(bytes) {
+  const { ctl, data } = ring;
+  let head = Atomics.load(ctl, RING.HEAD);
+  let droppedNow = 0;
+  let interrupted = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0x03 && Atomics.load(ctl, RING.EXEC) === 1) {
+      Atomics.store(ctl, RING.INTR, 1);
+      interrupted = true;
+      continue;
+    }
+    const next = (head + 1) % size;
+    if (next === Atomics.load(ctl, RING.TAIL)) {
+      droppedNow++;
+      continue;
+    }
+    data[head] = b;
+    head = next;
+  }
+  Atomics.store(ctl, RING.HEAD, head);
+  Atomics.notify(ctl, RING.HEAD);
+  if (interrupted) Atomics.notify(ctl, RING.INTR);
+  if (droppedNow > 0) {
+    dropped = (dropped + droppedNow) >>> 0;
+    const payload = Buffer.alloc(4);
+    payload.writeUInt32BE(dropped, 0);
+    writeOut(frame('d', payload));
+  }
+}
+
+let pending = Buffer.alloc(0);
+process.stdin.on('data', (chunk) => {
+  pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+  while (pending.length >= 5) {
+    const len = pending.readUInt32BE(1);
+    if (pending.length < 5 + len) break;
+    const type = String.fromCharCode(pending[0]);
+    const payload = pending.subarray(5, 5 + len);
+    pending = pending.subarray(5 + len);
+    if (type === 'i') {
+      consoleInput(payload);
+    } else if (type === 'q') {
+      process.exit(0);
+    } else {
+      process.stderr.write(`sim/board: ignoring unknown message type ${JSON.stringify(type)} (${len} bytes)\n`);
+    }
+  }
+});
+// The Go side going away means nobody can use this board any more.
+process.stdin.on('end', () => process.exit(0));
+process.stdout.on('error', () => process.exit(0));

@@ -1,0 +1,121 @@
+// Ctrl-C while code runs, input(), sys.stdin and the stdin queue.
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { startBoard } from './framing.mjs';
+
+const executingSince = (b, from, value) =>
+  b.waitFor((x) => x.messages.slice(from).some((m) => m.type === 'b' && m.payload[0] === value), `b=${value}`);
+
+test('Ctrl-C interrupts a time.sleep loop with the board traceback', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  const from = b.messages.length;
+  const m = b.mark();
+  b.send('import time\nfor i in range(1000):\n  print(i)\n  time.sleep(0.05)\n\x04');
+  await executingSince(b, from, 1);
+  await b.until(m, '2\r\n', { contains: true });
+  b.send('\x03');
+  const out = await b.until(m, '>');
+  assert.match(
+    out,
+    /^OK0\r\n1\r\n2\r\n(\d+\r\n)*\x04Traceback \(most recent call last\):\r\n {2}File "<stdin>", line 4, in <module>\r\nKeyboardInterrupt: \r\n\x04>$/,
+  );
+  await executingSince(b, from, 0);
+  // Ctrl-C was not queued: the next command runs normally.
+  assert.equal(await b.exchange('print("next")\x04', '>'), 'OKnext\r\n\x04\x04>');
+});
+
+test('Ctrl-C interrupts friendly-REPL code too', async (t) => {
+  const b = await startBoard(t);
+  const m = b.mark();
+  b.send('import time\r');
+  await b.until(m, '>>> ');
+  const sent = b.messages.length;
+  const m2 = b.mark();
+  b.send('while True: time.sleep_ms(10)\r\r');
+  // The first Enter only asks for a continuation line; the second one runs the loop.
+  await b.waitFor((x) => x.messages.slice(sent).filter((msg) => msg.type === 'b' && msg.payload[0] === 1).length === 2, 'the loop to run');
+  b.send('\x03');
+  assert.equal(
+    await b.until(m2, '>>> '),
+    'while True: time.sleep_ms(10)\r\n... \r\nTraceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\nKeyboardInterrupt: \r\n>>> ',
+  );
+});
+
+test('a Ctrl-C sent right behind the Enter that starts code interrupts that code', async (t) => {
+  const b = await startBoard(t);
+  const m = b.mark();
+  b.send('import time\r');
+  await b.until(m, '>>> ');
+  const m2 = b.mark();
+  b.send('while True: time.sleep_ms(10)\r\r\x03');
+  assert.match(await b.until(m2, '>>> '), /\r\nKeyboardInterrupt: \r\n>>> $/);
+});
+
+test('input() reads the console with echo; variables survive', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  assert.equal(await b.exchange("print(input('name? ').upper())\x04", 'name? '), 'OKname? ');
+  assert.equal(await b.exchange('abc\r', '>'), 'abc\r\nABC\r\n\x04\x04>');
+  assert.equal(await b.exchange("who = input('again? ')\x04", 'again? '), 'OKagain? ');
+  assert.equal(await b.exchange('def\r\n', '>'), 'def\r\n\x04\x04>');
+  // The LF of that CRLF belonged to the line: it is not left over for the next input().
+  assert.equal(await b.exchange("print(who * 2, input('more? '))\x04", 'more? '), 'OKmore? ');
+  assert.equal(await b.exchange('ghi\r', '>'), 'ghi\r\ndefdef ghi\r\n\x04\x04>');
+});
+
+test('input(): the line is decoded as UTF-8 and backspace erases a character', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  assert.equal(await b.exchange('n = input()\x04', 'OK'), 'OK');
+  const typed = Buffer.from('hé\x7f\x7fi wörld\r', 'utf8');
+  const m = b.mark();
+  b.send(typed);
+  const echo = await b.until(m, '\x04\x04>');
+  assert.equal(echo, Buffer.from('hé', 'utf8').toString('latin1') + '\b \b\b \b' + Buffer.from('i wörld', 'utf8').toString('latin1') + '\r\n\x04\x04>');
+  assert.equal(await b.exchange('print(n, len(n))\x04', '>'), 'OKi w' + Buffer.from('ö', 'utf8').toString('latin1') + 'rld 7\r\n\x04\x04>');
+});
+
+test('input(): Ctrl-C raises KeyboardInterrupt at the caller', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  assert.equal(await b.exchange("x = 1\ny = input('? ')\x04", '? '), 'OK? ');
+  assert.equal(
+    await b.exchange('\x03', '>'),
+    '\x04Traceback (most recent call last):\r\n  File "<stdin>", line 2, in <module>\r\nKeyboardInterrupt: \r\n\x04>',
+  );
+});
+
+test('input() in the friendly REPL', async (t) => {
+  const b = await startBoard(t);
+  assert.equal(await b.exchange('n = input("name? ")\r', 'name? '), 'n = input("name? ")\r\nname? ');
+  assert.equal(await b.exchange('bob\r', '>>> '), 'bob\r\n>>> ');
+  assert.equal(await b.exchange('n\r', '>>> '), "n\r\n'bob'\r\n>>> ");
+});
+
+test('sys.stdin reads raw console bytes; Ctrl-C interrupts the read', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  assert.equal(await b.exchange('import sys\nprint(repr(sys.stdin.read(3)))\x04', 'OK'), 'OK');
+  assert.equal(await b.exchange('xyz', '>'), "'xyz'\r\n\x04\x04>");
+  assert.equal(await b.exchange('sys.stdin.read(1)\x04', 'OK'), 'OK');
+  assert.equal(
+    await b.exchange('\x03', '>'),
+    '\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\nKeyboardInterrupt: \r\n\x04>',
+  );
+});
+
+test('stdin queue of 259 bytes drops and counts overflow', async (t) => {
+  const b = await startBoard(t, { raw: true, queue: 259 });
+  const from = b.messages.length;
+  const m = b.mark();
+  b.send('import time\ntime.sleep(1.5)\n\x04');
+  await executingSince(b, from, 1);
+  // The board is busy and reads nothing: 259 bytes fit, the rest is lost.
+  b.send('#'.repeat(300));
+  b.send('#'.repeat(300));
+  const drops = await b.waitFor((x) => {
+    const d = x.messages.slice(from).filter((msg) => msg.type === 'd');
+    return d.length === 2 && d;
+  }, 'two d messages');
+  assert.deepEqual(drops.map((d) => d.payload.readUInt32BE(0)), [41, 341]);
+  await b.until(m, '>');
+  // What did fit is now a comment in the raw buffer; Ctrl-C at the prompt clears it.
+  assert.equal(await b.exchange('\x03print("clean")\x04', '>'), 'OKclean\r\n\x04\x04>');
+});
