@@ -1,13 +1,389 @@
 package main
 
+// The board client subcommands: exec, put, get, ls (through webrepl.Session)
+// and repl (client_repl.go). This file only parses flags and talks to the
+// terminal; the protocol lives in webrepl/.
+
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"webrepl-kernel/webrepl"
 )
 
-// These are replaced by the webrepl client work (issue 3).
-func runExec(ctx context.Context, args []string) error { return errors.New("not built yet") }
-func runPut(ctx context.Context, args []string) error  { return errors.New("not built yet") }
-func runGet(ctx context.Context, args []string) error  { return errors.New("not built yet") }
-func runLs(ctx context.Context, args []string) error   { return errors.New("not built yet") }
-func runRepl(ctx context.Context, args []string) error { return errors.New("not built yet") }
+// connFlags are the flags every board command shares.
+type connFlags struct {
+	url      string
+	password string
+	timeout  time.Duration
+}
+
+func addConnFlags(fs *flag.FlagSet) *connFlags {
+	c := &connFlags{}
+	fs.StringVar(&c.url, "url", os.Getenv("WEBREPL_URL"), "board address, e.g. ws://192.168.4.1:8266/ (default $WEBREPL_URL)")
+	fs.StringVar(&c.password, "password", "", "WebREPL password (default $WEBREPL_PASSWORD, else asked on the terminal)")
+	fs.DurationVar(&c.timeout, "connect-timeout", 15*time.Second, "give up connecting after this long")
+	return c
+}
+
+// resolve fills in what the flags left open: the password from the
+// environment or, failing that, from a prompt on the controlling terminal
+// (not stdin, which may be carrying the program for `exec -`).
+func (c *connFlags) resolve() error {
+	if c.url == "" {
+		return errors.New("no board address: give --url ws://HOST:8266/ or set WEBREPL_URL")
+	}
+	if c.password == "" {
+		c.password = os.Getenv("WEBREPL_PASSWORD")
+	}
+	if c.password != "" {
+		return nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return errors.New("no password: give --password or set WEBREPL_PASSWORD (no terminal to ask on)")
+	}
+	defer tty.Close()
+	fmt.Fprintf(tty, "Password for %s: ", c.url)
+	var line string
+	err = withoutEcho(tty, func() error {
+		var readErr error
+		line, readErr = bufio.NewReader(tty).ReadString('\n')
+		return readErr
+	})
+	if err != nil {
+		return fmt.Errorf("reading the password: %w", err)
+	}
+	c.password = strings.TrimRight(line, "\r\n")
+	if c.password == "" {
+		return errors.New("no password given")
+	}
+	return nil
+}
+
+// connect logs in and returns a session in the raw REPL.
+func (c *connFlags) connect(ctx context.Context, opts webrepl.Options) (*webrepl.Session, error) {
+	if err := c.resolve(); err != nil {
+		return nil, err
+	}
+	opts.Password = c.password
+	dialCtx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	s, err := webrepl.Dial(dialCtx, c.url, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", c.url, err)
+	}
+	return s, nil
+}
+
+// parseArgs parses flags that may come before, between or after the
+// positional arguments ("exec prog.py --url ..." works too) and returns the
+// positional ones. "--" ends flag parsing; "-" is a positional argument.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			// The flag package has already printed the problem and the usage.
+			return nil, exitError{code: 2}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// newFlagSet makes a flag set whose usage line names the positional
+// arguments of the command.
+func newFlagSet(name, argsUsage, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: webrepl-kernel %s [flags] %s\n%s\n\nflags:\n", name, argsUsage, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// usageError prints the usage and makes main exit with status 2.
+func usageError(fs *flag.FlagSet, format string, args ...any) error {
+	fmt.Fprintf(fs.Output(), "webrepl-kernel %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	fs.Usage()
+	return exitError{code: 2}
+}
+
+func runExec(ctx context.Context, args []string) error {
+	fs := newFlagSet("exec", "FILE|-", "Run a Python program on the board and print its output as it arrives.\nExit status 1 (traceback on stderr) if the program raises; sys.exit() is a normal end.")
+	conn := addConnFlags(fs)
+	pacingName := fs.String("pacing", "auto", "how the program is sent: auto, raw-paste or paced")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError(fs, "want one program file (or - for stdin), got %d arguments", len(pos))
+	}
+	pacing, err := webrepl.ParsePacing(*pacingName)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	code, err := readProgram(pos[0])
+	if err != nil {
+		return err
+	}
+	s, err := conn.connect(ctx, webrepl.Options{Pacing: pacing})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	res, err := execInterruptible(ctx, s, code, os.Stdout)
+	switch {
+	case errors.Is(err, webrepl.ErrProgramExited):
+		return nil // sys.exit(): the program chose to end; its output is shown
+	case err != nil:
+		return fmt.Errorf("running %s: %w", pos[0], err)
+	case res.Exception != nil:
+		text := res.Exception.Text
+		if text == "" {
+			text = res.Exception.Type + ": " + res.Exception.Message
+		}
+		fmt.Fprint(os.Stderr, strings.TrimRight(text, "\n")+"\n")
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+func readProgram(name string) ([]byte, error) {
+	var code []byte
+	var err error
+	if name == "-" {
+		code, err = io.ReadAll(os.Stdin)
+	} else {
+		code, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the program: %w", err)
+	}
+	return code, nil
+}
+
+// execInterruptible runs code; when ctx ends (Ctrl-C at the shell) it
+// interrupts the board instead of dropping the link, so the program stops
+// with a KeyboardInterrupt traceback like a local python would. If the
+// board does not stop within interruptGrace the Exec is abandoned.
+func execInterruptible(ctx context.Context, s *webrepl.Session, code []byte, stdout io.Writer) (*webrepl.Result, error) {
+	const interruptGrace = 5 * time.Second
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRun()
+	finished := make(chan struct{})
+	watcherDone := make(chan struct{})
+	go func() {
+		defer close(watcherDone)
+		select {
+		case <-finished:
+			return
+		case <-ctx.Done():
+		}
+		_ = s.Interrupt() // if this fails, the grace period below still ends the run
+		grace := time.NewTimer(interruptGrace)
+		defer grace.Stop()
+		select {
+		case <-finished:
+		case <-grace.C:
+			cancelRun()
+		}
+	}()
+	res, err := s.Exec(runCtx, code, stdout)
+	close(finished)
+	<-watcherDone
+	return res, err
+}
+
+// remoteName is where put stores LOCAL: REMOTE as given, or LOCAL's base
+// name (inside REMOTE if REMOTE ends with a slash).
+func remoteName(local, remote string) string {
+	base := filepath.Base(local)
+	switch {
+	case remote == "":
+		return base
+	case strings.HasSuffix(remote, "/"):
+		return remote + base
+	}
+	return remote
+}
+
+func runPut(ctx context.Context, args []string) error {
+	fs := newFlagSet("put", "LOCAL [REMOTE]", "Copy a local file to the board (REMOTE defaults to LOCAL's name; a REMOTE ending in / is a folder).")
+	conn := addConnFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return usageError(fs, "want LOCAL [REMOTE], got %d arguments", len(pos))
+	}
+	local, remote := pos[0], ""
+	if len(pos) == 2 {
+		remote = pos[1]
+	}
+	remote = remoteName(local, remote)
+	data, err := os.ReadFile(local)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", local, err)
+	}
+	s, err := conn.connect(ctx, webrepl.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	progress, finish := newProgress(os.Stderr, "put "+remote)
+	err = s.Put(ctx, remote, data, progress)
+	finish()
+	if err != nil {
+		return fmt.Errorf("copying %s to %s on the board: %w", local, remote, err)
+	}
+	return nil
+}
+
+func runGet(ctx context.Context, args []string) error {
+	fs := newFlagSet("get", "REMOTE [LOCAL]", "Copy a file from the board (LOCAL defaults to REMOTE's name; - writes to stdout).")
+	conn := addConnFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return usageError(fs, "want REMOTE [LOCAL], got %d arguments", len(pos))
+	}
+	remote, local := pos[0], path.Base(pos[0])
+	if len(pos) == 2 {
+		local = pos[1]
+	}
+	if info, err := os.Stat(local); err == nil && info.IsDir() {
+		local = filepath.Join(local, path.Base(remote))
+	}
+	s, err := conn.connect(ctx, webrepl.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	progress, finish := newProgress(os.Stderr, "get "+remote)
+	data, err := s.Get(ctx, remote, progress)
+	finish()
+	if err != nil {
+		return fmt.Errorf("copying %s from the board: %w", remote, err)
+	}
+	if local == "-" {
+		if _, err := os.Stdout.Write(data); err != nil {
+			return fmt.Errorf("writing to stdout: %w", err)
+		}
+		return nil
+	}
+	return writeFileAtomically(local, data)
+}
+
+// writeFileAtomically writes through a temporary file in the same folder so
+// that an existing LOCAL is never left half-written.
+func writeFileAtomically(name string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+func runLs(ctx context.Context, args []string) error {
+	fs := newFlagSet("ls", "[DIR]", "List a folder on the board: size in bytes (or <dir>) and name.")
+	conn := addConnFlags(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usageError(fs, "want at most one folder, got %d arguments", len(pos))
+	}
+	dir := "/"
+	if len(pos) == 1 {
+		dir = pos[0]
+	}
+	s, err := conn.connect(ctx, webrepl.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	entries, err := s.List(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", dir, err)
+	}
+	out := bufio.NewWriter(os.Stdout)
+	for _, e := range entries {
+		if e.IsDir {
+			fmt.Fprintf(out, "%9s  %s/\n", "<dir>", e.Name)
+		} else {
+			fmt.Fprintf(out, "%9d  %s\n", e.Size, e.Name)
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("writing the listing: %w", err)
+	}
+	return nil
+}
+
+// newProgress returns a progress callback that redraws one status line on
+// w, and the function that ends that line. Both do nothing unless w is a
+// terminal, so redirected stderr stays clean.
+func newProgress(w *os.File, label string) (progress func(done, total int), finish func()) {
+	if !isTerminal(w) {
+		return nil, func() {}
+	}
+	const redrawEvery = 100 * time.Millisecond
+	var last time.Time
+	drawn := false
+	progress = func(done, total int) {
+		now := time.Now()
+		if done < total && now.Sub(last) < redrawEvery {
+			return
+		}
+		last = now
+		drawn = true
+		percent := 100
+		if total > 0 {
+			percent = done * 100 / total
+		}
+		fmt.Fprintf(w, "\r%s: %3d%% (%d/%d bytes)", label, percent, done, total)
+	}
+	finish = func() {
+		if drawn {
+			fmt.Fprintln(w)
+		}
+	}
+	return progress, finish
+}

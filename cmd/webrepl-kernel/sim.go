@@ -2,8 +2,52 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"webrepl-kernel/sim"
 )
 
-// runSim is replaced by the simulator work (issue 2).
-func runSim(ctx context.Context, args []string) error { return errors.New("not built yet") }
+// runSim runs a simulated board in the foreground until ctx ends
+// (SIGINT/SIGTERM).
+func runSim(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: webrepl-kernel sim --password PW [flags]\n\nRuns a simulated MicroPython board with a WebREPL server until interrupted.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	var opts sim.Options
+	var verbose bool
+	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8266", "listen address (port 0 picks a free port)")
+	fs.StringVar(&opts.Password, "password", "", "WebREPL password, at most 9 bytes (required)")
+	fs.StringVar(&opts.Profile, "profile", "esp32", "board and link model: esp32, esp8266 or ideal")
+	fs.DurationVar(&opts.Latency, "latency", 0, "one-way network delay added to each direction")
+	fs.StringVar(&opts.FlashDir, "flash", "", "host folder holding the board's files (default: a temporary folder)")
+	fs.DurationVar(&opts.ResetAfter, "reset-after", sim.DefaultResetAfter, "press reset when a Ctrl-C is not obeyed for this long")
+	fs.DurationVar(&opts.DrainPeriod, "drain-period", sim.DefaultDrainPeriod, "esp32: how often received input is moved to the board's input queue")
+	fs.DurationVar(&opts.BootDelay, "boot-delay", sim.DefaultBootDelay, "time a soft reset takes before the server accepts again (hard reset: twice)")
+	fs.BoolVar(&verbose, "v", false, "log the board's events on stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if opts.Password == "" {
+		return fmt.Errorf("--password is required")
+	}
+	if verbose {
+		opts.Log = os.Stderr
+	}
+	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute) // includes a first `npm ci`
+	board, err := sim.Start(startCtx, opts)
+	cancel()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Simulated %s board: WebREPL at %s (password %q); Ctrl-C stops it\n", opts.Profile, board.URL(), board.Password())
+	<-ctx.Done()
+	return board.Close()
+}

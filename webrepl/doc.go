@@ -1,0 +1,13 @@
+// Package webrepl is a client for MicroPython's WebREPL: it logs in to a board
+// over a WebSocket, keeps the board in its raw REPL, runs programs while
+// streaming their output, and moves files over WebREPL's binary protocol.
+//
+// The protocol facts it relies on are restated in spec/webrepl.md; the
+// section numbers quoted in comments (§3.7, §4.3, …) refer to that document.
+// The package knows nothing of Jupyter.
+//
+// One Session owns one board. Exec and the file operations are serialised;
+// Interrupt and SendInput may be called from other goroutines while Exec runs.
+// Each connection has exactly two goroutines (a frame reader and an idle
+// keep-alive), and both end when the connection ends.
+package webrepl

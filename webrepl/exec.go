@@ -1,0 +1,400 @@
+package webrepl
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// droppedError: the connection ended while a program was being sent or run.
+type droppedError struct {
+	afterExit bool // both 0x04 seen, no prompt: sys.exit() (§3.2)
+	cause     error
+}
+
+func (e *droppedError) Error() string { return e.cause.Error() }
+func (e *droppedError) Unwrap() error { return e.cause }
+
+// Exec runs code on the board and streams what it prints to stdout as it
+// arrives (board CRLF turned into LF; bytes are passed on unchanged, use
+// UTF8Writer for text). An uncaught exception is returned in the Result,
+// parsed. A program ending in sys.exit() returns ErrProgramExited; one that
+// resets the board ErrBoardReset; a link that drops mid-run ErrLinkLost.
+// In each of those cases Exec has already reconnected when it could.
+// Cancelling ctx interrupts the program (Ctrl-C) before Exec returns.
+func (s *Session) Exec(ctx context.Context, code []byte, stdout io.Writer) (*Result, error) {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+	l, err := s.ready(ctx)
+	if err != nil {
+		return nil, s.closedOr(err)
+	}
+	res, err := s.execOn(ctx, l, code, stdout, s.opts.Pacing)
+	var dropped *droppedError
+	if errors.As(err, &dropped) {
+		return nil, s.closedOr(s.afterDrop(ctx, dropped))
+	}
+	return res, s.closedOr(err)
+}
+
+// afterDrop reconnects after a connection ended mid-program and tells the
+// caller what happened to the board.
+func (s *Session) afterDrop(ctx context.Context, d *droppedError) error {
+	if s.isClosed() {
+		return ErrClosed
+	}
+	rerr := s.reconnectLocked(ctx)
+	switch {
+	case d.afterExit && rerr != nil:
+		return fmt.Errorf("%w (reconnecting failed: %w)", ErrProgramExited, rerr)
+	case d.afterExit:
+		return ErrProgramExited
+	case rerr != nil:
+		return fmt.Errorf("%w while the program ran (%s); reconnecting failed: %w", ErrLinkLost, lostCause(d.cause), rerr)
+	case s.RAMLost():
+		return fmt.Errorf("%w (it dropped the link while the program ran)", ErrBoardReset)
+	}
+	return fmt.Errorf("%w while the program ran (%s); reconnected, the board kept its state but the program was interrupted", ErrLinkLost, lostCause(d.cause))
+}
+
+func lostCause(err error) string {
+	var lost *linkLostError
+	if errors.As(err, &lost) && lost.cause != nil {
+		return lost.cause.Error()
+	}
+	return err.Error()
+}
+
+// runCapture runs a helper program and returns its output.
+func (s *Session) runCapture(ctx context.Context, l *link, code []byte) ([]byte, *Exception, error) {
+	// Helpers are short; a board without raw-paste still runs them even
+	// when the caller insists on raw-paste for its own programs.
+	pacing := s.opts.Pacing
+	if pacing == PacingRawPaste {
+		pacing = PacingAuto
+	}
+	var out bytes.Buffer
+	res, err := s.execOn(ctx, l, code, &out, pacing)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out.Bytes(), res.Exception, nil
+}
+
+// checkControlBytes refuses bytes the raw REPL would take as commands.
+func checkControlBytes(code []byte, lo, hi byte) error {
+	for i, c := range code {
+		if c >= lo && c <= hi {
+			return fmt.Errorf("the program contains the control byte 0x%02x at offset %d, which the raw REPL cannot carry (write it as an escape such as \"\\x%02x\")", c, i, c)
+		}
+	}
+	return nil
+}
+
+// execOn sends code to a board sitting at the raw prompt and follows the
+// reply to the next prompt.
+func (s *Session) execOn(ctx context.Context, l *link, code []byte, stdout io.Writer, pacing Pacing) (*Result, error) {
+	// Raw-paste ends data at 0x04 and aborts at 0x03; standard raw mode also
+	// acts on 0x01 and 0x02 (§3.3, §4.3).
+	if err := checkControlBytes(code, 0x03, 0x04); err != nil {
+		return nil, err
+	}
+	if pacing == PacingPaced {
+		if err := checkControlBytes(code, 0x01, 0x04); err != nil {
+			return nil, err
+		}
+	}
+	if early := l.repl.takeBuffered(); len(early) > 0 {
+		s.unsolicited(early)
+	}
+	s.phase.Store(int32(phaseSending))
+	defer s.phase.Store(int32(phaseIdle))
+	since := l.interrupts.Load()
+	res := &Result{}
+	var p replyParser
+
+	usePaste := pacing == PacingRawPaste ||
+		(pacing == PacingAuto && rawPasteSupport(s.rawPaste.Load()) != rawPasteNo)
+	if usePaste {
+		offered, err := s.rawPasteSend(ctx, l, code, since)
+		if err != nil {
+			return nil, s.sendFailure(ctx, l, err)
+		}
+		if offered {
+			res.Pacing = PacingRawPaste
+			p.state = replyStdout
+		} else if pacing == PacingRawPaste {
+			return nil, ErrRawPasteUnsupported
+		} else if err := checkControlBytes(code, 0x01, 0x04); err != nil {
+			return nil, err
+		}
+	}
+	if res.Pacing != PacingRawPaste {
+		res.Pacing = PacingPaced
+		interrupted, err := s.pacedSend(ctx, l, code, since)
+		if err != nil {
+			return nil, s.sendFailure(ctx, l, err)
+		}
+		if interrupted {
+			// The Ctrl-C reached the raw prompt ahead of the rest of the
+			// program and emptied the buffer: nothing ran. Report it the way
+			// the board reports an interrupted raw-paste.
+			text := "KeyboardInterrupt: \n"
+			return &Result{Pacing: PacingPaced, Exception: &Exception{Type: "KeyboardInterrupt", Text: text}}, nil
+		}
+		p.state = replyWantOK
+	}
+	s.phase.Store(int32(phaseRunning))
+	out := &lfWriter{w: stdout}
+	if err := s.follow(ctx, l, &p, out); err != nil {
+		return nil, err
+	}
+	out.flush()
+	if len(p.skipped) > 0 {
+		s.unsolicited(p.skipped)
+	}
+	if len(bytes.TrimSpace(p.exception)) > 0 {
+		res.Exception = parseException(p.exception)
+	}
+	if out.err != nil {
+		return res, fmt.Errorf("writing the program's output: %w", out.err)
+	}
+	return res, nil
+}
+
+func (s *Session) unsolicited(p []byte) {
+	if s.opts.Unsolicited != nil {
+		s.opts.Unsolicited(p)
+		return
+	}
+	s.logf("webrepl: unsolicited output from the board: %.200q", p)
+}
+
+// sendFailure turns a failure while sending into the caller's error and
+// leaves the session able to recover.
+func (s *Session) sendFailure(ctx context.Context, l *link, err error) error {
+	if errors.Is(err, ErrLinkLost) {
+		return &droppedError{cause: err}
+	}
+	s.markNeedSync()
+	return stepError(ctx, err, "sending the program")
+}
+
+// follow reads the reply until the prompt. Cancelling ctx sends Ctrl-C and
+// waits a little for the board to come back to its prompt.
+func (s *Session) follow(ctx context.Context, l *link, p *replyParser, out *lfWriter) error {
+	okCtx, okCancel := context.WithTimeout(ctx, 10*time.Second)
+	defer okCancel()
+	for !p.done() {
+		wctx := ctx
+		if p.state == replyWantOK {
+			wctx = okCtx
+		}
+		b, err := l.repl.take(wctx)
+		if err != nil {
+			if errors.Is(err, ErrLinkLost) {
+				return &droppedError{afterExit: p.state == replyWantPrompt, cause: err}
+			}
+			if ctx.Err() != nil {
+				return s.abandon(ctx, l, p, out)
+			}
+			s.markNeedSync()
+			return &TimeoutError{Step: "waiting for OK after sending the program"}
+		}
+		n := p.feed(b, out.write)
+		l.repl.unread(b[n:])
+	}
+	return nil
+}
+
+// abandon: the caller gave up on a running program. Interrupt it and give
+// the board a few seconds to print its KeyboardInterrupt and prompt, so the
+// next command starts in step; otherwise resynchronise next time.
+func (s *Session) abandon(ctx context.Context, l *link, p *replyParser, out *lfWriter) error {
+	cause := ctx.Err()
+	if s.isClosed() {
+		return ErrClosed
+	}
+	gctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for !p.done() {
+		if err := l.sendInterrupt(); err != nil {
+			break
+		}
+		tctx, tcancel := context.WithTimeout(gctx, time.Second)
+		for !p.done() {
+			b, err := l.repl.take(tctx)
+			if err != nil {
+				break
+			}
+			n := p.feed(b, out.write)
+			l.repl.unread(b[n:])
+		}
+		tcancel()
+		if gctx.Err() != nil || l.isDone() {
+			break
+		}
+	}
+	if !p.done() {
+		s.markNeedSync()
+	}
+	out.flush()
+	return fmt.Errorf("program interrupted: %w", cause)
+}
+
+// pacedSend is the standard raw REPL with the §5.5 fallback pacing: frames
+// of ChunkSize bytes, ChunkGap apart, the final 0x04 riding in the last one.
+func (s *Session) pacedSend(ctx context.Context, l *link, code []byte, since int64) (interrupted bool, err error) {
+	payload := append(bytes.Clone(code), 0x04)
+	size := s.opts.ChunkSize
+	for off := 0; off < len(payload); off += size {
+		if off > 0 {
+			if err := sleepCtx(ctx, s.opts.ChunkGap); err != nil {
+				return false, err
+			}
+		}
+		sent, err := l.writeTextUnlessInterrupted(payload[off:min(off+size, len(payload))], since)
+		if err != nil {
+			return false, err
+		}
+		if !sent {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// rawPasteSend negotiates raw-paste mode (§4.1) and, if the board offers it,
+// sends code under its flow control (§4.3). It returns offered=false with
+// the board back at its raw prompt when the board declines.
+//
+// The board grants W bytes with every 0x01 (the greeting grants 2·W). At
+// most 2·W−1 bytes are ever outstanding, counting the final 0x04, so a 255-
+// byte input queue (ESP8266, ESP32 v1.14) cannot overflow (§4.4).
+func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since int64) (offered bool, err error) {
+	if err := l.writeText([]byte{0x05, 'A', 0x01}); err != nil {
+		return false, err
+	}
+	nctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	var acc []byte
+	for {
+		b, err := l.repl.take(nctx)
+		if err != nil {
+			return false, stepError(ctx, err, "waiting for the board's answer to raw-paste mode")
+		}
+		acc = append(acc, b...)
+		if i := bytes.Index(acc, []byte("R\x01")); i >= 0 {
+			s.skippedBefore(acc[:i])
+			l.repl.unread(acc[i+2:])
+			break
+		}
+		if i := bytes.Index(acc, []byte("R\x00")); i >= 0 {
+			// Understood but refused; a '>' follows.
+			s.skippedBefore(acc[:i])
+			l.repl.unread(acc[i+2:])
+			if _, err := l.repl.readUntil(nctx, []byte(">")); err != nil {
+				return false, stepError(ctx, err, "waiting for the raw prompt after raw-paste was refused")
+			}
+			s.rawPaste.Store(int32(rawPasteNo))
+			return false, nil
+		}
+		if i := bytes.Index(acc, rawBanner); i >= 0 {
+			// Firmware before 1.14 took the bytes as raw input and
+			// restarted the raw REPL on the Ctrl-A.
+			l.repl.unread(acc[i+len(rawBanner):])
+			s.rawPaste.Store(int32(rawPasteNo))
+			return false, nil
+		}
+	}
+	s.rawPaste.Store(int32(rawPasteYes))
+	wb, err := l.repl.readFull(nctx, 2)
+	if err != nil {
+		return true, stepError(ctx, err, "waiting for the raw-paste window size")
+	}
+	window := int(binary.LittleEndian.Uint16(wb))
+	if window == 0 {
+		return true, errors.New("the board announced a raw-paste window of 0 bytes")
+	}
+	cancel()
+
+	payload := append(bytes.Clone(code), 0x04)
+	granted, sent := window, 0
+	ended := false // the board sent its 0x04
+	apply := func(b []byte) {
+		for i, c := range b {
+			switch c {
+			case 0x01:
+				granted += window
+			case 0x04:
+				ended = true
+				l.repl.unread(b[i+1:])
+				return
+			default:
+				s.unsolicited(b[i : i+1])
+			}
+		}
+	}
+	const flowStep = "waiting for raw-paste flow control from the board"
+	for sent < len(payload) && !ended {
+		apply(l.repl.takeBuffered())
+		if ended {
+			break
+		}
+		avail := granted - 1 - sent
+		if avail <= 0 {
+			fctx, fcancel := context.WithTimeout(ctx, 10*time.Second)
+			b, err := l.repl.take(fctx)
+			fcancel()
+			if err != nil {
+				return true, stepError(ctx, err, flowStep)
+			}
+			apply(b)
+			continue
+		}
+		n := min(avail, window, len(payload)-sent)
+		ok, err := l.writeTextUnlessInterrupted(payload[sent:sent+n], since)
+		if err != nil {
+			return true, err
+		}
+		if !ok {
+			break // a Ctrl-C went out: the board aborts and answers 0x04
+		}
+		sent += n
+	}
+	if ended {
+		// The board ended early (a syntax error found before the end). It
+		// now discards input until 0x04 or 0x03; if our final 0x04 or an
+		// interrupt already went out, that has released it.
+		if sent < len(payload) {
+			if _, err := l.writeTextUnlessInterrupted([]byte{0x04}, since); err != nil {
+				return true, err
+			}
+		}
+		return true, nil
+	}
+	// Wait for the board's 0x04 acknowledging the end of data, skipping the
+	// last window grants.
+	actx, acancel := context.WithTimeout(ctx, 10*time.Second)
+	defer acancel()
+	for !ended {
+		b, err := l.repl.take(actx)
+		if err != nil {
+			return true, stepError(ctx, err, "waiting for the board to acknowledge the end of the program")
+		}
+		apply(b)
+	}
+	return true, nil
+}
+
+func (s *Session) skippedBefore(b []byte) {
+	if len(b) > 0 {
+		s.unsolicited(b)
+	}
+}

@@ -1,0 +1,335 @@
+package webrepl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+const (
+	handshakeTimeout = 5 * time.Second
+	writeTimeout     = 10 * time.Second
+	// maxIncomingMessage guards against a peer that is not a board: a board
+	// never sends a frame of 64 KiB or more (§1.4).
+	maxIncomingMessage = 1 << 20
+)
+
+// Stats counts what crossed the link, over every connection of a Session.
+type Stats struct {
+	BytesSent      int64 // payload bytes written (text and binary)
+	FramesSent     int64 // data frames written, keep-alives included
+	BytesReceived  int64 // payload bytes read
+	FramesReceived int64
+	Connects       int64 // successful logins, the first one included
+}
+
+type statCounters struct {
+	bytesSent, framesSent, bytesReceived, framesReceived, connects atomic.Int64
+}
+
+func (c *statCounters) snapshot() Stats {
+	return Stats{
+		BytesSent: c.bytesSent.Load(), FramesSent: c.framesSent.Load(),
+		BytesReceived: c.bytesReceived.Load(), FramesReceived: c.framesReceived.Load(),
+		Connects: c.connects.Load(),
+	}
+}
+
+// frameDemux sorts incoming WebSocket messages the way the board's _webrepl
+// module sorts outgoing ones (§1.8): text payloads are the REPL byte stream,
+// binary payloads the file-transfer stream. Payloads are bytes, never
+// validated as UTF-8: raw-paste window bytes and single bytes of multibyte
+// characters travel in text frames.
+type frameDemux struct {
+	repl, file *byteStream
+	stats      *statCounters
+}
+
+func (d *frameDemux) add(messageType int, payload []byte) {
+	d.stats.framesReceived.Add(1)
+	d.stats.bytesReceived.Add(int64(len(payload)))
+	switch messageType {
+	case websocket.TextMessage:
+		d.repl.push(payload)
+	case websocket.BinaryMessage:
+		d.file.push(payload)
+	}
+}
+
+// link is one WebSocket connection to a board.
+type link struct {
+	ws    *websocket.Conn
+	host  string
+	stats *statCounters
+	demux frameDemux
+	repl  *byteStream
+	file  *byteStream
+
+	done  chan struct{} // closed when the reader goroutine has ended
+	cause error         // why the reader ended; read only after done
+
+	writeMu    sync.Mutex
+	lastWrite  atomic.Int64 // unix nanoseconds
+	interrupts atomic.Int64 // Ctrl-C bytes sent; changed only under writeMu
+
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// normalizeURL accepts "ws://host:port/path", "host:port" and "host"
+// (WebREPL's port 8266 is the default).
+func normalizeURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", errors.New("empty board URL")
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "ws://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("board URL %q: %w", raw, err)
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return "", fmt.Errorf("board URL %q: scheme must be ws:// (WebREPL), not %s://", raw, u.Scheme)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("board URL %q has no host", raw)
+	}
+	if u.Port() == "" {
+		u.Host = net.JoinHostPort(u.Hostname(), "8266")
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String(), nil
+}
+
+// dialLink opens the WebSocket and starts the reader goroutine. The
+// handshake is gorilla's, which writes the header names with exactly the
+// case the board compares byte for byte (§1.3); no subprotocol and no
+// compression are asked for.
+func dialLink(ctx context.Context, wsURL string, stats *statCounters) (*link, error) {
+	u, err := url.Parse(wsURL)
+	if err != nil {
+		return nil, fmt.Errorf("board URL %q: %w", wsURL, err)
+	}
+	host := u.Host
+	step := "connecting to " + host
+	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	defer cancel()
+	dialer := websocket.Dialer{
+		NetDialContext:  (&net.Dialer{}).DialContext,
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+	}
+	ws, resp, err := dialer.DialContext(dctx, wsURL, nil)
+	if err != nil {
+		return nil, classifyDialError(ctx, dctx, host, step, resp, err)
+	}
+	return newLink(ws, host, stats), nil
+}
+
+// newLink wraps an open WebSocket and starts its reader goroutine.
+func newLink(ws *websocket.Conn, host string, stats *statCounters) *link {
+	ws.SetReadLimit(maxIncomingMessage)
+	l := &link{
+		ws: ws, host: host, stats: stats,
+		repl: newByteStream(), file: newByteStream(),
+		done: make(chan struct{}), stop: make(chan struct{}),
+	}
+	l.demux = frameDemux{repl: l.repl, file: l.file, stats: stats}
+	l.lastWrite.Store(time.Now().UnixNano())
+	go l.readLoop()
+	return l
+}
+
+func classifyDialError(parent, dctx context.Context, host, step string, resp *http.Response, err error) error {
+	if resp != nil {
+		// The server spoke HTTP but refused the upgrade: a board that did not
+		// recognise the request, or a web server (§1.3, the HTML fallback).
+		snippet := ""
+		if resp.Body != nil {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 80))
+			snippet = strings.Join(strings.Fields(string(b)), " ")
+		}
+		if snippet != "" {
+			return fmt.Errorf("%w: %s answered HTTP %d instead of a WebSocket upgrade (%.60q)", ErrNotWebREPL, host, resp.StatusCode, snippet)
+		}
+		return fmt.Errorf("%w: %s answered HTTP %d instead of a WebSocket upgrade", ErrNotWebREPL, host, resp.StatusCode)
+	}
+	if parent.Err() != nil {
+		return stepError(parent, parent.Err(), step)
+	}
+	if dctx.Err() != nil {
+		return &TimeoutError{Step: step}
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return &TimeoutError{Step: step}
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return fmt.Errorf("%w: nothing accepted a connection at %s (%v)", ErrUnreachable, host, opErr.Err)
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) {
+		return fmt.Errorf("%w: %s: %v", ErrUnreachable, host, err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		// Firmware before 1.20 turns a second client away by closing the
+		// socket before any HTTP answer (§1.6).
+		return fmt.Errorf("%w: %s closed the connection during the WebSocket handshake", ErrBusy, host)
+	}
+	return fmt.Errorf("%w: %s did not answer like a WebSocket server: %v", ErrNotWebREPL, host, err)
+}
+
+func (l *link) readLoop() {
+	defer close(l.done)
+	for {
+		mt, payload, err := l.ws.ReadMessage()
+		if err != nil {
+			l.cause = describeReadEnd(err)
+			lost := &linkLostError{cause: l.cause}
+			l.repl.fail(lost)
+			l.file.fail(lost)
+			return
+		}
+		l.demux.add(mt, payload)
+	}
+}
+
+func describeReadEnd(err error) error {
+	var closeErr *websocket.CloseError
+	switch {
+	case errors.As(err, &closeErr):
+		return errors.New("the board closed the WebSocket")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("the board closed the connection")
+	case errors.Is(err, net.ErrClosed):
+		return errors.New("connection closed")
+	}
+	return err
+}
+
+// lostErr is the error for operations on a link whose reader has ended.
+func (l *link) lostErr() error { return &linkLostError{cause: l.cause} }
+
+func (l *link) isDone() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *link) writeLocked(messageType int, p []byte) error {
+	if l.isDone() {
+		return l.lostErr()
+	}
+	_ = l.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := l.ws.WriteMessage(messageType, p); err != nil {
+		return &linkLostError{cause: err}
+	}
+	l.lastWrite.Store(time.Now().UnixNano())
+	l.stats.framesSent.Add(1)
+	l.stats.bytesSent.Add(int64(len(p)))
+	return nil
+}
+
+func (l *link) write(messageType int, p []byte) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	return l.writeLocked(messageType, p)
+}
+
+func (l *link) writeText(p []byte) error { return l.write(websocket.TextMessage, p) }
+
+// writeTextUnlessInterrupted sends program bytes only if no Ctrl-C went out
+// since the program started: once the board has seen a Ctrl-C, later bytes
+// would land at the raw prompt and become the start of a new command.
+func (l *link) writeTextUnlessInterrupted(p []byte, since int64) (sent bool, err error) {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.interrupts.Load() != since {
+		return false, nil
+	}
+	return true, l.writeLocked(websocket.TextMessage, p)
+}
+
+func (l *link) sendInterrupt() error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	l.interrupts.Add(1)
+	return l.writeLocked(websocket.TextMessage, []byte{0x03})
+}
+
+// startKeepAlive sends an empty text frame whenever nothing was written for
+// period: the board skips empty data frames (§1.4), and pings are never
+// used because the board does not answer them and payload-carrying ones
+// corrupt its file-transfer parser.
+func (l *link) startKeepAlive(period time.Duration) {
+	if period <= 0 {
+		return
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		tick := time.NewTicker(max(period/4, 10*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-l.done:
+				return
+			case <-tick.C:
+				if time.Since(time.Unix(0, l.lastWrite.Load())) >= period {
+					if err := l.write(websocket.TextMessage, nil); err != nil {
+						return
+					}
+				}
+			}
+		}
+	}()
+}
+
+// close ends the connection cleanly: an empty close frame (a status code
+// would leak a byte into the board's file-transfer parser, §1.4), a short
+// wait for the board's answer, then TCP close. Both goroutines have ended
+// when it returns.
+func (l *link) close() {
+	l.closeOnce.Do(func() {
+		close(l.stop)
+		if !l.isDone() {
+			_ = l.ws.WriteControl(websocket.CloseMessage, nil, time.Now().Add(time.Second))
+			timer := time.NewTimer(2 * time.Second)
+			select {
+			case <-l.done:
+				// The board answers the close frame, then closes TCP and only
+				// then frees its single client slot (§1.4, §1.6). Waiting for
+				// that end lets the next client connect at once.
+				nc := l.ws.NetConn()
+				_ = nc.SetReadDeadline(time.Now().Add(time.Second))
+				_, _ = io.Copy(io.Discard, nc)
+			case <-timer.C:
+			}
+			timer.Stop()
+		}
+		_ = l.ws.Close()
+		<-l.done
+		l.wg.Wait()
+	})
+}

@@ -1,0 +1,173 @@
+package webrepl
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// Replies captured in spec Appendix B (unix build, LF not cooked) and their
+// ESP forms with CRLF.
+var replySeeds = []struct {
+	name      string
+	standard  bool // starts with OK
+	reply     string
+	stdout    string
+	exception string
+}{
+	{"print", true, "OK123\n\x04\x04>", "123\n", ""},
+	{"print crlf", true, "OK123\r\n\x04\x04>", "123\r\n", ""},
+	{"expression", true, "OK\x04\x04>", "", ""},
+	{"zero division", true, "OK\x04Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nZeroDivisionError: divide by zero\n\x04>",
+		"", "Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nZeroDivisionError: divide by zero\n"},
+	{"nested", true, "OK\x04Traceback (most recent call last):\n  File \"<stdin>\", line 3, in <module>\n  File \"<stdin>\", line 2, in f\nZeroDivisionError: divide by zero\n\x04>",
+		"", "Traceback (most recent call last):\n  File \"<stdin>\", line 3, in <module>\n  File \"<stdin>\", line 2, in f\nZeroDivisionError: divide by zero\n"},
+	{"syntax", true, "OK\x04Traceback (most recent call last):\n  File \"<stdin>\", line 2\nSyntaxError: invalid syntax\n\x04>",
+		"", "Traceback (most recent call last):\n  File \"<stdin>\", line 2\nSyntaxError: invalid syntax\n"},
+	{"junk before OK", true, "\r\nConcurrent WebREPL connection from ('1.2.3.4', 5) rejected\r\nOK7\n\x04\x04>", "7\n", ""},
+	{"raw-paste print", false, "5\n\x04\x04>", "5\n", ""},
+	{"raw-paste interrupt", false, "\x04KeyboardInterrupt: \n\x04>", "", "KeyboardInterrupt: \n"},
+	{"sys.exit", true, "OK\x04\x04", "", ""},
+	{"input echo", true, "OKname? abc\r\nABC\n\x04\x04>", "name? abc\r\nABC\n", ""},
+}
+
+func runParser(reply []byte, standard bool, chunks []int) (stdout []byte, p replyParser, consumed int) {
+	if !standard {
+		p.state = replyStdout
+	}
+	rest := reply
+	for _, n := range append(chunks, len(reply)) {
+		if len(rest) == 0 || p.done() {
+			break
+		}
+		n = min(max(n, 1), len(rest))
+		used := p.feed(rest[:n], func(b []byte) { stdout = append(stdout, b...) })
+		consumed += used
+		if used < n {
+			break
+		}
+		rest = rest[n:]
+	}
+	return stdout, p, consumed
+}
+
+func TestReplyParserSeeds(t *testing.T) {
+	for _, c := range replySeeds {
+		for _, size := range []int{1, 2, 3, 7, 1000} {
+			var chunks []int
+			for i := 0; i < len(c.reply); i += size {
+				chunks = append(chunks, size)
+			}
+			stdout, p, _ := runParser([]byte(c.reply), c.standard, chunks)
+			if string(stdout) != c.stdout || string(p.exception) != c.exception {
+				t.Errorf("%s in %d-byte pieces: stdout %q exception %q", c.name, size, stdout, p.exception)
+			}
+			if wantDone := strings.HasSuffix(c.reply, ">"); p.done() != wantDone {
+				t.Errorf("%s: done = %v", c.name, p.done())
+			}
+		}
+	}
+}
+
+func TestReplyParserLeavesBytesAfterPrompt(t *testing.T) {
+	var p replyParser
+	reply := []byte("OKhi\x04\x04>tail")
+	n := p.feed(reply, func([]byte) {})
+	if !p.done() || string(reply[n:]) != "tail" {
+		t.Errorf("done %v, left %q", p.done(), reply[n:])
+	}
+}
+
+func TestLFWriter(t *testing.T) {
+	cases := map[string]string{
+		"a\r\nb":         "a\nb",
+		"a\r":            "a\r",
+		"50%\r100%\r\n":  "50%\r100%\n",
+		"\r\r\n\n":       "\r\n\n",
+		"x\r\n\r\ny\r\n": "x\n\ny\n",
+	}
+	for in, want := range cases {
+		for size := 1; size <= len(in); size++ {
+			var out bytes.Buffer
+			w := &lfWriter{w: &out}
+			for i := 0; i < len(in); i += size {
+				w.write([]byte(in[i:min(i+size, len(in))]))
+			}
+			w.flush()
+			if out.String() != want {
+				t.Errorf("%q in %d-byte pieces → %q, want %q", in, size, out.String(), want)
+			}
+		}
+	}
+}
+
+func TestParseException(t *testing.T) {
+	cases := []struct {
+		text   string
+		typ    string
+		msg    string
+		frames []Frame
+	}{
+		{"Traceback (most recent call last):\r\n  File \"<stdin>\", line 3, in <module>\r\n  File \"<stdin>\", line 2, in f\r\nZeroDivisionError: divide by zero\r\n",
+			"ZeroDivisionError", "divide by zero", []Frame{{"<stdin>", 3, "<module>"}, {"<stdin>", 2, "f"}}},
+		{"Traceback (most recent call last):\n  File \"<stdin>\", line 2\nSyntaxError: invalid syntax\n",
+			"SyntaxError", "invalid syntax", []Frame{{"<stdin>", 2, ""}}},
+		{"KeyboardInterrupt: \r\n", "KeyboardInterrupt", "", nil},
+		{"Traceback (most recent call last):\n  File \"main.py\", line 9, in <module>\nOSError: [Errno 2] ENOENT\n",
+			"OSError", "[Errno 2] ENOENT", []Frame{{"main.py", 9, "<module>"}}},
+		{"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nValueError: ('bad', 3)\n",
+			"ValueError", "('bad', 3)", []Frame{{"<stdin>", 1, "<module>"}}},
+		{"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nValueError: two\nlines\n",
+			"ValueError", "two\nlines", []Frame{{"<stdin>", 1, "<module>"}}},
+		{"\r\nConcurrent WebREPL connection from ('1.2.3.4', 5) rejected\r\nKeyboardInterrupt: \r\n", "KeyboardInterrupt", "", nil},
+	}
+	for _, c := range cases {
+		e := parseException([]byte(c.text))
+		if e.Type != c.typ || e.Message != c.msg || len(e.Frames) != len(c.frames) {
+			t.Errorf("%q → %+v", c.text, e)
+			continue
+		}
+		for i := range c.frames {
+			if e.Frames[i] != c.frames[i] {
+				t.Errorf("%q frame %d = %+v, want %+v", c.text, i, e.Frames[i], c.frames[i])
+			}
+		}
+		if e.Text != strings.ReplaceAll(c.text, "\r\n", "\n") {
+			t.Errorf("Text = %q", e.Text)
+		}
+	}
+}
+
+func TestUTF8WriterMatchesWholeDecode(t *testing.T) {
+	in := []byte("a€b\xe2\x82\xff😀\xf0\x9f\x98z\xc3")
+	want := string([]rune(string(in)))
+	for size := 1; size <= len(in); size++ {
+		var out bytes.Buffer
+		w := NewUTF8Writer(&out)
+		for i := 0; i < len(in); i += size {
+			w.Write(in[i:min(i+size, len(in))])
+		}
+		w.Flush()
+		if out.String() != want {
+			t.Errorf("%d-byte pieces: %q, want %q", size, out.String(), want)
+		}
+	}
+}
+
+func TestFileRecordLayout(t *testing.T) {
+	rec := fileRecord(fileOpPut, 600, "t.txt")
+	want := append([]byte("WA\x01\x00"+strings.Repeat("\x00", 8)+"\x58\x02\x00\x00\x05\x00t.txt"), make([]byte, 59)...)
+	if !bytes.Equal(rec, want) {
+		t.Errorf("PUT record\n got % x\nwant % x", rec, want)
+	}
+	if err := checkRemoteName(strings.Repeat("a", 63)); err != nil {
+		t.Errorf("63 bytes refused: %v", err)
+	}
+}
+
+func TestPyString(t *testing.T) {
+	got := pyString("a'b\\c\nd é")
+	if want := `'a\'b\\c\x0ad é'`; got != want {
+		t.Errorf("pyString = %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,644 @@
+package webrepl
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Pacing chooses how program text is sent to the board (§5.5).
+type Pacing int
+
+const (
+	// PacingAuto uses raw-paste mode when the board offers it, else PacingPaced.
+	PacingAuto Pacing = iota
+	// PacingRawPaste uses raw-paste mode's flow control (§4); boards before
+	// 1.14 are refused with ErrRawPasteUnsupported.
+	PacingRawPaste
+	// PacingPaced sends ChunkSize bytes every ChunkGap in the standard raw
+	// REPL, slow enough for the ESP32's 259-byte input queue (§5).
+	PacingPaced
+)
+
+func (p Pacing) String() string {
+	switch p {
+	case PacingAuto:
+		return "auto"
+	case PacingRawPaste:
+		return "raw-paste"
+	case PacingPaced:
+		return "paced"
+	}
+	return fmt.Sprintf("Pacing(%d)", int(p))
+}
+
+// ParsePacing reads "auto", "raw-paste" or "paced".
+func ParsePacing(s string) (Pacing, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "auto", "":
+		return PacingAuto, nil
+	case "raw-paste", "rawpaste", "raw_paste":
+		return PacingRawPaste, nil
+	case "paced":
+		return PacingPaced, nil
+	}
+	return PacingAuto, fmt.Errorf("unknown pacing %q (want auto, raw-paste or paced)", s)
+}
+
+// Defaults from spec §5.5 and §1.7.
+const (
+	DefaultChunkSize        = 200
+	DefaultChunkGap         = 100 * time.Millisecond
+	DefaultKeepAlive        = 30 * time.Second
+	DefaultConnectTimeout   = 15 * time.Second
+	DefaultReconnectTimeout = 30 * time.Second
+	stepTimeout             = 5 * time.Second
+)
+
+// Options configure a Session. The zero value of every field but Password
+// picks the default.
+type Options struct {
+	Password  string
+	Pacing    Pacing
+	ChunkSize int                              // paced mode, default 200 (spec §5.5)
+	ChunkGap  time.Duration                    // paced mode, default 100ms
+	Logf      func(format string, args ...any) // optional debug log
+
+	// KeepAlive: an empty text frame is sent after this long without any
+	// write. Default 30s; negative disables it.
+	KeepAlive time.Duration
+	// ConnectTimeout bounds reaching the raw REPL after login (§3.7).
+	ConnectTimeout time.Duration
+	// ReconnectTimeout bounds Reconnect and the reconnection after a drop.
+	ReconnectTimeout time.Duration
+	// OnReconnect, if set, is called after every successful reconnection;
+	// ramLost tells whether the board reset since the previous connection
+	// (its variables and imports are gone). It runs inside the operation
+	// that reconnected, so it must not call Exec, the file methods or the
+	// resets (Interrupt and SendInput are fine).
+	OnReconnect func(ramLost bool)
+	// Unsolicited, if set, receives text the board printed while no
+	// program was running (timer output, notices about rejected clients),
+	// when the next operation starts. Same restriction as OnReconnect.
+	Unsolicited func(p []byte)
+}
+
+func (o Options) withDefaults() Options {
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = DefaultChunkSize
+	}
+	if o.ChunkGap <= 0 {
+		o.ChunkGap = DefaultChunkGap
+	}
+	if o.KeepAlive == 0 {
+		o.KeepAlive = DefaultKeepAlive
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.ReconnectTimeout <= 0 {
+		o.ReconnectTimeout = DefaultReconnectTimeout
+	}
+	return o
+}
+
+// Version is a MicroPython release as reported by GET_VER (§2.5).
+type Version struct{ Major, Minor, Micro int }
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Micro) }
+
+// AtLeast reports whether v is the given release or a later one.
+func (v Version) AtLeast(major, minor, micro int) bool {
+	if v.Major != major {
+		return v.Major > major
+	}
+	if v.Minor != minor {
+		return v.Minor > minor
+	}
+	return v.Micro >= micro
+}
+
+type rawPasteSupport int32
+
+const (
+	rawPasteUnknown rawPasteSupport = iota
+	rawPasteYes
+	rawPasteNo
+)
+
+// Session is a logged-in connection to one board, kept in the raw REPL.
+type Session struct {
+	url  string
+	opts Options
+
+	// opMu serialises everything that talks to the raw REPL or the file
+	// channel; Interrupt and SendInput bypass it on purpose.
+	opMu sync.Mutex
+
+	mu       sync.Mutex
+	link     *link
+	firmware Version
+	epoch    string // marker this session left in the board's RAM
+	ramLost  bool
+	needSync bool // the raw REPL state is unknown (an operation was abandoned)
+
+	rawPaste atomic.Int32 // rawPasteSupport of the current connection
+	phase    atomic.Int32 // execPhase of the running Exec
+
+	closedCtx context.Context
+	closeNow  context.CancelFunc
+	stats     statCounters
+}
+
+type execPhase int32
+
+const (
+	phaseIdle execPhase = iota
+	phaseSending
+	phaseRunning
+)
+
+// connectInfo is what a fresh connection learnt about the board.
+type connectInfo struct {
+	firmware Version
+	epoch    string
+}
+
+// Dial connects to the board at url ("ws://192.168.4.1:8266/", "host:port"
+// or "host"), logs in and brings the board to the raw REPL (§3.7), however it
+// was left: running main.py, in friendly paste mode, or holding half-typed
+// input. Failures are ErrUnreachable, ErrNotWebREPL, ErrBusy,
+// ErrWrongPassword or a *TimeoutError naming the step.
+func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
+	u, err := normalizeURL(url)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{url: u, opts: opts.withDefaults()}
+	s.closedCtx, s.closeNow = context.WithCancel(context.Background())
+	l, info, err := s.connect(ctx)
+	if err != nil {
+		s.closeNow()
+		return nil, err
+	}
+	if err := s.install(l, info, false); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// URL is the normalised board URL.
+func (s *Session) URL() string { return s.url }
+
+// Firmware is the MicroPython version the board reported at connect.
+func (s *Session) Firmware() Version {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.firmware
+}
+
+// RAMLost reports whether the last (re)connection found that the board had
+// reset since the connection before it.
+func (s *Session) RAMLost() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ramLost
+}
+
+// Stats returns what crossed the link so far, over all connections.
+func (s *Session) Stats() Stats { return s.stats.snapshot() }
+
+// Connected reports whether the current connection is up.
+func (s *Session) Connected() bool {
+	l := s.currentLink()
+	return l != nil && !l.isDone()
+}
+
+func (s *Session) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
+}
+
+func (s *Session) currentLink() *link {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.link
+}
+
+func (s *Session) isClosed() bool { return s.closedCtx.Err() != nil }
+
+// bind returns ctx, also cancelled when the Session is closed.
+func (s *Session) bind(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.closedCtx, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// closedOr maps any failure after Close to ErrClosed.
+func (s *Session) closedOr(err error) error {
+	if err != nil && s.isClosed() {
+		return ErrClosed
+	}
+	return err
+}
+
+// connect dials, logs in, reaches the raw REPL, reads the firmware version
+// and looks for this session's marker in the board's RAM.
+func (s *Session) connect(ctx context.Context) (*link, connectInfo, error) {
+	var info connectInfo
+	l, err := dialLink(ctx, s.url, &s.stats)
+	if err != nil {
+		return nil, info, err
+	}
+	fail := func(err error) (*link, connectInfo, error) {
+		l.close()
+		return nil, info, err
+	}
+	if err := s.login(ctx, l); err != nil {
+		return fail(err)
+	}
+	if err := s.enterRawREPL(ctx, l); err != nil {
+		return fail(err)
+	}
+	if info.firmware, err = s.readVersion(ctx, l); err != nil {
+		return fail(err)
+	}
+	s.rawPaste.Store(int32(rawPasteUnknown))
+	if info.epoch, err = s.probeEpoch(ctx, l); err != nil {
+		return fail(err)
+	}
+	return l, info, nil
+}
+
+func (s *Session) install(l *link, info connectInfo, reconnect bool) error {
+	s.mu.Lock()
+	if s.isClosed() {
+		s.mu.Unlock()
+		l.close()
+		return ErrClosed
+	}
+	lost := s.epoch != "" && info.epoch != s.epoch
+	s.link, s.firmware, s.epoch, s.ramLost, s.needSync = l, info.firmware, info.epoch, lost, false
+	s.mu.Unlock()
+	s.stats.connects.Add(1)
+	l.startKeepAlive(s.opts.KeepAlive)
+	s.logf("webrepl: connected to %s (MicroPython %s, RAM lost: %v)", s.url, info.firmware, lost)
+	if reconnect && s.opts.OnReconnect != nil {
+		s.opts.OnReconnect(lost)
+	}
+	return nil
+}
+
+var (
+	passwordPrompt = []byte("Password: ")
+	loginOK        = []byte("\r\nWebREPL connected\r\n>>> ")
+	loginDenied    = []byte("\r\nAccess denied\r\n")
+	rawBanner      = []byte("raw REPL; CTRL-B to exit\r\n>")
+)
+
+// login answers the password prompt (§1.5).
+func (s *Session) login(ctx context.Context, l *link) error {
+	step := "waiting for the Password: prompt"
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	got, err := l.repl.readUntil(sctx, passwordPrompt)
+	cancel()
+	if err != nil {
+		if errors.Is(err, ErrLinkLost) {
+			if len(got) == 0 {
+				return fmt.Errorf("%w (%s accepted the WebSocket and closed it at once)", ErrBusy, l.host)
+			}
+			return fmt.Errorf("%w: the board closed the connection before asking for the password (it sent %.40q)", ErrNotWebREPL, got)
+		}
+		return stepError(ctx, err, step)
+	}
+	pw := s.opts.Password
+	if strings.ContainsAny(pw, "\r\n") {
+		return fmt.Errorf("%w: the password contains a line break", ErrWrongPassword)
+	}
+	// The CR alone ends the attempt; a CR LF would feed a stray LF to the REPL.
+	if err := l.writeText([]byte(pw + "\r")); err != nil {
+		return err
+	}
+	step = "waiting for the answer to the password"
+	sctx, cancel = context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	var acc []byte
+	for {
+		b, err := l.repl.take(sctx)
+		acc = append(acc, b...)
+		switch {
+		case bytes.Contains(acc, loginOK):
+			i := bytes.Index(acc, loginOK) + len(loginOK)
+			l.repl.unread(acc[i:])
+			return nil
+		case bytes.Contains(acc, loginDenied):
+			return fmt.Errorf("%w for %s", ErrWrongPassword, l.host)
+		case err != nil:
+			if errors.Is(err, ErrLinkLost) {
+				return fmt.Errorf("the board closed the connection during login: %w", err)
+			}
+			return stepError(ctx, err, step)
+		}
+	}
+}
+
+// enterRawREPL is §3.7: Ctrl-C twice, drain, Ctrl-A, wait for the banner and
+// its '>'; repeat until the connect deadline.
+func (s *Session) enterRawREPL(ctx context.Context, l *link) error {
+	rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
+	defer cancel()
+	const step = "waiting for the raw REPL prompt (the board did not answer Ctrl-C and Ctrl-A; is a program running without ever sleeping?)"
+	for attempt := 1; ; attempt++ {
+		if err := l.writeText([]byte{0x03}); err != nil {
+			return err
+		}
+		if err := sleepCtx(rctx, 100*time.Millisecond); err != nil {
+			return stepError(ctx, err, step)
+		}
+		if err := l.writeText([]byte{0x03}); err != nil {
+			return err
+		}
+		drained, err := l.repl.drainQuiet(rctx, 200*time.Millisecond, 2*time.Second)
+		if len(drained) > 0 {
+			s.logf("webrepl: discarded %d bytes while resynchronising: %.120q", len(drained), drained)
+		}
+		if err != nil {
+			return stepError(ctx, err, step)
+		}
+		if err := l.writeText([]byte{0x01}); err != nil {
+			return err
+		}
+		actx, acancel := context.WithTimeout(rctx, 2*time.Second)
+		_, err = l.repl.readUntil(actx, rawBanner)
+		acancel()
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, ErrLinkLost) || rctx.Err() != nil {
+			return stepError(ctx, err, step)
+		}
+		s.logf("webrepl: no raw REPL banner after attempt %d, retrying", attempt)
+	}
+}
+
+// drainQuiet discards input until nothing arrived for quiet, or for at most
+// limit in all.
+func (s *byteStream) drainQuiet(ctx context.Context, quiet, limit time.Duration) ([]byte, error) {
+	var acc []byte
+	end := time.Now().Add(limit)
+	for time.Now().Before(end) {
+		qctx, cancel := context.WithTimeout(ctx, quiet)
+		b, err := s.take(qctx)
+		cancel()
+		acc = append(acc, b...)
+		if err != nil {
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				return acc, nil
+			}
+			return acc, err
+		}
+	}
+	return acc, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// probeEpoch leaves a random marker in the board's RAM (in sys.modules, so
+// the user's globals stay clean) or reads the one already there. A marker
+// that changed between two connections means the board reset in between.
+func (s *Session) probeEpoch(ctx context.Context, l *link) (string, error) {
+	var raw [8]byte
+	_, _ = rand.Read(raw[:])
+	candidate := hex.EncodeToString(raw[:])
+	code := fmt.Sprintf("print(__import__('sys').modules.setdefault('__webrepl_session_marker','%s'))", candidate)
+	out, exc, err := s.runCapture(ctx, l, []byte(code))
+	if err != nil {
+		return "", fmt.Errorf("checking the board's state after login: %w", err)
+	}
+	if exc != nil {
+		s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", exc.Type, exc.Message)
+		return candidate, nil
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Reconnect drops the current connection if any and connects again, retrying
+// with back-off (the board's listener comes back only after boot.py ran) for
+// up to Options.ReconnectTimeout. RAMLost tells whether the board reset.
+func (s *Session) Reconnect(ctx context.Context) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+	return s.closedOr(s.reconnectLocked(ctx))
+}
+
+func (s *Session) reconnectLocked(ctx context.Context) error {
+	if old := s.currentLink(); old != nil {
+		old.close()
+	}
+	rctx, cancel := context.WithTimeout(ctx, s.opts.ReconnectTimeout)
+	defer cancel()
+	backoff := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		l, info, err := s.connect(rctx)
+		if err == nil {
+			return s.install(l, info, true)
+		}
+		if errors.Is(err, ErrWrongPassword) || ctx.Err() != nil {
+			return err
+		}
+		s.logf("webrepl: reconnect attempt %d: %v", attempt, err)
+		if sleepCtx(rctx, backoff) != nil {
+			return fmt.Errorf("reconnecting to %s: gave up after %d attempts: %w", s.url, attempt, err)
+		}
+		backoff = min(backoff*2, 3*time.Second)
+	}
+}
+
+// ready returns a connection sitting at the raw REPL prompt, reconnecting
+// or resynchronising first when needed.
+func (s *Session) ready(ctx context.Context) (*link, error) {
+	if s.isClosed() {
+		return nil, ErrClosed
+	}
+	s.mu.Lock()
+	l, needSync := s.link, s.needSync
+	s.mu.Unlock()
+	if l == nil || l.isDone() {
+		if err := s.reconnectLocked(ctx); err != nil {
+			return nil, err
+		}
+		return s.currentLink(), nil
+	}
+	if needSync {
+		if err := s.enterRawREPL(ctx, l); err != nil {
+			if !errors.Is(err, ErrLinkLost) {
+				return nil, err
+			}
+			if err := s.reconnectLocked(ctx); err != nil {
+				return nil, err
+			}
+			return s.currentLink(), nil
+		}
+		s.mu.Lock()
+		s.needSync = false
+		s.mu.Unlock()
+	}
+	return l, nil
+}
+
+func (s *Session) markNeedSync() {
+	s.mu.Lock()
+	s.needSync = true
+	s.mu.Unlock()
+}
+
+// Interrupt sends Ctrl-C. It is safe while Exec runs: a program that is
+// running ends with a KeyboardInterrupt exception; one still being sent is
+// not started at all. A board busy in a loop that never sleeps does not
+// read its socket (§3.5), so a caller may need to send it again.
+func (s *Session) Interrupt() error {
+	if s.isClosed() {
+		return ErrClosed
+	}
+	l := s.currentLink()
+	if l == nil {
+		return &linkLostError{}
+	}
+	return l.sendInterrupt()
+}
+
+// SendInput sends console input for a running program (what input() reads;
+// end a line with "\r"). It is refused unless Exec is running a program:
+// while the program text is still being sent the bytes would become part of
+// it, and at the raw prompt they would become the start of the next one.
+func (s *Session) SendInput(p []byte) error {
+	if s.isClosed() {
+		return ErrClosed
+	}
+	switch execPhase(s.phase.Load()) {
+	case phaseSending:
+		return errors.New("cannot send input: the program is still being sent to the board")
+	case phaseIdle:
+		return errors.New("cannot send input: no program is running")
+	}
+	l := s.currentLink()
+	if l == nil {
+		return &linkLostError{}
+	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	// Small frames keep each burst far below the board's input queue (§5).
+	for len(p) > 0 {
+		n := min(len(p), 128)
+		if err := l.writeLocked(websocket.TextMessage, p[:n]); err != nil {
+			return err
+		}
+		p = p[n:]
+	}
+	return nil
+}
+
+// SoftReset restarts the board's interpreter (Ctrl-D at an empty raw
+// prompt, §3.3), which drops the link; it reconnects. RAM state is lost.
+func (s *Session) SoftReset(ctx context.Context) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+	l, err := s.ready(ctx)
+	if err != nil {
+		return s.closedOr(err)
+	}
+	// Ctrl-C first empties the raw input buffer, so the Ctrl-D meets an
+	// empty line and means "soft reset".
+	if err := l.writeText([]byte{0x03, 0x04}); err != nil {
+		return s.closedOr(err)
+	}
+	return s.closedOr(s.awaitResetAndReconnect(ctx, l, "soft reset"))
+}
+
+// HardReset runs machine.reset(), waits for the board to drop the link and
+// reconnects once it has booted. RAM state is lost.
+func (s *Session) HardReset(ctx context.Context) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+	l, err := s.ready(ctx)
+	if err != nil {
+		return s.closedOr(err)
+	}
+	res, err := s.execOn(ctx, l, []byte("import machine\nmachine.reset()\n"), nil, s.opts.Pacing)
+	var dropped *droppedError
+	switch {
+	case err == nil && res.Exception != nil:
+		return fmt.Errorf("hard reset: machine.reset() failed on the board: %s: %s", res.Exception.Type, res.Exception.Message)
+	case err != nil && !errors.As(err, &dropped):
+		return s.closedOr(fmt.Errorf("hard reset: %w", err))
+	}
+	return s.closedOr(s.awaitResetAndReconnect(ctx, l, "hard reset"))
+}
+
+func (s *Session) awaitResetAndReconnect(ctx context.Context, l *link, what string) error {
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	select {
+	case <-l.done:
+	case <-wctx.Done():
+	}
+	cancel()
+	if !l.isDone() {
+		s.markNeedSync()
+		return stepError(ctx, context.DeadlineExceeded, "waiting for the board to restart after the "+what)
+	}
+	if err := s.reconnectLocked(ctx); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if !s.RAMLost() {
+		return fmt.Errorf("%s: the board kept its RAM state, so it did not reset", what)
+	}
+	return nil
+}
+
+// Close ends the connection cleanly (an empty WebSocket close frame, §1.4)
+// so the board accepts the next client. A running Exec returns ErrClosed.
+func (s *Session) Close() error {
+	s.closeNow()
+	s.mu.Lock()
+	l := s.link
+	s.mu.Unlock()
+	if l != nil {
+		l.close()
+	}
+	// An operation may be installing a new link right now; install sees the
+	// closed context and closes it, and opMu waits for that to finish.
+	s.opMu.Lock()
+	s.mu.Lock()
+	l = s.link
+	s.mu.Unlock()
+	s.opMu.Unlock()
+	if l != nil {
+		l.close()
+	}
+	return nil
+}

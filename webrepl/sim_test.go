@@ -1,0 +1,654 @@
+package webrepl_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"webrepl-kernel/sim"
+	"webrepl-kernel/webrepl"
+)
+
+// End-to-end tests against the simulated board (real MicroPython, real
+// sockets). They need WEBREPL_SIM_MODULES (set by the Makefile).
+
+func startBoard(t *testing.T, opts sim.Options) *sim.Board {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, err := sim.Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("starting the simulated board: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func dial(t *testing.T, url, password string, opts webrepl.Options) *webrepl.Session {
+	t.Helper()
+	opts.Password = password
+	if testing.Verbose() {
+		opts.Logf = t.Logf
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s, err := webrepl.Dial(ctxFor(t, time.Minute), url, opts)
+		if err == nil {
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+		// The board frees its single client slot a moment after a close.
+		if !errors.Is(err, webrepl.ErrBusy) || time.Now().After(deadline) {
+			t.Fatalf("Dial: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func run(t *testing.T, s *webrepl.Session, code string) (string, *webrepl.Result) {
+	t.Helper()
+	var out bytes.Buffer
+	res, err := s.Exec(ctxFor(t, time.Minute), []byte(code), &out)
+	if err != nil {
+		t.Fatalf("Exec(%.60q): %v", code, err)
+	}
+	return out.String(), res
+}
+
+// runGenerated runs n generated programs through one session and checks
+// every output exactly.
+func runGenerated(t *testing.T, b *sim.Board, s *webrepl.Session, seed uint64, n int, wantPacing webrepl.Pacing) {
+	t.Helper()
+	rng := mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	largest := 0
+	for i := 0; i < n; i++ {
+		size := genSize(rng)
+		if i < 3 {
+			size = []int{1, 8192, 2}[i] // the extremes, whatever the draw
+		}
+		code, want := genProgram(rng, size)
+		if len(code) != size {
+			t.Fatalf("generator made %d bytes, asked for %d", len(code), size)
+		}
+		largest = max(largest, size)
+		var out bytes.Buffer
+		res, err := s.Exec(ctxFor(t, 2*time.Minute), []byte(code), &out)
+		if err != nil {
+			t.Fatalf("program %d (%d bytes): %v\n%s", i, size, err, code)
+		}
+		if res.Exception != nil {
+			t.Fatalf("program %d (%d bytes) raised %s: %s\n%s", i, size, res.Exception.Type, res.Exception.Message, code)
+		}
+		if out.String() != want {
+			t.Fatalf("program %d (%d bytes): output differs\n got %.300q\nwant %.300q\nprogram:\n%s", i, size, out.String(), want, code)
+		}
+		if res.Pacing != wantPacing {
+			t.Fatalf("program %d went %v, want %v", i, res.Pacing, wantPacing)
+		}
+	}
+	if d := b.DroppedBytes(); d != 0 {
+		t.Fatalf("the board dropped %d input bytes", d)
+	}
+	t.Logf("%d programs exact, the largest %d bytes, 0 bytes dropped", n, largest)
+}
+
+func TestSimGeneratedProgramsRawPaste(t *testing.T) {
+	b := startBoard(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	n := 1000
+	if testing.Short() {
+		n = 100
+	}
+	runGenerated(t, b, s, 1, n, webrepl.PacingRawPaste)
+}
+
+func TestSimGeneratedProgramsPaced(t *testing.T) {
+	b := startBoard(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	// The gap is four drain periods, and four chunks together still fit
+	// the 259-byte queue, so a scheduler stall on a busy test machine does
+	// not turn into loss that a real board at this cadence would not see.
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{Pacing: webrepl.PacingPaced, ChunkSize: 64, ChunkGap: 20 * time.Millisecond})
+	runGenerated(t, b, s, 2, 40, webrepl.PacingPaced)
+}
+
+func TestSimRealDrainPeriod(t *testing.T) {
+	b := startBoard(t, sim.Options{Profile: "esp32", DrainPeriod: 80 * time.Millisecond})
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	runGenerated(t, b, s, 3, 6, webrepl.PacingRawPaste)
+	// The default 100 ms gap; chunks of 128 bytes so that two chunks meeting
+	// in one drain (a stalled test machine) still fit the queue.
+	paced := dialAgain(t, b, s, webrepl.Options{Pacing: webrepl.PacingPaced, ChunkSize: 128})
+	runGenerated(t, b, paced, 4, 3, webrepl.PacingPaced)
+}
+
+func dialAgain(t *testing.T, b *sim.Board, s *webrepl.Session, opts webrepl.Options) *webrepl.Session {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dial(t, b.URL(), b.Password(), opts)
+}
+
+// TestSimUnpacedBurstLoses is the control for the zero-loss checks above:
+// the same board does lose input when a program arrives in one burst.
+func TestSimUnpacedBurstLoses(t *testing.T) {
+	b := startBoard(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{Pacing: webrepl.PacingPaced, ChunkSize: 4000})
+	code, _ := genProgram(mrand.New(mrand.NewPCG(5, 5)), 3000)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	s.Exec(ctx, []byte(code), io.Discard) // any outcome: the program is mangled
+	if d := b.DroppedBytes(); d == 0 {
+		t.Fatal("a 3000-byte burst went through the esp32 input queue without loss")
+	}
+}
+
+func TestSimCloseLetsTheNextClientIn(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	for i := 0; i < 5; i++ {
+		s, err := webrepl.Dial(ctxFor(t, time.Minute), b.URL(), webrepl.Options{Password: b.Password()})
+		if err != nil {
+			t.Fatalf("Dial %d right after a Close: %v", i, err)
+		}
+		if out, _ := run(t, s, fmt.Sprintf("print(%d)", i)); out != fmt.Sprintf("%d\n", i) {
+			t.Errorf("session %d: %q", i, out)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSimOtherProfiles(t *testing.T) {
+	for i, profile := range []string{"esp8266", "ideal"} {
+		t.Run(profile, func(t *testing.T) {
+			b := startBoard(t, sim.Options{Profile: profile})
+			s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+			runGenerated(t, b, s, uint64(10+i), 30, webrepl.PacingRawPaste)
+		})
+	}
+}
+
+func TestSimExceptionAndStreaming(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	out, res := run(t, s, "def f():\n  return 1/0\nprint('before')\nf()")
+	e := res.Exception
+	if out != "before\n" || e == nil || e.Type != "ZeroDivisionError" || e.Message != "divide by zero" {
+		t.Fatalf("got %q, %+v", out, e)
+	}
+	want := []webrepl.Frame{{File: "<stdin>", Line: 4, Function: "<module>"}, {File: "<stdin>", Line: 2, Function: "f"}}
+	if fmt.Sprint(e.Frames) != fmt.Sprint(want) {
+		t.Errorf("frames %v, want %v", e.Frames, want)
+	}
+	run(t, s, "x = 1")
+	_, res = run(t, s, "y = 2\nprint(y\n")
+	if e := res.Exception; e == nil || e.Type != "SyntaxError" || len(e.Frames) != 1 || e.Frames[0].Function != "" {
+		t.Errorf("syntax error: %+v", e)
+	}
+	// Early end of raw-paste (§4.3): the syntax error is found long before
+	// the end of a program several windows long.
+	_, res = run(t, s, "x = = 1\n"+strings.Repeat("# filler line\n", 100)+"print('never')\n")
+	if e := res.Exception; e == nil || e.Type != "SyntaxError" {
+		t.Errorf("early end: %+v", e)
+	}
+	if out, _ := run(t, s, "print(x)"); out != "1\n" {
+		t.Errorf("state after the errors: %q", out)
+	}
+
+	// Output streams while the program runs; Interrupt stops it.
+	w := &signalWriter{first: make(chan struct{})}
+	done := make(chan error, 1)
+	var r *webrepl.Result
+	go func() {
+		var err error
+		r, err = s.Exec(ctxFor(t, time.Minute), []byte("import time\ni = 0\nwhile True:\n    print('tick', i)\n    i += 1\n    time.sleep(0.05)\n"), w)
+		done <- err
+	}()
+	select {
+	case <-w.first:
+	case err := <-done:
+		t.Fatalf("Exec ended before any output: %v", err)
+	}
+	if err := s.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if e := r.Exception; e == nil || e.Type != "KeyboardInterrupt" || len(e.Frames) == 0 {
+		t.Fatalf("interrupt: %+v", e)
+	}
+	if !strings.HasPrefix(w.String(), "tick 0\n") {
+		t.Errorf("streamed %q", w.String())
+	}
+}
+
+type signalWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	first chan struct{}
+	wait  string // close first once the output contains it ("" = any output)
+	fired bool
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.fired && strings.Contains(w.buf.String(), w.wait) {
+		w.fired = true
+		close(w.first)
+	}
+	return len(p), nil
+}
+
+func (w *signalWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestSimCancelledExec(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	run(t, s, "kept = 7")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &signalWriter{first: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Exec(ctx, []byte("import time\nwhile True:\n print('.')\n time.sleep(0.05)\n"), w)
+		done <- err
+	}()
+	<-w.first
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Exec: %v, want context.Canceled", err)
+	}
+	// The program was interrupted and the session is in step.
+	if out, _ := run(t, s, "print(kept)"); out != "7\n" {
+		t.Errorf("after the cancel: %q", out)
+	}
+}
+
+func TestSimInputAndUTF8(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	w := &signalWriter{first: make(chan struct{}), wait: "name? "}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Exec(ctxFor(t, time.Minute), []byte("print(input('name? ').upper())"), w)
+		done <- err
+	}()
+	<-w.first
+	if err := s.SendInput([]byte("abc\r")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if w.String() != "name? abc\nABC\n" {
+		t.Errorf("input(): %q", w.String())
+	}
+	// A character split over two board writes, hence two frames.
+	var text bytes.Buffer
+	tw := webrepl.NewUTF8Writer(&text)
+	if _, err := s.Exec(ctxFor(t, time.Minute), []byte("import sys\nsys.stdout.buffer.write(b'\\xe2\\x82')\nsys.stdout.buffer.write(b'\\xac!')"), tw); err != nil {
+		t.Fatal(err)
+	}
+	tw.Flush()
+	if text.String() != "€!" {
+		t.Errorf("split UTF-8: %q", text.String())
+	}
+}
+
+// leaveBoardIn logs in with a bare WebSocket client, types keys and leaves
+// without cleaning up, as a crashed client would.
+func leaveBoardIn(t *testing.T, b *sim.Board, keys ...string) {
+	t.Helper()
+	var ws *websocket.Conn
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var err error
+		ws, _, err = websocket.DefaultDialer.Dial(b.URL(), nil)
+		if err == nil {
+			_, p, rerr := ws.ReadMessage()
+			if rerr == nil && string(p) == "Password: " {
+				break
+			}
+			ws.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bare client could not connect: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(b.Password()+"\r"))
+	for _, k := range keys {
+		ws.WriteMessage(websocket.TextMessage, []byte(k))
+		time.Sleep(100 * time.Millisecond) // let the board take each key apart
+	}
+	ws.Close()
+}
+
+func TestSimConnectFromAnyState(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	for _, c := range []struct {
+		name string
+		keys []string
+	}{
+		{"half-typed friendly line", []string{"\x02", "print('unfinish"}},
+		{"friendly paste mode", []string{"\x02", "\x05", "x = 1\r", "y = "}},
+		{"program running (as main.py would)", []string{"\x02", "import time\r", "while True: print('busy'); time.sleep(0.02)\r\r"}},
+		{"raw REPL with junk", []string{"\x01", "junk junk"}},
+		{"half a raw-paste", []string{"\x01", "\x05A\x01", "print('half"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			leaveBoardIn(t, b, c.keys...)
+			s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+			if out, res := run(t, s, "print('clean', 6*7)"); out != "clean 42\n" || res.Exception != nil {
+				t.Errorf("got %q, %+v", out, res.Exception)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestSimConnectErrors(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	ctx := ctxFor(t, 2*time.Minute)
+	check := func(name string, err, want error) {
+		t.Helper()
+		if !errors.Is(err, want) {
+			t.Errorf("%s: err = %v, want %v", name, err, want)
+			return
+		}
+		if msg := err.Error(); strings.Contains(msg, "\n") {
+			t.Errorf("%s: error is not one line: %q", name, msg)
+		}
+	}
+	_, err := webrepl.Dial(ctx, b.URL(), webrepl.Options{Password: "wrong"})
+	check("wrong password", err, webrepl.ErrWrongPassword)
+
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	_, err = webrepl.Dial(ctx, b.URL(), webrepl.Options{Password: b.Password()})
+	check("second client", err, webrepl.ErrBusy)
+	if out, _ := run(t, s, "print('first still fine')"); out != "first still fine\n" {
+		t.Errorf("first client after the rejection: %q", out)
+	}
+
+	html := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<base href=\"https://micropython.org/webrepl/\"></base>\r\n<script src=\"webrepl_content.js\"></script>\r\n")
+	}))
+	defer html.Close()
+	_, err = webrepl.Dial(ctx, strings.Replace(html.URL, "http://", "ws://", 1), webrepl.Options{Password: "x"})
+	check("HTML page", err, webrepl.ErrNotWebREPL)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	_, err = webrepl.Dial(ctx, closed, webrepl.Options{Password: "x"})
+	check("nothing listening", err, webrepl.ErrUnreachable)
+
+	// A peer that accepts TCP and never answers the handshake.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	_, err = webrepl.Dial(ctx, silent.Addr().String(), webrepl.Options{Password: "x"})
+	var te *webrepl.TimeoutError
+	if !errors.As(err, &te) || !strings.Contains(te.Step, "connecting") {
+		t.Errorf("silent peer: err = %v, want a TimeoutError for the connection step", err)
+	}
+}
+
+// cutProxy forwards TCP to the board and can cut every connection at once,
+// like a Wi-Fi drop.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close(); p.cut() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func TestSimProgramEndings(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	run(t, s, "kept = 1")
+
+	_, err := s.Exec(ctxFor(t, time.Minute), []byte("print('bye')\nimport sys\nsys.exit()"), io.Discard)
+	if !errors.Is(err, webrepl.ErrProgramExited) || !s.RAMLost() {
+		t.Fatalf("sys.exit(): err = %v, RAMLost %v", err, s.RAMLost())
+	}
+	if _, res := run(t, s, "kept"); res.Exception == nil || res.Exception.Type != "NameError" {
+		t.Errorf("after sys.exit() the variable survived: %+v", res.Exception)
+	}
+
+	run(t, s, "kept = 2")
+	_, err = s.Exec(ctxFor(t, time.Minute), []byte("print('going')\nimport machine\nmachine.reset()\nprint('never')"), io.Discard)
+	if !errors.Is(err, webrepl.ErrBoardReset) || !s.RAMLost() {
+		t.Fatalf("machine.reset(): err = %v, RAMLost %v", err, s.RAMLost())
+	}
+	if soft, hard := b.Resets(); soft != 1 || hard != 1 {
+		t.Errorf("board resets: %d soft, %d hard; want 1, 1", soft, hard)
+	}
+	if out, _ := run(t, s, "print('back')"); out != "back\n" {
+		t.Errorf("after the resets: %q", out)
+	}
+}
+
+func TestSimLinkCutMidRun(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	proxy := newCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(b.URL(), "ws://"), "/"))
+	s := dial(t, "ws://"+proxy.ln.Addr().String()+"/", b.Password(), webrepl.Options{})
+	run(t, s, "kept = 3")
+	w := &signalWriter{first: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Exec(ctxFor(t, time.Minute), []byte("import time\nfor i in range(2000):\n print(i)\n time.sleep(0.02)\n"), w)
+		done <- err
+	}()
+	<-w.first
+	proxy.cut()
+	err := <-done
+	if !errors.Is(err, webrepl.ErrLinkLost) || errors.Is(err, webrepl.ErrBoardReset) || s.RAMLost() {
+		t.Fatalf("link cut: err = %v, RAMLost %v", err, s.RAMLost())
+	}
+	if out, _ := run(t, s, "print(kept)"); out != "3\n" {
+		t.Errorf("after the cut: %q", out)
+	}
+	if soft, hard := b.Resets(); soft+hard != 0 {
+		t.Errorf("the board reset (%d soft, %d hard) on a link cut", soft, hard)
+	}
+}
+
+func TestSimResets(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	ctx := ctxFor(t, 2*time.Minute)
+	for i, reset := range []func(context.Context) error{s.SoftReset, s.HardReset} {
+		run(t, s, "kept = 4")
+		if err := reset(ctx); err != nil {
+			t.Fatalf("reset %d: %v", i, err)
+		}
+		if !s.RAMLost() {
+			t.Errorf("reset %d: RAMLost false", i)
+		}
+		if _, res := run(t, s, "kept"); res.Exception == nil || res.Exception.Type != "NameError" {
+			t.Errorf("reset %d: variable survived: %+v", i, res.Exception)
+		}
+	}
+	if soft, hard := b.Resets(); soft != 1 || hard != 1 {
+		t.Errorf("board resets: %d soft, %d hard; want 1, 1", soft, hard)
+	}
+	// A reconnect without a reset keeps RAM.
+	run(t, s, "kept = 5")
+	if err := s.Reconnect(ctx); err != nil || s.RAMLost() {
+		t.Fatalf("Reconnect: %v, RAMLost %v", err, s.RAMLost())
+	}
+	if out, _ := run(t, s, "print(kept)"); out != "5\n" {
+		t.Errorf("after Reconnect: %q", out)
+	}
+}
+
+func TestSimFiles(t *testing.T) {
+	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	ctx := ctxFor(t, 3*time.Minute)
+	for _, size := range []int{0, 1, 255, 256, 257, 100 * 1024} {
+		data := make([]byte, size)
+		rand.Read(data)
+		name := fmt.Sprintf("f%d.bin", size)
+		var puts, gets [][2]int
+		if err := s.Put(ctx, name, data, func(d, n int) { puts = append(puts, [2]int{d, n}) }); err != nil {
+			t.Fatalf("Put %d bytes: %v", size, err)
+		}
+		got, err := s.Get(ctx, name, func(d, n int) { gets = append(gets, [2]int{d, n}) })
+		if err != nil {
+			t.Fatalf("Get %d bytes: %v", size, err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes: round trip differs (%d bytes back)", size, len(got))
+		}
+		if last := puts[len(puts)-1]; last != [2]int{size, size} {
+			t.Errorf("%d bytes: last put progress %v", size, last)
+		}
+		if last := gets[len(gets)-1]; last != [2]int{size, size} {
+			t.Errorf("%d bytes: last get progress %v", size, last)
+		}
+		fi, err := s.Stat(ctx, name)
+		if err != nil || fi.Size != int64(size) || fi.IsDir {
+			t.Errorf("Stat %s: %+v, %v", name, fi, err)
+		}
+	}
+	before := s.Stats().BytesSent
+	long := strings.Repeat("n", 64)
+	if err := s.Put(ctx, long, []byte("x"), nil); !errors.Is(err, webrepl.ErrNameTooLong) {
+		t.Errorf("64-byte name: %v", err)
+	}
+	if sent := s.Stats().BytesSent - before; sent != 0 {
+		t.Errorf("%d bytes sent for a refused name", sent)
+	}
+	if err := s.Mkdir(ctx, "/lib"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Mkdir(ctx, "/lib"); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("second Mkdir: %v, want fs.ErrExist", err)
+	}
+	module := []byte("def hi():\n    return 'hi from mod'\n")
+	if err := s.Put(ctx, "/lib/mod.py", module, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := run(t, s, "import mod\nprint(mod.hi())"); out != "hi from mod\n" {
+		t.Errorf("importing the uploaded module: %q", out)
+	}
+	entries, err := s.List(ctx, "/lib")
+	if err != nil || len(entries) != 1 || entries[0] != (webrepl.FileInfo{Name: "mod.py", Size: int64(len(module))}) {
+		t.Errorf("List /lib: %+v, %v", entries, err)
+	}
+	root, err := s.List(ctx, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range root {
+		names = append(names, fmt.Sprintf("%s:%v", e.Name, e.IsDir))
+	}
+	if !strings.Contains(strings.Join(names, " "), "lib:true") || !strings.Contains(strings.Join(names, " "), "f0.bin:false") {
+		t.Errorf("List /: %v", names)
+	}
+	if err := s.Put(ctx, "/nodir/x.txt", []byte("x"), nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Put into a missing directory: %v, want fs.ErrNotExist", err)
+	}
+	if err := s.Remove(ctx, "/lib/mod.py"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, "/lib"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat(ctx, "/lib"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Stat after Remove: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := s.Get(ctx, "/missing", nil); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Get missing: %v, want fs.ErrNotExist", err)
+	}
+	if soft, hard := b.Resets(); soft+hard != 0 {
+		t.Errorf("file operations reset the board (%d, %d)", soft, hard)
+	}
+	if s.Stats().Connects != 1 {
+		t.Errorf("file operations needed %d connections, want 1", s.Stats().Connects)
+	}
+}
