@@ -326,6 +326,12 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 
 	payload := append(bytes.Clone(code), 0x04)
 	granted, sent := window, 0
+	// Bytes of the granted credit kept unused, so at most 2·W−1 are ever
+	// outstanding (see Options.FullRawPasteWindow).
+	reserve := 1
+	if s.opts.FullRawPasteWindow {
+		reserve = 0
+	}
 	ended := false // the board sent its 0x04
 	apply := func(b []byte) {
 		for i, c := range b {
@@ -347,7 +353,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 		if ended {
 			break
 		}
-		avail := granted - 1 - sent
+		avail := granted - reserve - sent
 		if avail <= 0 {
 			fctx, fcancel := context.WithTimeout(ctx, 10*time.Second)
 			b, err := l.repl.take(fctx)

@@ -69,9 +69,18 @@ const (
 type Options struct {
 	Password  string
 	Pacing    Pacing
-	ChunkSize int                              // paced mode, default 200 (spec §5.5)
-	ChunkGap  time.Duration                    // paced mode, default 100ms
-	Logf      func(format string, args ...any) // optional debug log
+	ChunkSize int           // paced mode, default 200 (spec §5.5)
+	ChunkGap  time.Duration // paced mode, default 100ms
+	// FullRawPasteWindow lets 2·W bytes be outstanding in raw-paste mode
+	// instead of 2·W−1. Only for a board whose console input ring holds at
+	// least 2·W bytes: ESP32 with MicroPython 1.15 or later (259 bytes,
+	// spec webrepl.md §4.4). On ESP8266 and ESP32 1.14 (255 bytes) the
+	// 256th byte can be dropped, so the default keeps one byte in hand.
+	// Why it matters: the board grants a window per W bytes consumed, so
+	// with 2·W−1 outstanding only W new bytes can move per ESP32 drain
+	// (~80 ms); with 2·W, both windows move and throughput doubles.
+	FullRawPasteWindow bool
+	Logf               func(format string, args ...any) // optional debug log
 
 	// KeepAlive: an empty text frame is sent after this long without any
 	// write. Default 30s; negative disables it.

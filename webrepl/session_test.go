@@ -220,8 +220,31 @@ func fakeAnswer(code string) string {
 }
 
 func TestRawPasteFlowControl(t *testing.T) {
+	// Default: at most 2W−1 outstanding, and the client does use all of it.
+	f := testRawPasteFlowControl(t, Options{Pacing: PacingRawPaste})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.maxExcess != -1 {
+		t.Errorf("most bytes beyond the credit = %d, want -1 (the client should use 2W-1)", f.maxExcess)
+	}
+}
+
+func TestRawPasteFullWindow(t *testing.T) {
+	// Opt-in for boards with a ring of at least 2W bytes: up to 2W.
+	f := testRawPasteFlowControl(t, Options{Pacing: PacingRawPaste, FullRawPasteWindow: true})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.maxExcess != 0 {
+		t.Errorf("most bytes beyond the credit = %d, want 0 (the client should use all 2W)", f.maxExcess)
+	}
+}
+
+// testRawPasteFlowControl sends programs of many sizes and checks that no
+// byte went beyond the credit the options allow (2W−1, or 2W when full).
+func testRawPasteFlowControl(t *testing.T, opts Options) *fakeBoard {
 	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{Pacing: PacingRawPaste})
+	f.fullWindow = opts.FullRawPasteWindow
+	s := dialFake(t, f, opts)
 	for _, n := range []int{5, 126, 127, 128, 129, 254, 255, 256, 257, 383, 384, 1000, 5000} {
 		code := fakeProgram(n)
 		out, res := execString(t, s, code)
@@ -235,8 +258,9 @@ func TestRawPasteFlowControl(t *testing.T) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.violations) > 0 {
-		t.Errorf("outstanding raw-paste bytes exceeded 2W-1: %v", f.violations)
+		t.Errorf("bytes sent beyond the raw-paste credit: %v", f.violations)
 	}
+	return f
 }
 
 func TestPacedChunks(t *testing.T) {

@@ -139,6 +139,9 @@ func TestSimRealDrainPeriod(t *testing.T) {
 	// in one drain (a stalled test machine) still fit the queue.
 	paced := dialAgain(t, b, s, webrepl.Options{Pacing: webrepl.PacingPaced, ChunkSize: 128})
 	runGenerated(t, b, paced, 4, 3, webrepl.PacingPaced)
+	// The full 2W window fits the ESP32's 259-byte queue: still no loss.
+	full := dialAgain(t, b, paced, webrepl.Options{FullRawPasteWindow: true})
+	runGenerated(t, b, full, 5, 4, webrepl.PacingRawPaste)
 }
 
 func dialAgain(t *testing.T, b *sim.Board, s *webrepl.Session, opts webrepl.Options) *webrepl.Session {
