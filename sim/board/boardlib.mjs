@@ -61,6 +61,34 @@ def _input(prompt=None):
 builtins.input = _input
 
 
+class _Builtins:
+    # Stands in for the builtins module in sys.modules. Assigning builtins.input (above)
+    # only changes what the name input finds: attribute reads of the real module look in
+    # its fixed table first, so builtins.input stayed the port's own input(), which spins
+    # in C without ever reading the console. Reads of this stand-in give the board's
+    # input(); everything else, and every assignment, goes to the real module, so
+    # builtins.print = f still changes print for all code.
+    input = staticmethod(_input)
+
+    def __getattr__(self, name):
+        return getattr(builtins, name)
+
+    def __setattr__(self, name, value):
+        setattr(builtins, name, value)
+
+    def __delattr__(self, name):
+        delattr(builtins, name)
+
+    def __dir__(self):
+        return dir(builtins)
+
+    def __repr__(self):
+        return "<module 'builtins'>"
+
+
+sys.modules['builtins'] = _Builtins()
+
+
 def _run_boot_file(path, main_globals):
     # boot.py / main.py at start-up, like pyexec_file: the traceback names the file.
     # Returns 0 (ran), 1 (raised; traceback printed) or 2 (SystemExit: soft reset).

@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RING, ringSize, allocRing } from './ring.mjs';
+import { once } from 'node:events';
+import { RING, allocRing, outboxCapacity } from './ring.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const packagePath = '@micropython/micropython-webassembly-pyscript/micropython.mjs';
@@ -90,12 +91,14 @@ function frame(type, payload) {
 const opts = parseArgs(process.argv.slice(2));
 const capacity = opts.queue === 0 ? unboundedQueue : opts.queue;
 const ring = allocRing(capacity);
-const size = ringSize(capacity);
+const size = ring.size;
+const outbox = allocRing(outboxCapacity);
 let dropped = 0;
 
 const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
   workerData: {
     sab: ring.sab,
+    outboxSab: outbox.sab,
     capacity,
     fsDir: opts.fsDir,
     raw: opts.raw,
@@ -108,28 +111,58 @@ const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
 });
 worker.stdout.on('data', (chunk) => process.stderr.write(chunk));
 
-// A board whose client does not read blocks in print(); here the worker waits while the
-// pipe to the Go side is backed up, so output cannot pile up in memory without bound.
 function writeOut(buf) {
-  if (!process.stdout.write(buf) && Atomics.load(ring.ctl, RING.OUTBUSY) === 0) {
-    Atomics.store(ring.ctl, RING.OUTBUSY, 1);
-    process.stdout.once('drain', () => {
-      Atomics.store(ring.ctl, RING.OUTBUSY, 0);
-      Atomics.notify(ring.ctl, RING.OUTBUSY);
-    });
+  return process.stdout.write(buf);
+}
+
+// takeOutbox copies out the framed messages the worker has published and frees their room.
+function takeOutbox(tail, head) {
+  const { ctl, data } = outbox;
+  const chunk = head > tail ? Buffer.from(data.subarray(tail, head)) : Buffer.concat([data.subarray(tail), data.subarray(0, head)]);
+  Atomics.store(ctl, RING.TAIL, head);
+  Atomics.notify(ctl, RING.TAIL);
+  return chunk;
+}
+
+// pumpOutbox forwards the worker's messages to the Go side as they are published. While the
+// pipe to the Go side is backed up it stops taking them, so the outbox fills and the board
+// waits in print(): output cannot pile up in memory without bound.
+async function pumpOutbox() {
+  const { ctl } = outbox;
+  let tail = Atomics.load(ctl, RING.TAIL);
+  for (;;) {
+    const head = Atomics.load(ctl, RING.HEAD);
+    if (head === tail) {
+      const waiting = Atomics.waitAsync(ctl, RING.HEAD, head);
+      if (waiting.async) await waiting.value;
+      continue;
+    }
+    const chunk = takeOutbox(tail, head);
+    tail = head;
+    if (!writeOut(chunk)) await once(process.stdout, 'drain');
   }
 }
 
-worker.on('message', (batch) => {
-  const frames = [];
-  for (const [type, payload] of batch) frames.push(frame(type, payload));
-  writeOut(Buffer.concat(frames));
+// flushOutbox forwards what the worker published before it ended.
+function flushOutbox() {
+  const { ctl } = outbox;
+  const tail = Atomics.load(ctl, RING.TAIL);
+  const head = Atomics.load(ctl, RING.HEAD);
+  if (head !== tail) writeOut(takeOutbox(tail, head));
+}
+
+pumpOutbox().catch((err) => {
+  process.stderr.write(`sim/board: forwarding output failed: ${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
 });
+
 worker.on('error', (err) => {
+  flushOutbox();
   process.stderr.write(`sim/board: worker failed: ${err && err.stack ? err.stack : err}\n`);
   process.exit(1);
 });
 worker.on('exit', (code) => {
+  flushOutbox();
   process.stderr.write(`sim/board: worker exited with code ${code}\n`);
   process.exit(code === 0 ? 0 : 1);
 });

@@ -2,7 +2,7 @@
 //
 // Runs in a worker thread so it may block: the REPL loop waits on the shared stdin ring with
 // Atomics.wait, and input()/sys.stdin block the same way. Everything the board prints leaves
-// as batched messages to main.mjs, in order.
+// at once, in order, through a shared outbox that main.mjs drains.
 //
 // The port already contains MicroPython's real event-driven REPL (friendly and raw). This
 // layer sits in front of it and adds what the port cannot do because it has no console
@@ -10,10 +10,10 @@
 // output like an ESP32 (bare LF → CRLF, one write per line piece), mirrors the flash
 // directory, and provides the machine/network modules (boardlib.mjs).
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import fs from 'node:fs';
 import path from 'node:path';
-import { RING, ringSize, openRing } from './ring.mjs';
+import { RING, openRing, ringUsed, outboxCapacity } from './ring.mjs';
 import { boardLibSource, boardSourceName, machineSource, networkSource, extraModules } from './boardlib.mjs';
 
 const CTRL_A = 0x01;
@@ -32,43 +32,62 @@ const syntaxCheckGrowth = 4;
 // millisecond the worker sleeps for a millisecond instead, so a sleeping board does not
 // burn a whole CPU core; Ctrl-C still wakes it at once.
 const busyWaitCallsPerMs = 500;
-const flushAfterMs = 20;
-const flushAfterBytes = 16 * 1024;
 
 const flashMount = '/flash'; // where the board's flash lives inside Emscripten's MEMFS
 
-const { sab, capacity, fsDir, raw: bootRaw, micropythonURL } = workerData;
-const { ctl, data } = openRing(sab, capacity);
-const slots = ringSize(capacity);
+const { sab, outboxSab, capacity, fsDir, raw: bootRaw, micropythonURL } = workerData;
+const { ctl, data, size: slots } = openRing(sab, capacity);
 let tail = Atomics.load(ctl, RING.TAIL);
 
 const enc = new TextEncoder();
 const latin1 = (s) => Buffer.from(s, 'latin1');
 
 function log(message) {
-  process.stderr.write(`sim/board: ${message}\n`);
+  fs.writeSync(2, `sim/board: ${message}\n`);
 }
 
 // ---------------------------------------------------------------------------------------
-// Messages to main.mjs, batched: one postMessage per batch keeps printing loops cheap.
+// Messages to main.mjs: each one is framed straight into the shared outbox, so it reaches
+// the Go side while the interpreter runs on, even in a loop that never calls out again.
 
-const outbox = [];
-let outboxBytes = 0;
-let outboxSince = 0;
+const outbox = openRing(outboxSab, outboxCapacity);
+let outHead = Atomics.load(outbox.ctl, RING.HEAD);
+// A console write larger than this leaves as several `o` messages, so that one frame always
+// fits the outbox; only a single print of a huge string is affected.
+const maxOutPayload = 64 * 1024;
+const frameHeader = new Uint8Array(5);
+const frameHeaderView = new DataView(frameHeader.buffer);
+
+function outboxPut(bytes) {
+  const first = Math.min(bytes.length, outbox.size - outHead);
+  outbox.data.set(first === bytes.length ? bytes : bytes.subarray(0, first), outHead);
+  if (first < bytes.length) outbox.data.set(bytes.subarray(first), 0);
+  outHead = (outHead + bytes.length) % outbox.size;
+}
+
+// waitForOutboxRoom blocks while the Go side is not reading: the board waits in print().
+function waitForOutboxRoom(need) {
+  for (;;) {
+    const tail = Atomics.load(outbox.ctl, RING.TAIL);
+    if (outbox.capacity - ringUsed(outbox, outHead, tail) >= need) return;
+    Atomics.wait(outbox.ctl, RING.TAIL, tail, 100);
+  }
+}
 
 function post(type, payload) {
   const bytes = payload === undefined ? new Uint8Array(0) : payload;
-  if (outbox.length === 0) outboxSince = performance.now();
-  outbox.push([type, bytes]);
-  outboxBytes += bytes.length;
-  if (outboxBytes >= flushAfterBytes || performance.now() - outboxSince >= flushAfterMs) flush();
-}
-
-function flush() {
-  if (outbox.length === 0) return;
-  parentPort.postMessage(outbox.splice(0));
-  outboxBytes = 0;
-  while (Atomics.load(ctl, RING.OUTBUSY) === 1) Atomics.wait(ctl, RING.OUTBUSY, 1, 100);
+  if (bytes.length > maxOutPayload) {
+    for (let i = 0; i < bytes.length; i += maxOutPayload) post(type, bytes.subarray(i, i + maxOutPayload));
+    return;
+  }
+  waitForOutboxRoom(frameHeader.length + bytes.length);
+  frameHeader[0] = type.charCodeAt(0);
+  frameHeaderView.setUint32(1, bytes.length);
+  outboxPut(frameHeader);
+  outboxPut(bytes);
+  // Only whole frames are published.
+  Atomics.store(outbox.ctl, RING.HEAD, outHead);
+  Atomics.notify(outbox.ctl, RING.HEAD);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -89,7 +108,6 @@ function takeByte(waitMs) {
       return b;
     }
     if (waitMs === 0) return -1;
-    flush();
     if (Atomics.wait(ctl, RING.HEAD, head, waitMs) === 'timed-out') return -1;
   }
 }
@@ -110,8 +128,7 @@ function beginExec() {
   executing = true;
   if (deferredCtrlC || takeQueuedCtrlC()) Atomics.store(ctl, RING.INTR, 1);
   deferredCtrlC = false;
-  post('b', Uint8Array.of(1));
-  flush(); // the Go side times Ctrl-C against this, even if the code never yields
+  post('b', Uint8Array.of(1)); // the Go side times Ctrl-C against this
 }
 
 // takeQueuedCtrlC takes a Ctrl-C that is the next byte waiting when code starts: it came
@@ -162,7 +179,6 @@ Date.now = function boardNow() {
     nowCalls = 0;
   } else if (++nowCalls > busyWaitCallsPerMs) {
     nowCalls = 0;
-    flush();
     Atomics.wait(ctl, RING.INTR, 0, 1);
   }
   return v;
@@ -656,7 +672,6 @@ function idleWait() {
 function halt(type) {
   releaseHeldOutput();
   post(type);
-  flush();
   // The Go side now replaces this process; nothing more may run on this board.
   for (;;) Atomics.wait(ctl, RING.WORDS - 1, 0);
 }
@@ -978,7 +993,6 @@ async function boot() {
   const bootFiles = ['boot.py', ...(bootRaw ? [] : ['main.py'])].filter((name) => memExists(FS, flashMount + '/' + name));
   if (bootFiles.length > 0) {
     post('B');
-    flush();
     for (const name of bootFiles) {
       beginExec();
       const ret = runBootFile(name, mp.globals.__dict__);
@@ -999,7 +1013,6 @@ async function boot() {
   }
   releaseHeldOutput();
   if (bootFiles.length === 0) post('B');
-  flush();
   log(`booted in ${Math.round(performance.now() - t0)} ms (${bootRaw ? 'raw' : 'friendly'} REPL, flash ${fsDir})`);
 }
 
@@ -1014,7 +1027,6 @@ function serve() {
     }
     if (mode === 'raw') rawByte(b);
     else friendlyByte(b);
-    if (available() === 0) flush();
   }
 }
 

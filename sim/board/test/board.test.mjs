@@ -15,7 +15,7 @@ test('files in DIR at boot are the board flash; nothing else is', async (t) => {
   fs.writeFileSync(path.join(dir, 'lib', 'helper.py'), 'def twice(x):\n    return 2 * x\n');
   const b = await startBoard(t, { fsDir: dir, raw: true });
   assert.equal(
-    await b.exchange('import os, helper\nprint(sorted(os.listdir("/")), os.getcwd(), helper.twice(21))\x04', '>'),
+    await b.exchange('import os, helper\nprint(sorted(os.listdir("/")), os.getcwd(), helper.twice(21))\x04', '\x04>'),
     ok("['boot.py', 'lib'] / 42\r\n"),
   );
 });
@@ -39,25 +39,25 @@ test('files a program writes appear in DIR; removals and renames are mirrored', 
     'os.remove("gone.txt")',
     'os.rename("logs/a.log", "logs/b.log")',
   ].join('\n');
-  assert.equal(await b.exchange(program + '\x04', '>'), ok(''));
+  assert.equal(await b.exchange(program + '\x04', '\x04>'), ok(''));
   assert.equal(fs.readFileSync(path.join(dir, 'data.txt'), 'utf8'), 'line 1\nline 2\n');
   assert.deepEqual([...fs.readFileSync(path.join(dir, 'blob.bin'))], [...Array(256).keys()]);
   assert.deepEqual(fs.readdirSync(path.join(dir, 'logs')), ['b.log']);
   assert.equal(fs.existsSync(path.join(dir, 'gone.txt')), false);
-  assert.equal(await b.exchange('os.remove("logs/b.log")\nos.rmdir("logs")\x04', '>'), ok(''));
+  assert.equal(await b.exchange('os.remove("logs/b.log")\nos.rmdir("logs")\x04', '\x04>'), ok(''));
   assert.deepEqual(fs.readdirSync(dir).sort(), ['blob.bin', 'data.txt']);
 });
 
 test('a file dropped into DIR is visible to the next program; a removed one is gone', async (t) => {
   const dir = tempFlash(t);
   const b = await startBoard(t, { fsDir: dir, raw: true });
-  assert.equal(await b.exchange('import os\nprint(os.listdir())\x04', '>'), ok('[]\r\n'));
+  assert.equal(await b.exchange('import os\nprint(os.listdir())\x04', '\x04>'), ok('[]\r\n'));
   fs.writeFileSync(path.join(dir, 'settings.py'), 'LED = 2\n');
-  assert.equal(await b.exchange('import settings\nprint(settings.LED)\x04', '>'), ok('2\r\n'));
+  assert.equal(await b.exchange('import settings\nprint(settings.LED)\x04', '\x04>'), ok('2\r\n'));
   fs.writeFileSync(path.join(dir, 'settings.py'), 'LED = 5  # changed by PUT\n');
-  assert.equal(await b.exchange('print(open("settings.py").read())\x04', '>'), ok('LED = 5  # changed by PUT\r\n\r\n'));
+  assert.equal(await b.exchange('print(open("settings.py").read())\x04', '\x04>'), ok('LED = 5  # changed by PUT\r\n\r\n'));
   fs.rmSync(path.join(dir, 'settings.py'));
-  assert.equal(await b.exchange('print(os.listdir())\x04', '>'), ok('[]\r\n'));
+  assert.equal(await b.exchange('print(os.listdir())\x04', '\x04>'), ok('[]\r\n'));
 });
 
 test('board paths cannot escape DIR, not even through a link placed in DIR', async (t) => {
@@ -82,7 +82,7 @@ test('board paths cannot escape DIR, not even through a link placed in DIR', asy
     '    except OSError as e:',
     '        print("refused", e)',
   ].join('\n');
-  assert.equal(await b.exchange(program + '\x04', '>'), ok('[]\r\nrefused [Errno 5] EIO\r\nrefused [Errno 5] EIO\r\n'));
+  assert.equal(await b.exchange(program + '\x04', '\x04>'), ok('[]\r\nrefused [Errno 5] EIO\r\nrefused [Errno 5] EIO\r\n'));
   assert.deepEqual(fs.readdirSync(parent).sort(), ['flash', 'outside']);
   assert.deepEqual(fs.readdirSync(outside), []);
 });
@@ -91,11 +91,11 @@ test('machine.Pin and PWM changes are reported as p messages', async (t) => {
   const b = await startBoard(t, { raw: true });
   const from = b.messages.length;
   assert.equal(
-    await b.exchange('import machine\nmachine.Pin(2).value(1)\nled = machine.Pin(2, machine.Pin.OUT)\nprint(led.value())\nled.off()\nled.toggle()\x04', '>'),
+    await b.exchange('import machine\nmachine.Pin(2).value(1)\nled = machine.Pin(2, machine.Pin.OUT)\nprint(led.value())\nled.off()\nled.toggle()\x04', '\x04>'),
     ok('1\r\n'),
   );
   assert.equal(
-    await b.exchange('pwm = machine.PWM(machine.Pin(4), freq=1000, duty=512)\npwm.duty(100)\nprint(pwm.freq(), pwm.duty())\x04', '>'),
+    await b.exchange('pwm = machine.PWM(machine.Pin(4), freq=1000, duty=512)\npwm.duty(100)\nprint(pwm.freq(), pwm.duty())\x04', '\x04>'),
     ok('1000 100\r\n'),
   );
   const peripherals = b.messages.slice(from).filter((m) => m.type === 'p').map((m) => JSON.parse(m.payload.toString()));
@@ -111,7 +111,7 @@ test('machine.Pin and PWM changes are reported as p messages', async (t) => {
 test('machine errors look like the C module: no simulator frames', async (t) => {
   const b = await startBoard(t, { raw: true });
   assert.equal(
-    await b.exchange('import machine\nmachine.Pin(99)\x04', '>'),
+    await b.exchange('import machine\nmachine.Pin(99)\x04', '\x04>'),
     'OK\x04Traceback (most recent call last):\r\n  File "<stdin>", line 2, in <module>\r\nValueError: invalid pin\r\n\x04>',
   );
 });
@@ -132,7 +132,7 @@ test('machine, network and os answer like an ESP32 that says it is simulated', a
     'print("machine.py" in os.listdir() or "network.py" in os.listdir())',
   ].join('\n');
   assert.equal(
-    await b.exchange(program + '\x04', '>'),
+    await b.exchange(program + '\x04', '\x04>'),
     ok('6 160000000\r\n1\r\nTrue\r\nFalse\r\nTrue 4 6\r\nTrue esp32\r\nFalse\r\n'),
   );
 });
@@ -198,7 +198,7 @@ test('machine.Timer callbacks run while the program sleeps and while the REPL wa
   b.send(program + '\x04');
   // The one-shot timer fires while the board sits at the raw prompt: unsolicited output.
   assert.equal(await b.until(m, 'fired\r\n'), ok('True\r\n') + 'fired\r\n');
-  assert.equal(await b.exchange('tim.deinit()\nprint(once.value())\x04', '>'), ok('0\r\n'));
+  assert.equal(await b.exchange('tim.deinit()\nprint(once.value())\x04', '\x04>'), ok('0\r\n'));
 });
 
 test('a program that allocates without end resets the board instead of eating the host', async (t) => {
@@ -226,7 +226,7 @@ test('a boot.py copied from a real ESP32 runs: esp, webrepl, esp32, dht, neopixe
     'strip[1] = (0, 0, 255)',
     'strip.write()',
   ].join('\n');
-  assert.equal(await b.exchange(program + '\x04', '>'), ok("<class 'int'>\r\nTrue True\r\n"));
+  assert.equal(await b.exchange(program + '\x04', '\x04>'), ok("<class 'int'>\r\nTrue True\r\n"));
   const p = b.messages.slice(from).filter((m) => m.type === 'p').map((m) => JSON.parse(m.payload.toString()));
   assert.deepEqual(p, [{ neopixel: 5, pixels: [[0, 0, 0], [0, 0, 255]] }]);
 });

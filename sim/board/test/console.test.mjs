@@ -15,14 +15,14 @@ test('Ctrl-C interrupts a time.sleep loop with the board traceback', async (t) =
   await executingSince(b, from, 1);
   await b.until(m, '2\r\n', { contains: true });
   b.send('\x03');
-  const out = await b.until(m, '>');
+  const out = await b.until(m, '\x04>');
   assert.match(
     out,
     /^OK0\r\n1\r\n2\r\n(\d+\r\n)*\x04Traceback \(most recent call last\):\r\n {2}File "<stdin>", line 4, in <module>\r\nKeyboardInterrupt: \r\n\x04>$/,
   );
   await executingSince(b, from, 0);
   // Ctrl-C was not queued: the next command runs normally.
-  assert.equal(await b.exchange('print("next")\x04', '>'), 'OKnext\r\n\x04\x04>');
+  assert.equal(await b.exchange('print("next")\x04', '\x04>'), 'OKnext\r\n\x04\x04>');
 });
 
 test('Ctrl-C interrupts friendly-REPL code too', async (t) => {
@@ -55,12 +55,12 @@ test('a Ctrl-C sent right behind the Enter that starts code interrupts that code
 test('input() reads the console with echo; variables survive', async (t) => {
   const b = await startBoard(t, { raw: true });
   assert.equal(await b.exchange("print(input('name? ').upper())\x04", 'name? '), 'OKname? ');
-  assert.equal(await b.exchange('abc\r', '>'), 'abc\r\nABC\r\n\x04\x04>');
+  assert.equal(await b.exchange('abc\r', '\x04>'), 'abc\r\nABC\r\n\x04\x04>');
   assert.equal(await b.exchange("who = input('again? ')\x04", 'again? '), 'OKagain? ');
-  assert.equal(await b.exchange('def\r\n', '>'), 'def\r\n\x04\x04>');
+  assert.equal(await b.exchange('def\r\n', '\x04>'), 'def\r\n\x04\x04>');
   // The LF of that CRLF belonged to the line: it is not left over for the next input().
   assert.equal(await b.exchange("print(who * 2, input('more? '))\x04", 'more? '), 'OKmore? ');
-  assert.equal(await b.exchange('ghi\r', '>'), 'ghi\r\ndefdef ghi\r\n\x04\x04>');
+  assert.equal(await b.exchange('ghi\r', '\x04>'), 'ghi\r\ndefdef ghi\r\n\x04\x04>');
 });
 
 test('input(): the line is decoded as UTF-8 and backspace erases a character', async (t) => {
@@ -71,14 +71,14 @@ test('input(): the line is decoded as UTF-8 and backspace erases a character', a
   b.send(typed);
   const echo = await b.until(m, '\x04\x04>');
   assert.equal(echo, Buffer.from('hé', 'utf8').toString('latin1') + '\b \b\b \b' + Buffer.from('i wörld', 'utf8').toString('latin1') + '\r\n\x04\x04>');
-  assert.equal(await b.exchange('print(n, len(n))\x04', '>'), 'OKi w' + Buffer.from('ö', 'utf8').toString('latin1') + 'rld 7\r\n\x04\x04>');
+  assert.equal(await b.exchange('print(n, len(n))\x04', '\x04>'), 'OKi w' + Buffer.from('ö', 'utf8').toString('latin1') + 'rld 7\r\n\x04\x04>');
 });
 
 test('input(): Ctrl-C raises KeyboardInterrupt at the caller', async (t) => {
   const b = await startBoard(t, { raw: true });
   assert.equal(await b.exchange("x = 1\ny = input('? ')\x04", '? '), 'OK? ');
   assert.equal(
-    await b.exchange('\x03', '>'),
+    await b.exchange('\x03', '\x04>'),
     '\x04Traceback (most recent call last):\r\n  File "<stdin>", line 2, in <module>\r\nKeyboardInterrupt: \r\n\x04>',
   );
 });
@@ -93,10 +93,10 @@ test('input() in the friendly REPL', async (t) => {
 test('sys.stdin reads raw console bytes; Ctrl-C interrupts the read', async (t) => {
   const b = await startBoard(t, { raw: true });
   assert.equal(await b.exchange('import sys\nprint(repr(sys.stdin.read(3)))\x04', 'OK'), 'OK');
-  assert.equal(await b.exchange('xyz', '>'), "'xyz'\r\n\x04\x04>");
+  assert.equal(await b.exchange('xyz', '\x04>'), "'xyz'\r\n\x04\x04>");
   assert.equal(await b.exchange('sys.stdin.read(1)\x04', 'OK'), 'OK');
   assert.equal(
-    await b.exchange('\x03', '>'),
+    await b.exchange('\x03', '\x04>'),
     '\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\nKeyboardInterrupt: \r\n\x04>',
   );
 });
@@ -115,7 +115,40 @@ test('stdin queue of 259 bytes drops and counts overflow', async (t) => {
     return d.length === 2 && d;
   }, 'two d messages');
   assert.deepEqual(drops.map((d) => d.payload.readUInt32BE(0)), [41, 341]);
-  await b.until(m, '>');
+  await b.until(m, '\x04>');
   // What did fit is now a comment in the raw buffer; Ctrl-C at the prompt clears it.
-  assert.equal(await b.exchange('\x03print("clean")\x04', '>'), 'OKclean\r\n\x04\x04>');
+  assert.equal(await b.exchange('\x03print("clean")\x04', '\x04>'), 'OKclean\r\n\x04\x04>');
+});
+
+test('builtins.input is the board input(): echo, CRLF, Ctrl-C', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  assert.equal(
+    await b.exchange("import builtins\nprint(builtins.input is input)\nprint(builtins.input('x? ').upper())\x04", 'x? '),
+    'OKTrue\r\nx? ',
+  );
+  assert.equal(await b.exchange('ab\r', '\x04>'), 'ab\r\nAB\r\n\x04\x04>');
+  assert.equal(await b.exchange("from builtins import input as ask\nprint(ask('y? '))\x04", 'y? '), 'OKy? ');
+  assert.equal(await b.exchange('cd\r', '\x04>'), 'cd\r\ncd\r\n\x04\x04>');
+  assert.equal(await b.exchange("builtins.input('z? ')\x04", 'z? '), 'OKz? ');
+  assert.equal(
+    await b.exchange('\x03', '\x04>'),
+    '\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\nKeyboardInterrupt: \r\n\x04>',
+  );
+});
+
+test('builtins still works as a module: len, assignment, repr', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  assert.equal(
+    await b.exchange(
+      "import builtins\nprint(builtins, builtins.len('abc'))\nbuiltins.shout = lambda s: s.upper() + '!'\nprint(shout('hi'))\x04",
+      '>',
+    ),
+    "OK<module 'builtins'> 3\r\nHI!\r\n\x04\x04>",
+  );
+});
+
+test('sys.stdin.readline() returns raw lines without echo', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  assert.equal(await b.exchange('import sys\nprint(repr(sys.stdin.readline()), repr(sys.stdin.readline()))\x04', 'OK'), 'OK');
+  assert.equal(await b.exchange('ab\ncd\r\n', '\x04>'), "'ab\\n' 'cd\\r\\n'\r\n\x04\x04>");
 });

@@ -13,10 +13,10 @@ async function enterRawPaste(b) {
 test('raw-paste: negotiation, program output, no OK', async (t) => {
   const b = await startBoard(t, { raw: true });
   await enterRawPaste(b);
-  assert.equal(await b.exchange('print(5)\x04', '>'), '\x045\r\n\x04\x04>');
+  assert.equal(await b.exchange('print(5)\x04', '\x04>'), '\x045\r\n\x04\x04>');
   await enterRawPaste(b);
   assert.equal(
-    await b.exchange('1/0\x04', '>'),
+    await b.exchange('1/0\x04', '\x04>'),
     '\x04\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\nZeroDivisionError: divide by zero\r\n\x04>',
   );
 });
@@ -25,7 +25,7 @@ test('raw-paste: syntax error found at the end', async (t) => {
   const b = await startBoard(t, { raw: true });
   await enterRawPaste(b);
   assert.equal(
-    await b.exchange('x=1\nprint(x\x04', '>'),
+    await b.exchange('x=1\nprint(x\x04', '\x04>'),
     '\x04\x04Traceback (most recent call last):\r\n  File "<stdin>", line 3\r\nSyntaxError: invalid syntax\r\n\x04>',
   );
 });
@@ -33,9 +33,9 @@ test('raw-paste: syntax error found at the end', async (t) => {
 test('raw-paste: Ctrl-C aborts with a traceback-less KeyboardInterrupt', async (t) => {
   const b = await startBoard(t, { raw: true });
   await enterRawPaste(b);
-  assert.equal(await b.exchange('x=1\n\x03', '>'), '\x04\x04KeyboardInterrupt: \r\n\x04>');
+  assert.equal(await b.exchange('x=1\n\x03', '\x04>'), '\x04\x04KeyboardInterrupt: \r\n\x04>');
   // The aborted program never ran.
-  assert.equal(await b.exchange("print('x' in globals())\x04", '>'), 'OKFalse\r\n\x04\x04>');
+  assert.equal(await b.exchange("print('x' in globals())\x04", '\x04>'), 'OKFalse\r\n\x04\x04>');
 });
 
 test('raw-paste: early end on a syntax error the rest cannot repair', async (t) => {
@@ -48,10 +48,10 @@ test('raw-paste: early end on a syntax error the rest cannot repair', async (t) 
   assert.equal(b.output(m), '\x04');
   b.send('more = 1\n'); // still in flight when the host noticed: discarded
   assert.equal(
-    await b.exchange('\x04', '>'),
+    await b.exchange('\x04', '\x04>'),
     '\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1\r\nSyntaxError: invalid syntax\r\n\x04>',
   );
-  assert.equal(await b.exchange("print('more' in globals())\x04", '>'), 'OKFalse\r\n\x04\x04>');
+  assert.equal(await b.exchange("print('more' in globals())\x04", '\x04>'), 'OKFalse\r\n\x04\x04>');
 });
 
 test('raw-paste: an unfinished triple-quoted string does not end early', async (t) => {
@@ -62,7 +62,7 @@ test('raw-paste: an unfinished triple-quoted string does not end early', async (
   b.send('second\n');
   b.send('third\n');
   b.send('"""\nprint(len(s.splitlines()))\n\x04');
-  assert.equal(await b.until(m, '>'), '\x043\r\n\x04\x04>');
+  assert.equal(await b.until(m, '\x04>'), '\x043\r\n\x04\x04>');
 });
 
 test('raw-paste: one credit byte per 128 bytes consumed', async (t) => {
@@ -74,13 +74,13 @@ test('raw-paste: one credit byte per 128 bytes consumed', async (t) => {
   b.send('#'.repeat(127) + '\n');
   await b.until(m, '\x01\x01');
   assert.equal(b.output(m), '\x01\x01');
-  assert.equal(await b.exchange('print("ok")\x04', '>'), '\x04ok\r\n\x04\x04>');
+  assert.equal(await b.exchange('print("ok")\x04', '\x04>'), '\x04ok\r\n\x04\x04>');
 });
 
 test('raw-paste: empty body and unknown command', async (t) => {
   const b = await startBoard(t, { raw: true });
   await enterRawPaste(b);
-  assert.equal(await b.exchange('\x04', '>'), '\x04\x04\x04>');
+  assert.equal(await b.exchange('\x04', '\x04>'), '\x04\x04\x04>');
   assert.equal(await b.exchange('\x05B\x01', '>'), 'R\x00>');
 });
 
@@ -115,7 +115,7 @@ test('raw-paste: a large program sent with flow control, like mpremote', async (
   }
   const m = b.mark();
   b.send('\x04');
-  const rest = await b.until(m, '>');
+  const rest = await b.until(m, '\x04>');
   assert.equal(rest.replace(/^\x01*/, ''), `\x04${399 * 400}\r\n\x04\x04>`);
   const dropped = b.messages.filter((x) => x.type === 'd');
   assert.equal(dropped.length, 0, 'flow control keeps the 259-byte queue from overflowing');

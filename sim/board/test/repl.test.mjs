@@ -45,21 +45,21 @@ test('raw REPL: Appendix B vectors, cooked', async (t) => {
   assert.equal(await b.exchange('\x01', '>'), '\r\nraw REPL; CTRL-B to exit\r\n>');
   assert.equal(await b.exchange('\x01', '>'), 'raw REPL; CTRL-B to exit\r\n>');
   assert.equal(await b.exchange('print(1)\x01', '>'), 'raw REPL; CTRL-B to exit\r\n>');
-  assert.equal(await b.exchange('abc\x03print(7)\x04', '>'), 'OK7\r\n\x04\x04>');
-  assert.equal(await b.exchange('1+1\x04', '>'), 'OK\x04\x04>');
+  assert.equal(await b.exchange('abc\x03print(7)\x04', '\x04>'), 'OK7\r\n\x04\x04>');
+  assert.equal(await b.exchange('1+1\x04', '\x04>'), 'OK\x04\x04>');
   assert.equal(
-    await b.exchange('def f():\n  return 1/0\nf()\x04', '>'),
+    await b.exchange('def f():\n  return 1/0\nf()\x04', '\x04>'),
     'OK\x04Traceback (most recent call last):\r\n  File "<stdin>", line 3, in <module>\r\n  File "<stdin>", line 2, in f\r\nZeroDivisionError: divide by zero\r\n\x04>',
   );
   assert.equal(
-    await b.exchange('x = (\x04', '>'),
+    await b.exchange('x = (\x04', '\x04>'),
     'OK\x04Traceback (most recent call last):\r\n  File "<stdin>", line 2\r\nSyntaxError: invalid syntax\r\n\x04>',
   );
   assert.equal(
-    await b.exchange('raise KeyboardInterrupt\x04', '>'),
+    await b.exchange('raise KeyboardInterrupt\x04', '\x04>'),
     'OK\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1, in <module>\r\nKeyboardInterrupt: \r\n\x04>',
   );
-  assert.equal(await b.exchange('exec(compile("1+1", "<stdin>", "single"))\x04', '>'), 'OK2\r\n\x04\x04>');
+  assert.equal(await b.exchange('exec(compile("1+1", "<stdin>", "single"))\x04', '\x04>'), 'OK2\r\n\x04\x04>');
   assert.equal(await b.exchange('\x05B\x01', '>'), 'R\x00>');
   assert.equal(await b.exchange('\x02', '>>> '), '\r\n' + friendlyBanner + '>>> ');
 });
@@ -67,18 +67,18 @@ test('raw REPL: Appendix B vectors, cooked', async (t) => {
 test('raw REPL: one console write per HAL write, bare LF cooked (Appendix A)', async (t) => {
   const b = await startBoard(t, { raw: true });
   const from = b.messages.length;
-  await b.exchange('print(123)\x04', '>');
+  await b.exchange('print(123)\x04', '\x04>');
   const writes = b.messages.slice(from).filter((m) => m.type === 'o').map((m) => m.payload.toString('latin1'));
   assert.deepEqual(writes, ['OK', '123', '\r\n', '\x04', '\x04', '>']);
-  assert.equal(await b.exchange('print("a\\nb")\x04', '>'), 'OKa\r\nb\r\n\x04\x04>');
-  assert.equal(await b.exchange('import sys\nsys.stdout.write("c\\r\\nd")\x04', '>'), 'OKc\r\nd\x04\x04>');
+  assert.equal(await b.exchange('print("a\\nb")\x04', '\x04>'), 'OKa\r\nb\r\n\x04\x04>');
+  assert.equal(await b.exchange('import sys\nsys.stdout.write("c\\r\\nd")\x04', '\x04>'), 'OKc\r\nd\x04\x04>');
 });
 
 test('--raw boots straight into the raw REPL', async (t) => {
   const b = await startBoard(t, { raw: true });
   assert.equal(b.console, 'raw REPL; CTRL-B to exit\r\n>');
-  assert.equal(await b.exchange('x = 5\x04', '>'), 'OK\x04\x04>');
-  assert.equal(await b.exchange('print(x * 2)\x04', '>'), 'OK10\r\n\x04\x04>');
+  assert.equal(await b.exchange('x = 5\x04', '\x04>'), 'OK\x04\x04>');
+  assert.equal(await b.exchange('print(x * 2)\x04', '\x04>'), 'OK10\r\n\x04\x04>');
 });
 
 test('sys.exit() in raw mode: OK, two markers, no prompt, then a soft reset', async (t) => {
