@@ -1,0 +1,472 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// Events for the board's loop, which alone owns the board process, the
+// listener and the session slot.
+type event interface{}
+
+type (
+	evNodeMessage struct {
+		gen int
+		msg nodeMessage
+	}
+	evNodeExit struct {
+		gen    int
+		err    error
+		stderr string
+	}
+	evBootDelayOver struct{ gen int }
+	evClient        struct {
+		conn   net.Conn
+		reader *bufio.Reader
+	}
+	evHandshakeRaised struct{ problem string }
+	evSessionEnded    struct{ s *session }
+	evInput           struct {
+		gen  int
+		data []byte
+	}
+	evResetTimer struct{ gen int }
+)
+
+// Strings the REPL prints that tell which mode it is in: the raw REPL's
+// banner, and the last line of the friendly banner.
+var (
+	rawModeMarker      = []byte("raw REPL; CTRL-B to exit\r\n")
+	friendlyModeMarker = []byte("for more information.\r\n")
+)
+
+// maxBootFailures is how many board processes in a row may die before
+// booting before the board stops trying.
+const maxBootFailures = 3
+
+// boardState is what the loop knows; only the loop touches it.
+type boardState struct {
+	node         *nodeProcess
+	gen          int
+	booted       bool
+	delayOver    bool
+	bootFailures int
+	listener     net.Listener
+	addr         string // the bound host:port, reused after resets
+	sess         *session
+	raw          bool
+	modeTail     []byte
+	executing    bool
+	resetTimer   *time.Timer
+	ready        chan<- error // non-nil until the first listen
+}
+
+func (b *Board) post(ctx context.Context, e event) {
+	select {
+	case b.events <- e:
+	case <-ctx.Done():
+	}
+}
+
+// run is the board's event loop.
+func (b *Board) run(ctx context.Context, ready chan<- error) {
+	defer close(b.done)
+	var helpers sync.WaitGroup // accept loops and process reapers
+	st := &boardState{addr: b.opts.Addr, ready: ready}
+	defer func() {
+		b.closeListener(st)
+		if st.sess != nil {
+			st.sess.close(false)
+			<-st.sess.done
+		}
+		b.closeAllConns()
+		if st.resetTimer != nil {
+			st.resetTimer.Stop()
+		}
+		if st.node != nil {
+			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			st.node.stop(stopCtx)
+			cancel()
+		}
+		helpers.Wait()
+	}()
+	if err := b.bootNode(ctx, st, false, 0); err != nil {
+		ready <- err
+		return
+	}
+	for {
+		var e event
+		select {
+		case <-ctx.Done():
+			return
+		case e = <-b.events:
+		}
+		switch e := e.(type) {
+		case evNodeMessage:
+			if e.gen == st.gen {
+				b.handleNodeMessage(ctx, st, &helpers, e.msg)
+			}
+		case evNodeExit:
+			if e.gen != st.gen {
+				continue
+			}
+			st.node = nil
+			if !st.booted {
+				st.bootFailures++
+			}
+			detail := e.stderr
+			if detail == "" && e.err != nil {
+				detail = e.err.Error()
+			}
+			if st.ready != nil {
+				st.ready <- fmt.Errorf("the board process exited before booting: %s", lastLine(detail))
+				return
+			}
+			b.logf("sim: the board process exited unexpectedly (%s); resetting", lastLine(detail))
+			if st.bootFailures >= maxBootFailures {
+				b.logf("sim: the board process failed to boot %d times; giving up", st.bootFailures)
+				b.dropClient(st)
+				b.closeListener(st)
+				continue
+			}
+			b.reset(ctx, st, &helpers, false)
+		case evBootDelayOver:
+			if e.gen == st.gen {
+				st.delayOver = true
+				b.maybeListen(ctx, st, &helpers)
+			}
+		case evClient:
+			b.handleClient(ctx, st, e)
+		case evHandshakeRaised:
+			// The accept handler's exception is printed on every console.
+			if st.sess != nil {
+				st.sess.print([]byte("Traceback (most recent call last):\r\n"))
+				st.sess.print([]byte("  File \"webrepl.py\", line 41, in accept_conn\r\n"))
+				st.sess.print([]byte("  File \"webrepl.py\", line 23, in server_handshake\r\n"))
+				st.sess.print([]byte(e.problem + "\r\n"))
+			}
+		case evSessionEnded:
+			if st.sess == e.s {
+				st.sess = nil
+			}
+		case evInput:
+			if e.gen != st.gen || st.node == nil {
+				continue
+			}
+			st.node.send(msgInput, e.data)
+			if st.executing && st.resetTimer == nil && bytes.IndexByte(e.data, 0x03) >= 0 {
+				gen := st.gen
+				st.resetTimer = time.AfterFunc(b.opts.ResetAfter, func() { b.post(ctx, evResetTimer{gen: gen}) })
+			}
+		case evResetTimer:
+			if e.gen == st.gen && st.resetTimer != nil && st.executing {
+				b.logf("sim: Ctrl-C not obeyed for %v; pressing reset", b.opts.ResetAfter)
+				b.reset(ctx, st, &helpers, false)
+			}
+		}
+	}
+}
+
+func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *sync.WaitGroup, m nodeMessage) {
+	switch m.typ {
+	case msgBooted:
+		st.booted = true
+		st.bootFailures = 0
+		b.maybeListen(ctx, st, helpers)
+	case msgOutput:
+		b.trackMode(st, m.payload)
+		if st.sess != nil {
+			st.sess.print(m.payload)
+		}
+	case msgDropped:
+		if len(m.payload) == 4 {
+			b.mu.Lock()
+			b.droppedNow = int64(binary.BigEndian.Uint32(m.payload))
+			b.mu.Unlock()
+		}
+	case msgSoftReset:
+		b.reset(ctx, st, helpers, true)
+	case msgHardReset:
+		b.reset(ctx, st, helpers, false)
+	case msgBusy:
+		st.executing = len(m.payload) == 1 && m.payload[0] == 1
+		if !st.executing && st.resetTimer != nil {
+			st.resetTimer.Stop()
+			st.resetTimer = nil
+		}
+	case msgPeripheral:
+		var change struct {
+			Pin   *int `json:"pin"`
+			Value *int `json:"value"`
+		}
+		if err := json.Unmarshal(m.payload, &change); err != nil {
+			b.logf("sim: unreadable peripheral message %q: %v", m.payload, err)
+			return
+		}
+		if change.Pin != nil && change.Value != nil {
+			b.mu.Lock()
+			b.pins[*change.Pin] = *change.Value
+			b.mu.Unlock()
+		}
+	default:
+		b.logf("sim: unknown message type %q from the board process", m.typ)
+	}
+}
+
+// trackMode follows the REPL mode from what it prints, so that a soft
+// reset can keep the raw REPL (spec/webrepl.md §3.3).
+func (b *Board) trackMode(st *boardState, out []byte) {
+	window := append(st.modeTail, out...)
+	rawAt := bytes.LastIndex(window, rawModeMarker)
+	friendlyAt := bytes.LastIndex(window, friendlyModeMarker)
+	switch {
+	case rawAt > friendlyAt:
+		st.raw = true
+	case friendlyAt > rawAt:
+		st.raw = false
+	}
+	const keep = 32
+	if len(window) > keep {
+		window = window[len(window)-keep:]
+	}
+	st.modeTail = append([]byte(nil), window...)
+}
+
+// bootNode starts a board process (generation gen+1); the listener opens
+// once it has booted and delay has passed.
+func (b *Board) bootNode(ctx context.Context, st *boardState, raw bool, delay time.Duration) error {
+	st.gen++
+	gen := st.gen
+	st.booted, st.delayOver, st.executing, st.raw, st.modeTail = false, false, false, raw, nil
+	cmd := b.command(raw)
+	node, err := startNode(ctx, gen, cmd, b.opts.Log, nodeCallbacks{
+		message: func(gen int, m nodeMessage) { b.post(ctx, evNodeMessage{gen: gen, msg: m}) },
+		exit: func(gen int, err error, stderr string) {
+			b.post(ctx, evNodeExit{gen: gen, err: err, stderr: stderr})
+		},
+	})
+	if err != nil {
+		return err
+	}
+	st.node = node
+	b.mu.Lock()
+	b.pid = cmd.Process.Pid
+	b.mu.Unlock()
+	if delay <= 0 {
+		st.delayOver = true
+	} else {
+		time.AfterFunc(delay, func() { b.post(ctx, evBootDelayOver{gen: gen}) })
+	}
+	return nil
+}
+
+// reset is a soft or hard reset: the client is dropped, the board process
+// replaced, and the server comes back after the boot delay. RAM state,
+// and on a hard reset the pin states, are lost; the flash folder stays.
+func (b *Board) reset(ctx context.Context, st *boardState, helpers *sync.WaitGroup, soft bool) {
+	b.mu.Lock()
+	if soft {
+		b.soft++
+	} else {
+		b.hard++
+		clear(b.pins)
+	}
+	b.droppedBase += b.droppedNow
+	b.droppedNow = 0
+	b.mu.Unlock()
+	if st.resetTimer != nil {
+		st.resetTimer.Stop()
+		st.resetTimer = nil
+	}
+	// The listener goes first: a client that sees its connection drop
+	// must find the server gone, not a stale listener.
+	b.closeListener(st)
+	b.dropClient(st)
+	if old := st.node; old != nil {
+		helpers.Add(1)
+		go func() {
+			defer helpers.Done()
+			stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			old.stop(stopCtx)
+		}()
+	}
+	st.node = nil
+	raw := soft && st.raw
+	delay := b.opts.BootDelay
+	if !soft {
+		delay *= 2
+	}
+	kind := "hard"
+	if soft {
+		kind = "soft"
+	}
+	b.logf("sim: %s reset (raw REPL kept: %v)", kind, raw)
+	if err := b.bootNode(ctx, st, raw, delay); err != nil {
+		b.logf("sim: restarting the board process after a %s reset: %v", kind, err)
+	}
+}
+
+func (b *Board) dropClient(st *boardState) {
+	if st.sess != nil {
+		st.sess.close(true)
+		st.sess = nil
+	}
+}
+
+func (b *Board) closeListener(st *boardState) {
+	if st.listener != nil {
+		st.listener.Close()
+		st.listener = nil
+	}
+}
+
+// maybeListen opens the WebREPL server once the board has booted and the
+// boot delay is over (the real board's boot.py starts webrepl).
+func (b *Board) maybeListen(ctx context.Context, st *boardState, helpers *sync.WaitGroup) {
+	if !st.booted || !st.delayOver || st.listener != nil {
+		return
+	}
+	var ln net.Listener
+	var err error
+	for attempt := 0; attempt < 50; attempt++ {
+		if ln, err = net.Listen("tcp", st.addr); err == nil {
+			break
+		}
+		if st.ready != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // the port is ours; TIME_WAIT or a late close
+	}
+	if err != nil {
+		err = fmt.Errorf("listening on %s: %w", st.addr, err)
+		if st.ready != nil {
+			st.ready <- err
+			st.ready = nil
+			return
+		}
+		b.logf("sim: %v", err)
+		return
+	}
+	st.listener = ln
+	st.addr = ln.Addr().String()
+	if st.ready != nil {
+		b.url = boardURL(ln.Addr())
+		st.ready <- nil
+		st.ready = nil
+	}
+	helpers.Add(1)
+	go func() {
+		defer helpers.Done()
+		b.acceptLoop(ctx, ln)
+	}()
+}
+
+func boardURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "ws://" + addr.String() + "/"
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "ws://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port)) + "/"
+}
+
+// acceptLoop accepts connections until the listener closes; each one's
+// HTTP handshake runs on its own goroutine (the real board blocks in it).
+func (b *Board) acceptLoop(ctx context.Context, ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				b.logf("sim: accept: %v", err)
+			}
+			return
+		}
+		b.trackConn(conn, true)
+		go b.handshake(ctx, conn)
+	}
+}
+
+func (b *Board) handshake(ctx context.Context, conn net.Conn) {
+	reader := bufio.NewReader(conn)
+	req, err := readHandshake(reader)
+	if err != nil {
+		b.logf("sim: handshake from %s failed: %v", conn.RemoteAddr(), err)
+		b.forget(conn)
+		return
+	}
+	switch req.outcome {
+	case handshakeHTML:
+		_, _ = conn.Write([]byte(htmlFallbackReply))
+		b.forget(conn)
+	case handshakeAbandon:
+		b.logf("sim: handshake from %s raised %s", conn.RemoteAddr(), req.problem)
+		b.post(ctx, evHandshakeRaised{problem: req.problem})
+		b.forget(conn)
+	case handshakeUpgrade:
+		for _, part := range []string{handshakeReplyPrefix, acceptKey(req.key), handshakeReplyEnd} {
+			if _, err := conn.Write([]byte(part)); err != nil {
+				b.forget(conn)
+				return
+			}
+		}
+		b.post(ctx, evClient{conn: conn, reader: reader})
+	}
+}
+
+func (b *Board) forget(conn net.Conn) {
+	conn.Close()
+	b.trackConn(conn, false)
+}
+
+// handleClient applies the single-client policy to an upgraded connection.
+func (b *Board) handleClient(ctx context.Context, st *boardState, e evClient) {
+	if st.listener == nil {
+		b.forget(e.conn) // the board rebooted while this handshake ran
+		return
+	}
+	peer := pythonAddress(e.conn.RemoteAddr())
+	if st.sess != nil {
+		// print("\nConcurrent WebREPL connection from", addr, "rejected"),
+		// cooked: one write per line break.
+		st.sess.print([]byte("\r\n"))
+		st.sess.print([]byte("Concurrent WebREPL connection from " + peer + " rejected"))
+		st.sess.print([]byte("\r\n"))
+		b.forget(e.conn)
+		return
+	}
+	b.logf("sim: WebREPL connection from: %s", peer)
+	gen := st.gen
+	s := &session{
+		conn:     e.conn,
+		reader:   e.reader,
+		password: b.opts.Password,
+		latency:  b.opts.Latency,
+		logf:     b.logf,
+		input:    make(chan timedChunk, 64),
+		xfer:     fileTransfer{flashDir: b.flashDir},
+	}
+	l := &link{
+		profile:     b.profile,
+		drainPeriod: b.opts.DrainPeriod,
+		in:          s.input,
+		deliver:     func(p []byte) { b.post(ctx, evInput{gen: gen, data: p}) },
+	}
+	go l.run(ctx)
+	st.sess = s
+	s.start(ctx, func() {
+		b.trackConn(e.conn, false)
+		b.post(ctx, evSessionEnded{s: s})
+	})
+}

@@ -1,0 +1,262 @@
+// Package sim is a simulated MicroPython ESP32/ESP8266 board that speaks
+// WebREPL byte for byte like the real firmware (spec/webrepl.md §1–§2, §8).
+//
+// The Go side owns the network: a hand-written WebSocket server with the
+// board's handshake and framing quirks, the password prompt, the
+// single-client policy, file transfer on a flash folder, and the link model
+// (latency, the ESP32 and ESP8266 input-loss models of §5). The interpreter
+// is real MicroPython (its WebAssembly port) in a supervised Node process,
+// whose sources (sim/board) are embedded in the binary; resets replace that
+// process and drop the WebREPL client, as a board's reboot does.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+)
+
+// Options configure a simulated board. The zero value is a usable esp32
+// board on a free port with password "secret".
+type Options struct {
+	Addr        string        // "127.0.0.1:0" picks a free port (the default)
+	Password    string        // default "secret"; at most 9 bytes, as on the board
+	Profile     string        // "esp32" (default), "esp8266", "ideal"
+	Latency     time.Duration // one-way delay added to each direction
+	DrainPeriod time.Duration // esp32 drain period; default 80ms (tests use shorter)
+	FlashDir    string        // "" = a temporary folder removed on Close
+	ResetAfter  time.Duration // default 5s
+	BootDelay   time.Duration // default 250ms; a hard reset takes twice as long
+	Log         io.Writer     // optional
+
+	// nodeCommand replaces `node main.mjs ARGS` (package tests use a fake).
+	nodeCommand func(args []string) *exec.Cmd
+}
+
+// Defaults for Options.
+const (
+	DefaultPassword    = "secret"
+	DefaultDrainPeriod = 80 * time.Millisecond
+	DefaultResetAfter  = 5 * time.Second
+	DefaultBootDelay   = 250 * time.Millisecond
+	maxBoardPassword   = 9
+	startupTimeout     = 60 * time.Second // first boot, npm ci excluded
+)
+
+// Board is a running simulated board. Its methods are safe for concurrent use.
+type Board struct {
+	opts     Options
+	profile  linkProfile
+	flashDir string
+	tmpFlash bool
+	logf     func(format string, args ...any)
+	command  func(raw bool) *exec.Cmd
+
+	url    string
+	events chan event
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	closeOnce sync.Once
+
+	mu          sync.Mutex
+	pins        map[int]int
+	droppedBase int64
+	droppedNow  int64
+	soft, hard  int
+	conns       map[net.Conn]struct{}
+	pid         int // of the current board process
+}
+
+// Start boots a board and returns once its WebREPL server accepts
+// connections. ctx bounds the start-up only; the board runs until Close.
+func Start(ctx context.Context, opts Options) (*Board, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Password == "" {
+		opts.Password = DefaultPassword
+	}
+	if len(opts.Password) > maxBoardPassword {
+		return nil, fmt.Errorf("password is %d bytes; the board accepts at most %d", len(opts.Password), maxBoardPassword)
+	}
+	profile, err := lookupProfile(opts.Profile)
+	if err != nil {
+		return nil, err
+	}
+	opts.Profile = profile.name
+	if opts.DrainPeriod <= 0 {
+		opts.DrainPeriod = DefaultDrainPeriod
+	}
+	if opts.ResetAfter <= 0 {
+		opts.ResetAfter = DefaultResetAfter
+	}
+	if opts.BootDelay <= 0 {
+		opts.BootDelay = DefaultBootDelay
+	}
+	if opts.Latency < 0 {
+		return nil, errors.New("latency must not be negative")
+	}
+	b := &Board{
+		opts:    opts,
+		profile: profile,
+		events:  make(chan event, 256),
+		done:    make(chan struct{}),
+		pins:    map[int]int{},
+		conns:   map[net.Conn]struct{}{},
+	}
+	b.logf = func(format string, args ...any) {
+		if opts.Log != nil {
+			fmt.Fprintf(opts.Log, format+"\n", args...)
+		}
+	}
+	if opts.FlashDir == "" {
+		dir, err := os.MkdirTemp("", "webrepl-sim-flash-")
+		if err != nil {
+			return nil, fmt.Errorf("creating the board's flash folder: %w", err)
+		}
+		b.flashDir, b.tmpFlash = dir, true
+	} else {
+		if err := os.MkdirAll(opts.FlashDir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the board's flash folder: %w", err)
+		}
+		b.flashDir = opts.FlashDir
+	}
+	if err := b.prepareCommand(ctx); err != nil {
+		b.removeFlash()
+		return nil, err
+	}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	ready := make(chan error, 1)
+	go b.run(runCtx, ready)
+	startCtx, stop := context.WithTimeout(ctx, startupTimeout)
+	defer stop()
+	select {
+	case err := <-ready:
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+		return b, nil
+	case <-startCtx.Done():
+		b.Close()
+		return nil, fmt.Errorf("waiting for the simulated board to boot: %w", startCtx.Err())
+	}
+}
+
+// prepareCommand sets up how board processes are started.
+func (b *Board) prepareCommand(ctx context.Context) error {
+	args := []string{"--fs", b.flashDir, "--queue", fmt.Sprint(b.profile.ringCapacity)}
+	withRaw := func(raw bool) []string {
+		a := append([]string(nil), args...)
+		if raw {
+			a = append(a, "--raw")
+		}
+		return a
+	}
+	if b.opts.nodeCommand != nil {
+		b.command = func(raw bool) *exec.Cmd { return b.opts.nodeCommand(withRaw(raw)) }
+		return nil
+	}
+	rt, err := prepareRuntime(ctx, b.opts.Log)
+	if err != nil {
+		return err
+	}
+	b.command = func(raw bool) *exec.Cmd {
+		cmd := exec.Command(rt.node, append([]string{"main.mjs"}, withRaw(raw)...)...)
+		cmd.Dir = rt.dir
+		if rt.modules != "" {
+			// main.mjs reads it too; relative to the cache directory it would be wrong.
+			cmd.Env = append(os.Environ(), modulesEnv+"="+rt.modules)
+		}
+		return cmd
+	}
+	return nil
+}
+
+// URL is the board's WebREPL address, "ws://127.0.0.1:PORT/".
+func (b *Board) URL() string { return b.url }
+
+// Password is the WebREPL password.
+func (b *Board) Password() string { return b.opts.Password }
+
+// FlashDir is the host folder holding the board's files.
+func (b *Board) FlashDir() string { return b.flashDir }
+
+// Pin returns the last value a program set on GPIO n (ok is false if it
+// was never set since the last hard reset).
+func (b *Board) Pin(n int) (value int, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	value, ok = b.pins[n]
+	return value, ok
+}
+
+// DroppedBytes is the number of console input bytes the board's stdin
+// ring has dropped since Start (ESP32/ESP8266 overflow).
+func (b *Board) DroppedBytes() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.droppedBase + b.droppedNow
+}
+
+// Resets counts the soft and hard resets since Start.
+func (b *Board) Resets() (soft, hard int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.soft, b.hard
+}
+
+// nodePID is the current board process's id (for measurements).
+func (b *Board) nodePID() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pid
+}
+
+// Close stops the board: the client is dropped, the Node process group is
+// killed and reaped, and a temporary flash folder is removed.
+func (b *Board) Close() error {
+	b.closeOnce.Do(func() {
+		b.cancel()
+		<-b.done
+		b.removeFlash()
+	})
+	return nil
+}
+
+func (b *Board) removeFlash() {
+	if b.tmpFlash {
+		if err := os.RemoveAll(b.flashDir); err != nil {
+			b.logf("sim: removing the temporary flash folder: %v", err)
+		}
+	}
+}
+
+// trackConn remembers an open connection so that Close can end handshakes
+// that are still waiting for their client.
+func (b *Board) trackConn(c net.Conn, open bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if open {
+		b.conns[c] = struct{}{}
+	} else {
+		delete(b.conns, c)
+	}
+}
+
+func (b *Board) closeAllConns() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for c := range b.conns {
+		c.Close()
+	}
+}
