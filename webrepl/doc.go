@@ -6,6 +6,9 @@
 // section numbers quoted in comments (§3.7, §4.3, …) refer to that document.
 // The package knows nothing of Jupyter.
 //
+// A Console (DialConsole) is the other way in: the board's friendly REPL for
+// a person at a terminal, with paced keystrokes and no raw REPL.
+//
 // One Session owns one board. Exec and the file operations are serialised;
 // Interrupt and SendInput may be called from other goroutines while Exec runs.
 // Each connection has exactly two goroutines (a frame reader and an idle

@@ -27,20 +27,18 @@ func (e *droppedError) Unwrap() error { return e.cause }
 // In each of those cases Exec has already reconnected when it could.
 // Cancelling ctx interrupts the program (Ctrl-C) before Exec returns.
 func (s *Session) Exec(ctx context.Context, code []byte, stdout io.Writer) (*Result, error) {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	ctx, cancel := s.bind(ctx)
-	defer cancel()
-	l, err := s.ready(ctx)
-	if err != nil {
-		return nil, s.closedOr(err)
-	}
-	res, err := s.execOn(ctx, l, code, stdout, s.opts.Pacing)
-	var dropped *droppedError
-	if errors.As(err, &dropped) {
-		return nil, s.closedOr(s.afterDrop(ctx, dropped))
-	}
-	return res, s.closedOr(err)
+	var res *Result
+	err := s.withReady(ctx, func(ctx context.Context, l *link) error {
+		var err error
+		res, err = s.execOn(ctx, l, code, stdout, s.opts.Pacing)
+		var dropped *droppedError
+		if errors.As(err, &dropped) {
+			res = nil
+			return s.afterDrop(ctx, dropped)
+		}
+		return err
+	})
+	return res, err
 }
 
 // afterDrop reconnects after a connection ended mid-program and tells the

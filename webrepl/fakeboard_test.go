@@ -273,6 +273,18 @@ func (c *fakeConn) replByte(b byte) {
 			if empty {
 				c.send("\r\nraw REPL; CTRL-B to exit\r\n>")
 			}
+		case 0x02:
+			f.set(func(f *fakeBoard) { f.line = nil })
+			c.send("\r\nMicroPython v1.27.0\r\n>>> ")
+		case 0x04:
+			f.mu.Lock()
+			empty := len(f.line) == 0
+			f.mu.Unlock()
+			if empty { // soft reset; the friendly REPL stays friendly
+				c.send("\r\nMPY: soft reboot\r\n")
+				c.reset(true)
+				f.set(func(f *fakeBoard) { f.mode = "friendly" })
+			}
 		case 0x05:
 			f.set(func(f *fakeBoard) { f.mode = "paste"; f.line = nil })
 			c.send("\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ")

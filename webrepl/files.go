@@ -166,24 +166,18 @@ func fsError(op, path string, exc *Exception) error {
 
 // withRAW runs one file-system helper under the session's operation lock.
 func (s *Session) withRAW(ctx context.Context, fn func(ctx context.Context, l *link) error) error {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	ctx, cancel := s.bind(ctx)
-	defer cancel()
-	l, err := s.ready(ctx)
-	if err != nil {
-		return s.closedOr(err)
-	}
-	err = fn(ctx, l)
-	var dropped *droppedError
-	if errors.As(err, &dropped) {
-		// Keep the session usable for the next call.
-		if rerr := s.reconnectLocked(ctx); rerr != nil {
-			s.logf("webrepl: reconnect after a drop: %v", rerr)
+	return s.withReady(ctx, func(ctx context.Context, l *link) error {
+		err := fn(ctx, l)
+		var dropped *droppedError
+		if errors.As(err, &dropped) {
+			// Keep the session usable for the next call.
+			if rerr := s.reconnectLocked(ctx); rerr != nil {
+				s.logf("webrepl: reconnect after a drop: %v", rerr)
+			}
+			err = dropped.cause
 		}
-		err = dropped.cause
-	}
-	return s.closedOr(err)
+		return err
+	})
 }
 
 // helper runs a file-system helper and returns its output lines.

@@ -95,6 +95,14 @@ type Options struct {
 	// that reconnected, so it must not call Exec, the file methods or the
 	// resets (Interrupt and SendInput are fine).
 	OnReconnect func(ramLost bool)
+	// ConsoleChunkSize and ConsoleChunkGap pace what a Console sends: at
+	// most ConsoleChunkSize bytes per ConsoleChunkGap, defaults 32 bytes
+	// per 100ms. Single keystrokes are never delayed; a paste is spread
+	// out so an ESP32's friendly REPL, which echoes each byte as a frame,
+	// keeps up and drops nothing (spec §5.1).
+	ConsoleChunkSize int
+	ConsoleChunkGap  time.Duration
+
 	// Unsolicited, if set, receives text the board printed while no
 	// program was running (timer output, notices about rejected clients),
 	// when the next operation starts. Same restriction as OnReconnect.
@@ -107,6 +115,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ChunkGap <= 0 {
 		o.ChunkGap = DefaultChunkGap
+	}
+	if o.ConsoleChunkSize <= 0 {
+		o.ConsoleChunkSize = DefaultConsoleChunkSize
+	}
+	if o.ConsoleChunkGap <= 0 {
+		o.ConsoleChunkGap = DefaultConsoleChunkGap
 	}
 	if o.KeepAlive == 0 {
 		o.KeepAlive = DefaultKeepAlive
@@ -265,16 +279,13 @@ func (s *Session) closedOr(err error) error {
 // and looks for this session's marker in the board's RAM.
 func (s *Session) connect(ctx context.Context) (*link, connectInfo, error) {
 	var info connectInfo
-	l, err := dialLink(ctx, s.url, &s.stats)
+	l, err := dialAndLogin(ctx, s.url, s.opts.Password, &s.stats)
 	if err != nil {
 		return nil, info, err
 	}
 	fail := func(err error) (*link, connectInfo, error) {
 		l.close()
 		return nil, info, err
-	}
-	if err := s.login(ctx, l); err != nil {
-		return fail(err)
 	}
 	if err := s.enterRawREPL(ctx, l); err != nil {
 		return fail(err)
@@ -315,8 +326,22 @@ var (
 	rawBanner      = []byte("raw REPL; CTRL-B to exit\r\n>")
 )
 
+// dialAndLogin opens a connection and logs in; the board is left in whatever
+// REPL mode it was in, with the text after the login answer still unread.
+func dialAndLogin(ctx context.Context, wsURL, password string, stats *statCounters) (*link, error) {
+	l, err := dialLink(ctx, wsURL, stats)
+	if err != nil {
+		return nil, err
+	}
+	if err := login(ctx, l, password); err != nil {
+		l.close()
+		return nil, err
+	}
+	return l, nil
+}
+
 // login answers the password prompt (§1.5).
-func (s *Session) login(ctx context.Context, l *link) error {
+func login(ctx context.Context, l *link, pw string) error {
 	step := "waiting for the Password: prompt"
 	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	got, err := l.repl.readUntil(sctx, passwordPrompt)
@@ -330,7 +355,6 @@ func (s *Session) login(ctx context.Context, l *link) error {
 		}
 		return stepError(ctx, err, step)
 	}
-	pw := s.opts.Password
 	if strings.ContainsAny(pw, "\r\n") {
 		return fmt.Errorf("%w: the password contains a line break", ErrWrongPassword)
 	}
@@ -465,23 +489,50 @@ func (s *Session) reconnectLocked(ctx context.Context) error {
 	if old := s.currentLink(); old != nil {
 		old.close()
 	}
-	rctx, cancel := context.WithTimeout(ctx, s.opts.ReconnectTimeout)
+	return retryConnect(ctx, s.url, s.opts, func(ctx context.Context) error {
+		l, info, err := s.connect(ctx)
+		if err != nil {
+			return err
+		}
+		return s.install(l, info, true)
+	})
+}
+
+// retryConnect calls connect until it succeeds, with back-off (the board's
+// listener comes back only after boot.py ran), for up to
+// opts.ReconnectTimeout. A wrong password or the end of ctx stops at once.
+func retryConnect(ctx context.Context, wsURL string, opts Options, connect func(ctx context.Context) error) error {
+	rctx, cancel := context.WithTimeout(ctx, opts.ReconnectTimeout)
 	defer cancel()
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		l, info, err := s.connect(rctx)
-		if err == nil {
-			return s.install(l, info, true)
-		}
-		if errors.Is(err, ErrWrongPassword) || ctx.Err() != nil {
+		err := connect(rctx)
+		if err == nil || errors.Is(err, ErrWrongPassword) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
 			return err
 		}
-		s.logf("webrepl: reconnect attempt %d: %v", attempt, err)
+		if opts.Logf != nil {
+			opts.Logf("webrepl: reconnect attempt %d: %v", attempt, err)
+		}
 		if sleepCtx(rctx, backoff) != nil {
-			return fmt.Errorf("reconnecting to %s: gave up after %d attempts: %w", s.url, attempt, err)
+			return fmt.Errorf("reconnecting to %s: gave up after %d attempts: %w", wsURL, attempt, err)
 		}
 		backoff = min(backoff*2, 3*time.Second)
 	}
+}
+
+// withReady runs op under the operation lock with a connection at the raw
+// REPL prompt; ctx also ends when the Session is closed, and any failure
+// after Close becomes ErrClosed.
+func (s *Session) withReady(ctx context.Context, op func(ctx context.Context, l *link) error) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+	l, err := s.ready(ctx)
+	if err != nil {
+		return s.closedOr(err)
+	}
+	return s.closedOr(op(ctx, l))
 }
 
 // ready returns a connection sitting at the raw REPL prompt, reconnecting
@@ -571,42 +622,30 @@ func (s *Session) SendInput(p []byte) error {
 // SoftReset restarts the board's interpreter (Ctrl-D at an empty raw
 // prompt, §3.3), which drops the link; it reconnects. RAM state is lost.
 func (s *Session) SoftReset(ctx context.Context) error {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	ctx, cancel := s.bind(ctx)
-	defer cancel()
-	l, err := s.ready(ctx)
-	if err != nil {
-		return s.closedOr(err)
-	}
-	// Ctrl-C first empties the raw input buffer, so the Ctrl-D meets an
-	// empty line and means "soft reset".
-	if err := l.writeText([]byte{0x03, 0x04}); err != nil {
-		return s.closedOr(err)
-	}
-	return s.closedOr(s.awaitResetAndReconnect(ctx, l, "soft reset"))
+	return s.withReady(ctx, func(ctx context.Context, l *link) error {
+		// Ctrl-C first empties the raw input buffer, so the Ctrl-D meets an
+		// empty line and means "soft reset".
+		if err := l.writeText([]byte{0x03, 0x04}); err != nil {
+			return err
+		}
+		return s.awaitResetAndReconnect(ctx, l, "soft reset")
+	})
 }
 
 // HardReset runs machine.reset(), waits for the board to drop the link and
 // reconnects once it has booted. RAM state is lost.
 func (s *Session) HardReset(ctx context.Context) error {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	ctx, cancel := s.bind(ctx)
-	defer cancel()
-	l, err := s.ready(ctx)
-	if err != nil {
-		return s.closedOr(err)
-	}
-	res, err := s.execOn(ctx, l, []byte("import machine\nmachine.reset()\n"), nil, s.opts.Pacing)
-	var dropped *droppedError
-	switch {
-	case err == nil && res.Exception != nil:
-		return fmt.Errorf("hard reset: machine.reset() failed on the board: %s: %s", res.Exception.Type, res.Exception.Message)
-	case err != nil && !errors.As(err, &dropped):
-		return s.closedOr(fmt.Errorf("hard reset: %w", err))
-	}
-	return s.closedOr(s.awaitResetAndReconnect(ctx, l, "hard reset"))
+	return s.withReady(ctx, func(ctx context.Context, l *link) error {
+		res, err := s.execOn(ctx, l, []byte("import machine\nmachine.reset()\n"), nil, s.opts.Pacing)
+		var dropped *droppedError
+		switch {
+		case err == nil && res.Exception != nil:
+			return fmt.Errorf("hard reset: machine.reset() failed on the board: %s: %s", res.Exception.Type, res.Exception.Message)
+		case err != nil && !errors.As(err, &dropped):
+			return fmt.Errorf("hard reset: %w", err)
+		}
+		return s.awaitResetAndReconnect(ctx, l, "hard reset")
+	})
 }
 
 func (s *Session) awaitResetAndReconnect(ctx context.Context, l *link, what string) error {

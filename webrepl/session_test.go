@@ -71,61 +71,75 @@ func TestDialReachesRawREPLFromAnyState(t *testing.T) {
 	}
 }
 
+// TestDialErrors checks that Dial and DialConsole, which share the dial and
+// the login, fail with the same error values.
 func TestDialErrors(t *testing.T) {
 	ctx := testCtx(t)
-	t.Run("wrong password", func(t *testing.T) {
-		f := newFakeBoard(t)
-		_, err := Dial(ctx, f.URL(), Options{Password: "nope"})
-		if !errors.Is(err, ErrWrongPassword) {
-			t.Fatalf("err = %v, want ErrWrongPassword", err)
-		}
-		assertOneLine(t, err)
-	})
-	t.Run("busy", func(t *testing.T) {
-		f := newFakeBoard(t)
-		dialFake(t, f, Options{})
-		_, err := Dial(ctx, f.URL(), Options{Password: f.password})
-		if !errors.Is(err, ErrBusy) {
-			t.Fatalf("err = %v, want ErrBusy", err)
-		}
-		assertOneLine(t, err)
-	})
-	t.Run("html page", func(t *testing.T) {
-		f := newFakeBoard(t)
-		f.set(func(f *fakeBoard) { f.html = true })
-		_, err := Dial(ctx, f.URL(), Options{Password: f.password})
-		if !errors.Is(err, ErrNotWebREPL) {
-			t.Fatalf("err = %v, want ErrNotWebREPL", err)
-		}
-		assertOneLine(t, err)
-	})
-	t.Run("nothing listening", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		_, err = Dial(ctx, addr, Options{Password: "x"})
-		if !errors.Is(err, ErrUnreachable) {
-			t.Fatalf("err = %v, want ErrUnreachable", err)
-		}
-		assertOneLine(t, err)
-	})
-	t.Run("no password prompt", func(t *testing.T) {
-		f := newFakeBoard(t)
-		f.set(func(f *fakeBoard) { f.mute = true })
-		_, err := Dial(ctx, f.URL(), Options{Password: f.password})
-		var te *TimeoutError
-		if !errors.As(err, &te) || !strings.Contains(te.Step, "Password: prompt") {
-			t.Fatalf("err = %v, want a TimeoutError naming the Password: prompt", err)
-		}
-		var tv TimeoutError
-		if !errors.As(err, &tv) || !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("a TimeoutError must also match a value target and context.DeadlineExceeded")
-		}
-		assertOneLine(t, err)
-	})
+	dialers := []struct {
+		name string
+		dial func(ctx context.Context, url string, opts Options) (any, error)
+	}{
+		{"Dial", func(ctx context.Context, url string, opts Options) (any, error) { return Dial(ctx, url, opts) }},
+		{"DialConsole", func(ctx context.Context, url string, opts Options) (any, error) { return DialConsole(ctx, url, opts) }},
+	}
+	for _, d := range dialers {
+		dial := d.dial
+		t.Run(d.name, func(t *testing.T) {
+			t.Run("wrong password", func(t *testing.T) {
+				f := newFakeBoard(t)
+				_, err := dial(ctx, f.URL(), Options{Password: "nope"})
+				if !errors.Is(err, ErrWrongPassword) {
+					t.Fatalf("err = %v, want ErrWrongPassword", err)
+				}
+				assertOneLine(t, err)
+			})
+			t.Run("busy", func(t *testing.T) {
+				f := newFakeBoard(t)
+				dialFake(t, f, Options{})
+				_, err := dial(ctx, f.URL(), Options{Password: f.password})
+				if !errors.Is(err, ErrBusy) {
+					t.Fatalf("err = %v, want ErrBusy", err)
+				}
+				assertOneLine(t, err)
+			})
+			t.Run("html page", func(t *testing.T) {
+				f := newFakeBoard(t)
+				f.set(func(f *fakeBoard) { f.html = true })
+				_, err := dial(ctx, f.URL(), Options{Password: f.password})
+				if !errors.Is(err, ErrNotWebREPL) {
+					t.Fatalf("err = %v, want ErrNotWebREPL", err)
+				}
+				assertOneLine(t, err)
+			})
+			t.Run("nothing listening", func(t *testing.T) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				addr := ln.Addr().String()
+				ln.Close()
+				_, err = dial(ctx, addr, Options{Password: "x"})
+				if !errors.Is(err, ErrUnreachable) {
+					t.Fatalf("err = %v, want ErrUnreachable", err)
+				}
+				assertOneLine(t, err)
+			})
+			t.Run("no password prompt", func(t *testing.T) {
+				f := newFakeBoard(t)
+				f.set(func(f *fakeBoard) { f.mute = true })
+				_, err := dial(ctx, f.URL(), Options{Password: f.password})
+				var te *TimeoutError
+				if !errors.As(err, &te) || !strings.Contains(te.Step, "Password: prompt") {
+					t.Fatalf("err = %v, want a TimeoutError naming the Password: prompt", err)
+				}
+				var tv TimeoutError
+				if !errors.As(err, &tv) || !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("a TimeoutError must also match a value target and context.DeadlineExceeded")
+				}
+				assertOneLine(t, err)
+			})
+		})
+	}
 }
 
 func assertOneLine(t *testing.T, err error) {
