@@ -195,12 +195,14 @@ const out = {
   dropOK: false, // raw-paste: the interpreter's "OK" must not reach the client
   suppress: false, // boot in raw mode: the friendly banner is not shown
   sawRawBanner: false,
+  sawPasteBanner: false,
 };
 
 const fileQuote = '  File "';
 const emscriptenBanner = '; JS with Emscripten';
 const simulatedBanner = '; Simulated ESP32 module (webrepl-kernel) with ESP32';
 const rawBanner = 'raw REPL; CTRL-B to exit\r\n';
+const pasteBanner = 'paste mode; Ctrl-C to cancel, Ctrl-D to finish';
 
 // emit sends one console write, cooked like mp_hal_stdout_tx_strn_cooked: every bare LF
 // becomes its own CRLF write.
@@ -255,6 +257,7 @@ function consoleWrite(bytes) {
       return;
     }
     if (text === rawBanner) out.sawRawBanner = true;
+    if (text !== null && text.includes(pasteBanner)) out.sawPasteBanner = true;
   }
   emit(bytes);
 }
@@ -472,8 +475,17 @@ function memRemoveTree(FS, memPath) {
   }
 }
 
+// The Go side's WebREPL PUT writes into a file with this name prefix beside the target and
+// renames it when complete; the board must never load such a half-written file.
+const putTempPrefix = '.webrepl-put-';
+
+function insidePutTemp(rel) {
+  return rel.split('/').some((name) => name.startsWith(putTempPrefix));
+}
+
 // walkHost lists fsDir (relative paths, directories before their contents). Symbolic links
-// and special files are skipped: the board's flash holds only files and folders.
+// and special files are skipped: the board's flash holds only files and folders. So are
+// PUT temporaries.
 function walkHost() {
   const entries = [];
   const visit = (relDir) => {
@@ -486,6 +498,7 @@ function walkHost() {
     }
     names.sort();
     for (const name of names) {
+      if (name.startsWith(putTempPrefix)) continue;
       const rel = relDir ? relDir + '/' + name : name;
       let st;
       try {
@@ -537,7 +550,9 @@ function syncFromHost(FS) {
       });
     }
     // Deepest first, so folders are empty when their turn comes.
-    const gone = [...flash.known.keys()].filter((rel) => !seen.has(rel)).sort().reverse();
+    // A file the board itself named like a PUT temporary is not listed above, yet is no
+    // less there: it stays.
+    const gone = [...flash.known.keys()].filter((rel) => !seen.has(rel) && !insidePutTemp(rel)).sort().reverse();
     for (const rel of gone) {
       const memPath = flashMount + '/' + rel;
       mirror('remove', rel, () => {
@@ -745,6 +760,8 @@ function rawByte(b) {
       rawLine = [];
       feed(CTRL_B);
       mode = 'friendly';
+      friendly.lastByte = -1;
+      friendly.pasteMode = false;
       return;
     case CTRL_C:
       rawLine = [];
@@ -771,7 +788,10 @@ function earlySyntaxError(program, completeLines) {
   const src = Buffer.from(program).toString('utf8');
   try {
     const line = syntaxErrorLine(src);
-    if (!(line > 0 && line < completeLines)) return false;
+    // Running out of input (an open bracket, a backslash continuation, a block still
+    // without a body) is reported on the line after the last one, so an error on a
+    // received line, the last included, is the board's own parser failing there.
+    if (!(line > 0 && line <= completeLines)) return false;
     // An unterminated string (triple-quoted, or continued with a backslash) is reported at
     // its first line, yet more input would close it: only an error that stays put when
     // such a string is closed is final.
@@ -854,22 +874,46 @@ function rawPaste() {
   runRawSubmission(submission, true);
 }
 
-function friendlyByte(b) {
-  const mayRun = b === CR || b === LF || b === CTRL_D;
+// The port's readline ends a line only at CR and ignores LF, while a board's console is
+// fed by clients that send LF or CRLF line ends (the LF of a WebREPL login "secret\r\n"
+// reaches readline on its own). Enter is therefore CR or a lone LF; the LF of a CRLF pair
+// is dropped (spec/webrepl.md §7.2). Friendly paste mode is left alone: there the port
+// already keeps an LF as a line end of the pasted text, as a board does.
+const friendly = {
+  lastByte: -1, // the byte before the current one, to recognise the LF of a CRLF
+  pasteMode: false, // inside Ctrl-E paste mode
+};
+
+function friendlyByte(input) {
+  let b = input;
+  const previous = friendly.lastByte;
+  friendly.lastByte = input;
+  const afterInputLine = swallowLF; // input() ended its line with CR: this LF is that line's
+  swallowLF = false;
+  if (b === LF && !friendly.pasteMode) {
+    if (previous === CR || afterInputLine) return;
+    b = CR;
+  }
+  const mayRun = b === CR || b === CTRL_D;
   if (mayRun) {
     syncFromHost(mp.FS);
     beginExec();
   }
   out.sawRawBanner = false;
+  out.sawPasteBanner = false;
   let ret = feed(b);
+  let leavesPaste = b === CTRL_C || b === CTRL_D;
   if (mayRun && endExec() && ret === 0) deferredCtrlC = true;
   if (deferredCtrlC && ret === 0 && available() === 0) {
     // Nothing else is queued: the unconsumed Ctrl-C acts at the prompt (clears the line).
     deferredCtrlC = false;
     ret = feed(CTRL_C);
+    leavesPaste = true;
   }
   releaseHeldOutput();
   if (ret !== 0) softReset();
+  if (out.sawPasteBanner) friendly.pasteMode = true;
+  else if (leavesPaste) friendly.pasteMode = false;
   if (b === CTRL_A && out.sawRawBanner) {
     mode = 'raw';
     rawLine = [];

@@ -60,6 +60,34 @@ test('a file dropped into DIR is visible to the next program; a removed one is g
   assert.equal(await b.exchange('print(os.listdir())\x04', '\x04>'), ok('[]\r\n'));
 });
 
+test('a WebREPL PUT in progress (.webrepl-put-* temporary) is invisible until renamed', async (t) => {
+  const dir = tempFlash(t);
+  fs.mkdirSync(path.join(dir, 'lib'));
+  const b = await startBoard(t, { fsDir: dir, raw: true });
+  // Half-written temporaries, as the Go side leaves them while a PUT is under way.
+  fs.writeFileSync(path.join(dir, '.webrepl-put-1234'), 'VALUE = ');
+  fs.writeFileSync(path.join(dir, 'lib', '.webrepl-put-5678'), 'X = ');
+  assert.equal(
+    await b.exchange('import os\nprint(os.listdir(), os.listdir("lib"))\x04', '\x04>'),
+    ok("['lib'] []\r\n"),
+  );
+  fs.appendFileSync(path.join(dir, '.webrepl-put-1234'), '7\n');
+  fs.renameSync(path.join(dir, '.webrepl-put-1234'), path.join(dir, 'conf.py'));
+  assert.equal(
+    await b.exchange('import conf\nprint(sorted(os.listdir()), conf.VALUE)\x04', '\x04>'),
+    ok("['conf.py', 'lib'] 7\r\n"),
+  );
+  // A file the board itself gives such a name is an ordinary file of its own and stays.
+  assert.equal(
+    await b.exchange('open(".webrepl-put-mine", "w").write("kept")\x04', '\x04>'),
+    ok(''),
+  );
+  assert.equal(
+    await b.exchange('print(open(".webrepl-put-mine").read())\x04', '\x04>'),
+    ok('kept\r\n'),
+  );
+});
+
 test('board paths cannot escape DIR, not even through a link placed in DIR', async (t) => {
   const parent = tempFlash(t);
   const dir = path.join(parent, 'flash');

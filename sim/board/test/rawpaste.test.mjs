@@ -54,6 +54,41 @@ test('raw-paste: early end on a syntax error the rest cannot repair', async (t) 
   assert.equal(await b.exchange("print('more' in globals())\x04", '\x04>'), 'OKFalse\r\n\x04\x04>');
 });
 
+test('raw-paste: early end on line 1 while the host is still in the middle of a line (Appendix B)', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  await enterRawPaste(b);
+  const m = b.mark();
+  // No newline after the 80 bytes and no Ctrl-D: the host waits for the board.
+  b.send('x = = 1\n' + '#'.repeat(80));
+  await b.until(m, '\x04');
+  assert.equal(b.output(m), '\x04');
+  assert.equal(
+    await b.exchange('\x04', '\x04>'),
+    '\x04Traceback (most recent call last):\r\n  File "<stdin>", line 1\r\nSyntaxError: invalid syntax\r\n\x04>',
+  );
+});
+
+test('raw-paste: input that merely ends early (open bracket, block, continuation) goes on', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  await enterRawPaste(b);
+  // Each piece is one 128-byte window, so the board's credit byte shows it took the piece
+  // before the next is sent: every prefix below is seen with nothing more queued.
+  const window = (code, filler, end) => code + filler.repeat(128 - code.length - end.length) + end;
+  const pieces = [
+    window('v = (1,  #', '-', '\n'),
+    window('2)  #', '-', '\n'),
+    window('if v:  #', '-', '\n'),
+    window('    w = 3 +', ' ', '\\\n'),
+    window('4  #', '-', '\n'),
+  ];
+  const m = b.mark();
+  for (const [i, piece] of pieces.entries()) {
+    b.send(piece);
+    await b.until(m, '\x01'.repeat(i + 1));
+  }
+  assert.equal(await b.exchange('print(v, w)\n\x04', '\x04>'), '\x04(1, 2) 7\r\n\x04\x04>');
+});
+
 test('raw-paste: an unfinished triple-quoted string does not end early', async (t) => {
   const b = await startBoard(t, { raw: true });
   await enterRawPaste(b);

@@ -39,6 +39,29 @@ test('friendly REPL echo, expression values, prompts and paste mode', async (t) 
   );
 });
 
+test('friendly REPL: a lone LF is Enter, a CRLF pair counts once (spec §7.2, Appendix A)', async (t) => {
+  const b = await startBoard(t);
+  // The LF left over from a WebREPL login "secret\r\n" reaches readline on its own.
+  let from = b.messages.length;
+  await b.exchange('\n', '>>> ');
+  const writes = () => b.messages.slice(from).filter((m) => m.type === 'o').map((m) => m.payload.toString('latin1'));
+  assert.deepEqual(writes(), ['\r\n', '>>> ']);
+  assert.equal(await b.exchange('1+1\n', '>>> '), '1+1\r\n2\r\n>>> ');
+  from = b.messages.length;
+  assert.equal(await b.exchange('2+2\r\n3+3\r\n', '6\r\n>>> '), '2+2\r\n4\r\n>>> 3+3\r\n6\r\n>>> ');
+  // A CRLF split over two inputs is still one Enter; only the marker after it is new.
+  assert.equal(await b.exchange('4+4\r', '>>> '), '4+4\r\n8\r\n>>> ');
+  assert.equal(await b.exchange('\n"end"\r', '>>> '), "\"end\"\r\n'end'\r\n>>> ");
+  // The LF of the CRLF that ended an input() line is not a second Enter.
+  assert.equal(await b.exchange('x = input()\r', 'input()\r\n'), 'x = input()\r\n');
+  assert.equal(await b.exchange('typed\r\nx\r', '>>> x\r\n\'typed\'\r\n>>> '), "typed\r\n>>> x\r\n'typed'\r\n>>> ");
+  // In paste mode an LF stays a line end of the pasted text, as on a board.
+  assert.equal(await b.exchange('\x05', '=== '), '\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ');
+  assert.equal(await b.exchange('a = 1\nb = 2\n', '2\r\n'), 'a = 1\r\nb = 2\r\n');
+  assert.equal(await b.exchange('\x04', '>>> '), '\r\n>>> ');
+  assert.equal(await b.exchange('a + b\n', '>>> '), 'a + b\r\n3\r\n>>> ');
+});
+
 test('raw REPL: Appendix B vectors, cooked', async (t) => {
   const b = await startBoard(t);
   const friendlyBanner = banner(b);
