@@ -31,7 +31,7 @@ test: deps build
 
 # The simulated board's Node side on its own (framing, raw-paste, input, files).
 test-node: sim-deps
-	node --test sim/board/test/
+	node --test sim/board/test/*.test.mjs
 
 test-go:
 	$(GO) test -count=1 -timeout 14m ./...
