@@ -2,6 +2,10 @@ package kernel
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -542,5 +546,133 @@ func TestInputReadsALineFromTheFrontend(t *testing.T) {
 	reply, out = c.execute("print('still here')", nil)
 	if reply.str("status") != "ok" || streamText(out) != "still here\n" {
 		t.Errorf("after the interrupted input(): %v %q", reply.Content, streamText(out))
+	}
+}
+
+func TestMultiLineAnswerFeedsTheNextInputCalls(t *testing.T) {
+	board := startBoard(t)
+	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
+	c := newTestClient(t, rk.info)
+	c.waitReady()
+	if reply, _ := c.execute("pass", nil); reply.str("status") != "ok" {
+		t.Fatalf("connect: %v", reply.Content)
+	}
+
+	// Three lines pasted into the first input(): the next two input() calls
+	// of the cell read them without asking again, as a console would.
+	id := c.send(c.shell, "execute_request", map[string]any{
+		"code":   "a = input('a? ')\nb = input('b? ')\nc = input('c? ')\nprint([a, b, c])",
+		"silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": true, "stop_on_error": true})
+	ask := c.recv(c.stdin)
+	if ask.Type() != "input_request" || ask.str("prompt") != "a? " {
+		t.Fatalf("input_request = %v", ask.Content)
+	}
+	c.sendWithParent(c.stdin, "input_reply", map[string]any{"value": "one\r\ntwo\nthree\n"}, ask.Header)
+	if reply := c.reply(c.shell, id); reply.str("status") != "ok" {
+		t.Fatalf("reply: %v", reply.Content)
+	}
+	if got, want := streamText(c.outputs(id)), "b? two\nc? three\n['one', 'two', 'three']\n"; got != want {
+		t.Errorf("output = %q, want %q", got, want)
+	}
+
+	// Lines left when the cell ends are shown, in one line, as not read.
+	id = c.send(c.shell, "execute_request", map[string]any{"code": "x = input('x? ')\nprint('got', x)",
+		"silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": true, "stop_on_error": true})
+	ask = c.recv(c.stdin)
+	c.sendWithParent(c.stdin, "input_reply", map[string]any{"value": "first\nsecond\nthird"}, ask.Header)
+	if reply := c.reply(c.shell, id); reply.str("status") != "ok" {
+		t.Fatalf("reply: %v", reply.Content)
+	}
+	out := c.outputs(id)
+	if got := streamText(out); got != "got first\n" {
+		t.Errorf("output = %q, want %q", got, "got first\n")
+	}
+	var notices []string
+	for _, m := range out {
+		if m.Type() == "stream" && m.str("name") == "stderr" {
+			notices = append(notices, m.str("text"))
+		}
+	}
+	if len(notices) != 1 || strings.Count(notices[0], "\n") != 1 || !strings.Contains(notices[0], "not read") ||
+		!strings.Contains(notices[0], `"second", "third"`) {
+		t.Errorf("stderr = %q, want one line naming the unread lines", notices)
+	}
+
+	// The unread lines belonged to that cell: the next input() asks again.
+	id = c.send(c.shell, "execute_request", map[string]any{"code": "print(input('again? '))",
+		"silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": true, "stop_on_error": true})
+	if ask = c.recv(c.stdin); ask.Type() != "input_request" || ask.str("prompt") != "again? " {
+		t.Fatalf("input_request = %v", ask.Content)
+	}
+	c.sendWithParent(c.stdin, "input_reply", map[string]any{"value": "fresh"}, ask.Header)
+	c.reply(c.shell, id)
+	if got := streamText(c.outputs(id)); got != "fresh\n" {
+		t.Errorf("output = %q, want %q", got, "fresh\n")
+	}
+}
+
+func TestForgedMessageIgnoredByTheKernel(t *testing.T) {
+	board := startBoard(t)
+	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
+	c := newTestClient(t, rk.info)
+	c.waitReady()
+	if reply, _ := c.execute("pass", nil); reply.str("status") != "ok" {
+		t.Fatalf("connect: %v", reply.Content)
+	}
+
+	// An execute_request signed with another key must not run; the kernel
+	// keeps answering properly signed requests on the same socket.
+	frames, forgedID := c.encode("execute_request", map[string]any{"code": "forged = 1",
+		"silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true})
+	mac := hmac.New(sha256.New, []byte("not-the-kernel-key"))
+	for _, part := range frames[2:] {
+		mac.Write(part)
+	}
+	frames[1] = []byte(hex.EncodeToString(mac.Sum(nil)))
+	if err := c.shell.Send(zmqMsg(frames)); err != nil {
+		t.Fatal(err)
+	}
+
+	// c.reply fails on any other message than the awaited reply, so an
+	// answer to the forged request would fail here.
+	info, _ := c.request("kernel_info_request", map[string]any{})
+	if info.Type() != "kernel_info_reply" || info.str("status") != "ok" {
+		t.Fatalf("kernel_info after a forged message: %s %v", info.Type(), info.Content)
+	}
+	reply, out := c.execute("print('forged' in globals())", nil)
+	if reply.str("status") != "ok" || streamText(out) != "False\n" {
+		t.Errorf("cell after a forged message: %v %q", reply.Content, streamText(out))
+	}
+	c.mu.Lock()
+	for _, m := range c.iopubQ {
+		if m.ParentID() == forgedID {
+			t.Errorf("iopub message for the forged request: %s %v", m.Type(), m.Content)
+		}
+	}
+	c.mu.Unlock()
+}
+
+func TestFullRawPasteWindowUploadsALargeCellOnESP32(t *testing.T) {
+	board := startBoardWith(t, sim.Options{Profile: "esp32", Password: "secret", DrainPeriod: 5 * time.Millisecond, ResetAfter: 20 * time.Second})
+	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password(), FullRawPasteWindow: true})
+	c := newTestClient(t, rk.info)
+	c.waitReady()
+	if reply, _ := c.execute("pass", nil); reply.str("status") != "ok" {
+		t.Fatalf("connect: %v", reply.Content)
+	}
+
+	var code strings.Builder
+	n := 0
+	for code.Len() < 3000 {
+		n++
+		fmt.Fprintf(&code, "total = %d  # line %d of a cell larger than the raw-paste windows\n", n, n)
+	}
+	code.WriteString("print('total', total)\n")
+	reply, out := c.execute(code.String(), nil)
+	if want := fmt.Sprintf("total %d\n", n); reply.str("status") != "ok" || streamText(out) != want {
+		t.Errorf("large cell: %v %q, want %q", reply.Content, streamText(out), want)
+	}
+	if dropped := board.DroppedBytes(); dropped != 0 {
+		t.Errorf("the board dropped %d input bytes with the full window", dropped)
 	}
 }

@@ -26,6 +26,7 @@ type cellOutput struct {
 	framing string // the end marker awaited while inside a frame, "" outside
 	framed  []byte // the framed text received so far
 	echo    []byte // the board's echo of typed input, not to be shown again
+	echoed  []byte // output matching the start of echo, held until it is known
 	timer   *time.Timer
 	closed  bool
 }
@@ -101,23 +102,39 @@ func (o *cellOutput) endFrame() {
 // (and the line end), which the frontend already shows with the prompt.
 func (o *cellOutput) expectEcho(line string) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	o.text = append(o.text, o.echoed...) // an earlier echo that never completed
+	o.echoed = nil
 	o.echo = []byte(line + "\n")
-	o.mu.Unlock()
 }
 
-// dropEcho removes the expected echo from the start of data. Anything else
-// ends the expectation: output must never be lost to a wrong guess.
+// dropEcho removes the expected echo from the start of data. Output that
+// matches only part of it (the echo split across writes) is held back until
+// the rest decides; anything else ends the expectation and gives back what
+// was held: output must never be lost to a wrong guess.
 func (o *cellOutput) dropEcho(data []byte) []byte {
+	if len(o.echo) == 0 {
+		return data
+	}
 	n := 0
 	for n < len(o.echo) && n < len(data) && o.echo[n] == data[n] {
 		n++
 	}
-	if n == len(o.echo) || n == len(data) {
-		o.echo = o.echo[n:]
+	switch {
+	case n == len(o.echo): // the whole echo: drop it
+		o.echo, o.echoed = nil, nil
 		return data[n:]
+	case n == len(data): // all of data may still be echo
+		o.echo = o.echo[n:]
+		o.echoed = append(o.echoed, data...)
+		return nil
 	}
-	o.echo = nil
-	return data
+	held := append(o.echoed, data...)
+	o.echo, o.echoed = nil, nil
+	return held
 }
 
 // markerPrefixLen is the length of the longest suffix of data that is a
@@ -184,6 +201,7 @@ func (o *cellOutput) Close() {
 	if o.framing != "" {
 		o.text = append(o.text, o.framed...)
 	}
+	o.text = append(o.text, o.echoed...)
 	o.text = append(o.text, o.marker...)
 	o.flushText(true)
 	o.closed = true

@@ -114,3 +114,35 @@ func TestCellOutputAsksForInputAndHidesTheEcho(t *testing.T) {
 		t.Errorf("text after a wrong echo guess = %q", got)
 	}
 }
+
+func TestCellOutputGivesBackAnEchoGuessThatFailsAcrossWrites(t *testing.T) {
+	cases := []struct {
+		name   string
+		writes []string
+		want   string
+	}{
+		// Board output that starts like the echo and differs in a later write.
+		{"differs later", []string{"Ad", "mirals\n"}, "Admirals\n"},
+		{"differs after several writes", []string{"A", "d", "a", "!\n"}, "Ada!\n"},
+		// The held bytes may begin a marker frame: it is still recognised.
+		{"held bytes then a frame", []string{"A", "x" + resultStart + "1" + resultEnd}, "Ax"},
+		// The cell ends while the guess is undecided: shown, not lost.
+		{"undecided at close", []string{"Ad"}, "Ad"},
+		// The real echo split across writes is still hidden.
+		{"real echo split", []string{"Ad", "a", "\nnext\n"}, "next\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var text []string
+			out := newCellOutput(func(s string) { text = append(text, s) }, func(string) {}, func(string) {})
+			out.expectEcho("Ada")
+			for _, w := range tc.writes {
+				out.Write([]byte(w))
+			}
+			out.Close()
+			if got := strings.Join(text, ""); got != tc.want {
+				t.Errorf("text = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,6 +77,9 @@ func TestInstallHonoursJupyterDataDir(t *testing.T) {
 	if spec.Env[EnvURL] != "ws://10.0.0.5:8266/" || spec.Env[EnvPassword] != "pw123" {
 		t.Errorf("env = %v", spec.Env)
 	}
+	if _, set := spec.Env[EnvFullWindow]; set {
+		t.Errorf("env has %s without --full-window: %v", EnvFullWindow, spec.Env)
+	}
 	info, err := os.Stat(filepath.Join(dir, "kernel.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +122,29 @@ func TestInstallWithoutBoardHasNoEnv(t *testing.T) {
 	}
 	if !strings.Contains(string(raw), `"Board 2"`) {
 		t.Errorf("display name missing:\n%s", raw)
+	}
+}
+
+func TestInstallFullWindowWritesItsEnv(t *testing.T) {
+	opts, err := ParseInstallArgs([]string{"--prefix", t.TempDir(), "--full-window"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Executable = "/x/k"
+	dir, err := Install(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "kernel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec Spec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if len(spec.Env) != 1 || spec.Env[EnvFullWindow] != "1" {
+		t.Errorf("env = %v, want only %s=1", spec.Env, EnvFullWindow)
 	}
 }
 

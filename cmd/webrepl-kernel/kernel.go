@@ -42,8 +42,10 @@ func runKernel(ctx context.Context, args []string) error {
 	k := kernel.New(kernel.Config{
 		URL:      os.Getenv(kernelspec.EnvURL),
 		Password: os.Getenv(kernelspec.EnvPassword),
-		Version:  version,
-		Logf:     logf,
+		// Only "1" turns it on: a mistaken value must not risk lost bytes.
+		FullRawPasteWindow: os.Getenv(kernelspec.EnvFullWindow) == "1",
+		Version:            version,
+		Logf:               logf,
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -74,8 +74,12 @@ grep -q "micropython-webrepl  *$JUPYTER_DATA_DIR/kernels/micropython-webrepl" <<
 	exit 1
 }
 
+# The same board (an ESP32 profile) through a kernel installed with --full-window.
+"$BIN" install --user --name micropython-webrepl-full-window --url "$URL" --password "$PASSWORD" --full-window
+
 cd "$HERE"
 "$PYTHON" -m unittest -v test_kernel.py
 "$PYTHON" test_client.py
 "$BIN" uninstall
+"$BIN" uninstall --name micropython-webrepl-full-window
 echo "jupyter tests passed"

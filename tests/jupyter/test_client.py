@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import start_new_kernel
 
 TIMEOUT = 30
@@ -103,6 +104,23 @@ def main():
     try:
         reply, out = run(kc, "print('second kernel')")
         check(reply["status"] == "ok" and "second kernel" in stdout(out), "the next kernel gets the board")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+    # `install --full-window` (run.sh): the env reaches the kernel, and a cell
+    # larger than the raw-paste windows arrives whole on the (ESP32) board.
+    name = "micropython-webrepl-full-window"
+    env = KernelSpecManager().get_kernel_spec(name).env
+    check(env.get("WEBREPL_FULL_WINDOW") == "1", "install --full-window writes WEBREPL_FULL_WINDOW=1")
+    km, kc = start_new_kernel(kernel_name=name)
+    try:
+        lines = [f"total = {i}  # line {i} of a cell larger than the raw-paste windows" for i in range(1, 41)]
+        code = "\n".join(lines) + "\nprint('total', total)\n"
+        check(len(code) > 1024, "the full-window cell is over 1 KB")
+        reply, out = run(kc, code)
+        check(reply["status"] == "ok" and stdout(out).endswith("total 40\n"),
+              "a large cell runs whole with the full raw-paste window")
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
