@@ -36,11 +36,20 @@ type testClient struct {
 
 func dialBoard(t testing.TB, url string) *testClient {
 	t.Helper()
+	c, err := tryDialBoard(t, url)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	return c
+}
+
+// tryDialBoard is dialBoard for callers that expect a refusal.
+func tryDialBoard(t testing.TB, url string) (*testClient, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	conn, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
 	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
+		return nil, err
 	}
 	c := &testClient{t: t, conn: conn, frames: make(chan wsFrame, 100000)}
 	go func() {
@@ -54,7 +63,7 @@ func dialBoard(t testing.TB, url string) *testClient {
 		}
 	}()
 	t.Cleanup(func() { conn.Close() })
-	return c
+	return c, nil
 }
 
 // next returns the next frame (or the end of the connection as err).
@@ -298,17 +307,15 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// redial connects again after a reset, retrying while the board boots.
+// redial connects again after a reset, retrying while the board boots
+// (it accepts and closes connections until its server is up).
 func redial(t testing.TB, url string) *testClient {
 	t.Helper()
-	addr := strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/")
-	waitFor(t, "the board to accept again", func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
+	var c *testClient
+	waitFor(t, "the board to serve again", func() bool {
+		var err error
+		c, err = tryDialBoard(t, url)
+		return err == nil
 	})
-	return dialBoard(t, url)
+	return c
 }

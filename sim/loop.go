@@ -29,6 +29,7 @@ type (
 	}
 	evBootDelayOver struct{ gen int }
 	evClient        struct {
+		gen    int // the generation whose server accepted the connection
 		conn   net.Conn
 		reader *bufio.Reader
 	}
@@ -59,14 +60,14 @@ type boardState struct {
 	booted       bool
 	delayOver    bool
 	bootFailures int
-	listener     net.Listener
-	addr         string // the bound host:port, reused after resets
+	listener     net.Listener // bound from Start to the end, across resets
+	serving      bool         // booted and the boot delay is over
 	sess         *session
 	raw          bool
 	modeTail     []byte
 	executing    bool
 	resetTimer   *time.Timer
-	ready        chan<- error // non-nil until the first listen
+	ready        chan<- error // non-nil until the server first serves
 }
 
 func (b *Board) post(ctx context.Context, e event) {
@@ -80,8 +81,9 @@ func (b *Board) post(ctx context.Context, e event) {
 func (b *Board) run(ctx context.Context, ready chan<- error) {
 	defer close(b.done)
 	var helpers sync.WaitGroup // accept loops and process reapers
-	st := &boardState{addr: b.opts.Addr, ready: ready}
+	st := &boardState{ready: ready}
 	defer func() {
+		b.servingGen.Store(0)
 		b.closeListener(st)
 		if st.sess != nil {
 			st.sess.close(false)
@@ -98,6 +100,20 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 		}
 		helpers.Wait()
 	}()
+	// The port stays bound for the board's whole life, resets included, so
+	// that no other process can take it while the board reboots.
+	ln, err := net.Listen("tcp", b.opts.Addr)
+	if err != nil {
+		ready <- fmt.Errorf("listening on %s: %w", b.opts.Addr, err)
+		return
+	}
+	st.listener = ln
+	b.url = boardURL(ln.Addr())
+	helpers.Add(1)
+	go func() {
+		defer helpers.Done()
+		b.acceptLoop(ctx, ln)
+	}()
 	if err := b.bootNode(ctx, st, false, 0); err != nil {
 		ready <- err
 		return
@@ -111,8 +127,12 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 		}
 		switch e := e.(type) {
 		case evNodeMessage:
-			if e.gen == st.gen {
-				b.handleNodeMessage(ctx, st, &helpers, e.msg)
+			if e.gen != st.gen {
+				continue
+			}
+			if err := b.handleNodeMessage(ctx, st, &helpers, e.msg); err != nil {
+				b.fail(err)
+				return
 			}
 		case evNodeExit:
 			if e.gen != st.gen {
@@ -130,18 +150,19 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 				st.ready <- fmt.Errorf("the board process exited before booting: %s", lastLine(detail))
 				return
 			}
-			b.logf("sim: the board process exited unexpectedly (%s); resetting", lastLine(detail))
 			if st.bootFailures >= maxBootFailures {
-				b.logf("sim: the board process failed to boot %d times; giving up", st.bootFailures)
-				b.dropClient(st)
-				b.closeListener(st)
-				continue
+				b.fail(fmt.Errorf("the board process failed to boot %d times in a row: %s", st.bootFailures, lastLine(detail)))
+				return
 			}
-			b.reset(ctx, st, &helpers, false)
+			b.logf("sim: the board process exited unexpectedly (%s); resetting", lastLine(detail))
+			if err := b.reset(ctx, st, &helpers, false); err != nil {
+				b.fail(err)
+				return
+			}
 		case evBootDelayOver:
 			if e.gen == st.gen {
 				st.delayOver = true
-				b.maybeListen(ctx, st, &helpers)
+				b.maybeServe(st)
 			}
 		case evClient:
 			b.handleClient(ctx, st, e)
@@ -169,18 +190,23 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 		case evResetTimer:
 			if e.gen == st.gen && st.resetTimer != nil && st.executing {
 				b.logf("sim: Ctrl-C not obeyed for %v; pressing reset", b.opts.ResetAfter)
-				b.reset(ctx, st, &helpers, false)
+				if err := b.reset(ctx, st, &helpers, false); err != nil {
+					b.fail(err)
+					return
+				}
 			}
 		}
 	}
 }
 
-func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *sync.WaitGroup, m nodeMessage) {
+// handleNodeMessage acts on one message of the current board process; an
+// error means the board cannot go on.
+func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *sync.WaitGroup, m nodeMessage) error {
 	switch m.typ {
 	case msgBooted:
 		st.booted = true
 		st.bootFailures = 0
-		b.maybeListen(ctx, st, helpers)
+		b.maybeServe(st)
 	case msgOutput:
 		b.trackMode(st, m.payload)
 		if st.sess != nil {
@@ -193,9 +219,9 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 			b.mu.Unlock()
 		}
 	case msgSoftReset:
-		b.reset(ctx, st, helpers, true)
+		return b.reset(ctx, st, helpers, true)
 	case msgHardReset:
-		b.reset(ctx, st, helpers, false)
+		return b.reset(ctx, st, helpers, false)
 	case msgBusy:
 		st.executing = len(m.payload) == 1 && m.payload[0] == 1
 		if !st.executing && st.resetTimer != nil {
@@ -209,7 +235,7 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 		}
 		if err := json.Unmarshal(m.payload, &change); err != nil {
 			b.logf("sim: unreadable peripheral message %q: %v", m.payload, err)
-			return
+			return nil
 		}
 		if change.Pin != nil && change.Value != nil {
 			b.mu.Lock()
@@ -219,6 +245,7 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 	default:
 		b.logf("sim: unknown message type %q from the board process", m.typ)
 	}
+	return nil
 }
 
 // trackMode follows the REPL mode from what it prints, so that a soft
@@ -240,12 +267,13 @@ func (b *Board) trackMode(st *boardState, out []byte) {
 	st.modeTail = append([]byte(nil), window...)
 }
 
-// bootNode starts a board process (generation gen+1); the listener opens
+// bootNode starts a board process (generation gen+1); the server serves
 // once it has booted and delay has passed.
 func (b *Board) bootNode(ctx context.Context, st *boardState, raw bool, delay time.Duration) error {
+	b.servingGen.Store(0)
 	st.gen++
 	gen := st.gen
-	st.booted, st.delayOver, st.executing, st.raw, st.modeTail = false, false, false, raw, nil
+	st.booted, st.delayOver, st.serving, st.executing, st.raw, st.modeTail = false, false, false, false, raw, nil
 	cmd := b.command(raw)
 	node, err := startNode(ctx, gen, cmd, b.opts.Log, nodeCallbacks{
 		message: func(gen int, m nodeMessage) { b.post(ctx, evNodeMessage{gen: gen, msg: m}) },
@@ -269,9 +297,10 @@ func (b *Board) bootNode(ctx context.Context, st *boardState, raw bool, delay ti
 }
 
 // reset is a soft or hard reset: the client is dropped, the board process
-// replaced, and the server comes back after the boot delay. RAM state,
+// replaced, and the server serves again after the boot delay. RAM state,
 // and on a hard reset the pin states, are lost; the flash folder stays.
-func (b *Board) reset(ctx context.Context, st *boardState, helpers *sync.WaitGroup, soft bool) {
+// An error means no new board process could be started.
+func (b *Board) reset(ctx context.Context, st *boardState, helpers *sync.WaitGroup, soft bool) error {
 	b.mu.Lock()
 	if soft {
 		b.soft++
@@ -286,9 +315,10 @@ func (b *Board) reset(ctx context.Context, st *boardState, helpers *sync.WaitGro
 		st.resetTimer.Stop()
 		st.resetTimer = nil
 	}
-	// The listener goes first: a client that sees its connection drop
-	// must find the server gone, not a stale listener.
-	b.closeListener(st)
+	// The server stops serving first: a client that sees its connection
+	// drop and dials at once must be refused, not served by the old board.
+	b.servingGen.Store(0)
+	st.serving = false
 	b.dropClient(st)
 	if old := st.node; old != nil {
 		helpers.Add(1)
@@ -311,8 +341,9 @@ func (b *Board) reset(ctx context.Context, st *boardState, helpers *sync.WaitGro
 	}
 	b.logf("sim: %s reset (raw REPL kept: %v)", kind, raw)
 	if err := b.bootNode(ctx, st, raw, delay); err != nil {
-		b.logf("sim: restarting the board process after a %s reset: %v", kind, err)
+		return fmt.Errorf("restarting the board process after a %s reset: %w", kind, err)
 	}
+	return nil
 }
 
 func (b *Board) dropClient(st *boardState) {
@@ -329,45 +360,18 @@ func (b *Board) closeListener(st *boardState) {
 	}
 }
 
-// maybeListen opens the WebREPL server once the board has booted and the
-// boot delay is over (the real board's boot.py starts webrepl).
-func (b *Board) maybeListen(ctx context.Context, st *boardState, helpers *sync.WaitGroup) {
-	if !st.booted || !st.delayOver || st.listener != nil {
+// maybeServe lets the WebREPL server serve once the board has booted and
+// the boot delay is over (the real board's boot.py starts webrepl).
+func (b *Board) maybeServe(st *boardState) {
+	if !st.booted || !st.delayOver || st.serving {
 		return
 	}
-	var ln net.Listener
-	var err error
-	for attempt := 0; attempt < 50; attempt++ {
-		if ln, err = net.Listen("tcp", st.addr); err == nil {
-			break
-		}
-		if st.ready != nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // the port is ours; TIME_WAIT or a late close
-	}
-	if err != nil {
-		err = fmt.Errorf("listening on %s: %w", st.addr, err)
-		if st.ready != nil {
-			st.ready <- err
-			st.ready = nil
-			return
-		}
-		b.logf("sim: %v", err)
-		return
-	}
-	st.listener = ln
-	st.addr = ln.Addr().String()
+	st.serving = true
+	b.servingGen.Store(int64(st.gen))
 	if st.ready != nil {
-		b.url = boardURL(ln.Addr())
 		st.ready <- nil
 		st.ready = nil
 	}
-	helpers.Add(1)
-	go func() {
-		defer helpers.Done()
-		b.acceptLoop(ctx, ln)
-	}()
 }
 
 func boardURL(addr net.Addr) string {
@@ -384,6 +388,8 @@ func boardURL(addr net.Addr) string {
 
 // acceptLoop accepts connections until the listener closes; each one's
 // HTTP handshake runs on its own goroutine (the real board blocks in it).
+// While the board reboots a connection is closed at once, as by a board
+// whose WebREPL server is not up yet.
 func (b *Board) acceptLoop(ctx context.Context, ln net.Listener) {
 	for {
 		conn, err := ln.Accept()
@@ -393,12 +399,17 @@ func (b *Board) acceptLoop(ctx context.Context, ln net.Listener) {
 			}
 			return
 		}
+		gen := int(b.servingGen.Load())
+		if gen == 0 {
+			conn.Close()
+			continue
+		}
 		b.trackConn(conn, true)
-		go b.handshake(ctx, conn)
+		go b.handshake(ctx, conn, gen)
 	}
 }
 
-func (b *Board) handshake(ctx context.Context, conn net.Conn) {
+func (b *Board) handshake(ctx context.Context, conn net.Conn, gen int) {
 	reader := bufio.NewReader(conn)
 	req, err := readHandshake(reader)
 	if err != nil {
@@ -421,7 +432,7 @@ func (b *Board) handshake(ctx context.Context, conn net.Conn) {
 				return
 			}
 		}
-		b.post(ctx, evClient{conn: conn, reader: reader})
+		b.post(ctx, evClient{gen: gen, conn: conn, reader: reader})
 	}
 }
 
@@ -432,7 +443,7 @@ func (b *Board) forget(conn net.Conn) {
 
 // handleClient applies the single-client policy to an upgraded connection.
 func (b *Board) handleClient(ctx context.Context, st *boardState, e evClient) {
-	if st.listener == nil {
+	if e.gen != st.gen || !st.serving {
 		b.forget(e.conn) // the board rebooted while this handshake ran
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,10 +59,11 @@ type Board struct {
 	logf     func(format string, args ...any)
 	command  func(raw bool) *exec.Cmd
 
-	url    string
-	events chan event
-	cancel context.CancelFunc
-	done   chan struct{}
+	url        string
+	events     chan event
+	cancel     context.CancelFunc
+	done       chan struct{} // closed when the event loop has ended and cleaned up
+	servingGen atomic.Int64  // the generation being served, 0 while rebooting
 
 	closeOnce sync.Once
 
@@ -71,7 +73,8 @@ type Board struct {
 	droppedNow  int64
 	soft, hard  int
 	conns       map[net.Conn]struct{}
-	pid         int // of the current board process
+	pid         int   // of the current board process
+	failure     error // why the board died, if it did
 }
 
 // Start boots a board and returns once its WebREPL server accepts
@@ -220,6 +223,27 @@ func (b *Board) nodePID() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.pid
+}
+
+// Done is closed when the board has stopped: after Close, or when it died
+// on its own (see Err). A dead board neither runs nor listens.
+func (b *Board) Done() <-chan struct{} { return b.done }
+
+// Err tells why the board died on its own (its board process kept failing
+// to boot, or could not be restarted); nil while it runs or when Close
+// stopped it.
+func (b *Board) Err() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.failure
+}
+
+// fail records why the board is dying; the event loop then ends.
+func (b *Board) fail(err error) {
+	b.mu.Lock()
+	b.failure = err
+	b.mu.Unlock()
+	b.logf("sim: fatal: %v", err)
 }
 
 // Close stops the board: the client is dropped, the Node process group is

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -11,7 +12,9 @@ import (
 )
 
 // runSim runs a simulated board in the foreground until ctx ends
-// (SIGINT/SIGTERM).
+// (SIGINT/SIGTERM), or until the board dies on its own: then the cause is
+// returned, so main prints it on stderr and exits 1 whether or not -v
+// was given.
 func runSim(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.Usage = func() {
@@ -48,6 +51,15 @@ func runSim(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("Simulated %s board: WebREPL at %s (password %q); Ctrl-C stops it\n", opts.Profile, board.URL(), board.Password())
-	<-ctx.Done()
-	return board.Close()
+	select {
+	case <-ctx.Done():
+		return board.Close()
+	case <-board.Done():
+		cause := board.Err()
+		_ = board.Close() // removes a temporary flash folder
+		if cause == nil {
+			cause = errors.New("stopped for an unknown reason")
+		}
+		return fmt.Errorf("the simulated board died: %w", cause)
+	}
 }
