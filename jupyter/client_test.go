@@ -77,6 +77,11 @@ func (h *testHandler) HandleShell(ctx context.Context, r *Request) {
 			case <-h.release:
 			case <-ctx.Done():
 			}
+		case "panic":
+			panic("handler bug\nsecond line")
+		case "reply then panic":
+			mustOK(r.Reply(ExecuteReply{Status: StatusOK, ExecutionCount: 1}))
+			panic("after the reply")
 		case "input":
 			execCtx, cancel := context.WithCancel(ctx)
 			h.mu.Lock()
@@ -109,6 +114,8 @@ func (h *testHandler) HandleControl(ctx context.Context, r *Request) {
 		}
 		h.mu.Unlock()
 		mustOK(r.Reply(InterruptReply{Status: StatusOK}))
+	case "panic_request": // not a real message type: lets a test panic on control
+		panic(fmt.Errorf("control bug"))
 	case "shutdown_request":
 		var req ShutdownRequest
 		mustOK(r.Decode(&req))
@@ -118,7 +125,8 @@ func (h *testHandler) HandleControl(ctx context.Context, r *Request) {
 }
 
 // mustOK panics on an error the handler cannot recover from; Serve recovers
-// it, logs it, and the test then fails on the missing reply.
+// it, logs it and answers with an InternalError reply, which the test then
+// fails on.
 func mustOK(err error) {
 	if err != nil {
 		panic(err)
@@ -312,7 +320,7 @@ func (c *testClient) frames(msgType string, content any, parent []byte, extraHea
 		c.t.Fatal(err)
 	}
 	metadata := []byte("{}")
-	return [][]byte{delimiter, c.signer.sign(header, parent, metadata, body), header, parent, metadata, body}, msgID, header
+	return [][]byte{[]byte(delimiter), c.signer.sign(header, parent, metadata, body), header, parent, metadata, body}, msgID, header
 }
 
 // next returns the next message on ch, failing the test after waitLong.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,7 @@ type Request struct {
 	channel  string
 	msg      *message
 	received time.Time
+	replied  atomic.Bool // a reply was sent (or attempted); see callHandler
 }
 
 // Type is the request's msg_type, e.g. "execute_request".
@@ -59,6 +61,7 @@ func (r *Request) Reply(content any) error {
 	if !ok {
 		return fmt.Errorf("jupyter: cannot reply to %s: not a request", r.Type())
 	}
+	r.replied.Store(true)
 	return r.send(r.sock, base+"_reply", content)
 }
 

@@ -205,19 +205,15 @@ func (s *server) run(parent context.Context, h Handler) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 
-	var readers, workers sync.WaitGroup
-	start := func(wg *sync.WaitGroup, f func()) {
-		wg.Add(1)
-		go func() { defer wg.Done(); f() }()
-	}
+	var readers, workers goroutineGroup
 	fail := func(err error) { cancel(err) } // a socket failed: end Serve with that error
 
-	start(&readers, func() { s.echoHeartbeats(fail) })
-	start(&readers, func() { s.readRequests(s.shell, "shell", s.shellQueue, fail) })
-	start(&readers, func() { s.readRequests(s.control, "control", s.controlQueue, fail) })
-	start(&readers, func() { s.readInputReplies(fail) })
-	start(&workers, func() { s.work(ctx, s.shellQueue, h.HandleShell) })
-	start(&workers, func() { s.work(ctx, s.controlQueue, h.HandleControl) })
+	readers.start(func() { s.echoHeartbeats(fail) })
+	readers.start(func() { s.readRequests(s.shell, "shell", s.shellQueue, fail) })
+	readers.start(func() { s.readRequests(s.control, "control", s.controlQueue, fail) })
+	readers.start(func() { s.readInputReplies(fail) })
+	workers.start(func() { s.work(ctx, s.shellQueue, h.HandleShell) })
+	workers.start(func() { s.work(ctx, s.controlQueue, h.HandleControl) })
 
 	// Usually lost (no subscriber yet), but the protocol asks for it.
 	if err := s.publish(nil, "status", Status{ExecutionState: StateStarting}); err != nil {
@@ -225,13 +221,13 @@ func (s *server) run(parent context.Context, h Handler) error {
 	}
 
 	<-ctx.Done()
-	if !waitTimeout(&workers, shutdownGrace) {
+	if !workers.wait(shutdownGrace) {
 		s.logf("jupyter: a handler ignored shutdown for %v; closing sockets anyway", shutdownGrace)
 	}
 	s.waitIOPubFlush()
 	close(s.closing)
 	s.closeSockets()
-	if !waitTimeout(&readers, shutdownGrace) {
+	if !readers.wait(shutdownGrace) {
 		s.logf("jupyter: socket readers did not stop within %v", shutdownGrace)
 	}
 	if cause := context.Cause(ctx); parent.Err() == nil && cause != nil {
@@ -323,14 +319,31 @@ func (s *server) work(ctx context.Context, q *requestQueue, handle func(context.
 	}
 }
 
-// callHandler keeps a panicking handler from taking the kernel down.
+// callHandler keeps a panicking handler from taking the kernel down. A
+// request the handler had not answered yet gets an error reply, because a
+// frontend waits for the reply forever otherwise.
 func (s *server) callHandler(ctx context.Context, r *Request, handle func(context.Context, *Request)) {
 	defer func() {
-		if p := recover(); p != nil {
-			s.logf("jupyter: %s handler panicked on %s: %v\n%s", r.channel, r.Type(), p, debug.Stack())
+		p := recover()
+		if p == nil {
+			return
+		}
+		s.logf("jupyter: %s handler panicked on %s: %v\n%s", r.channel, r.Type(), p, debug.Stack())
+		if !strings.HasSuffix(r.Type(), "_request") || r.replied.Load() {
+			return
+		}
+		reply := ErrorReply{Status: StatusError, Ename: "InternalError", Evalue: panicLine(p), Traceback: []string{}}
+		if err := r.Reply(reply); err != nil {
+			s.logf("jupyter: error reply after a panic: %v", err)
 		}
 	}()
 	handle(ctx, r)
+}
+
+// panicLine renders a recovered panic value as a single line of text.
+func panicLine(p any) string {
+	text := strings.TrimSpace(fmt.Sprint(p))
+	return strings.Join(strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n"), " ")
 }
 
 // publish sends one iopub message. parent nil means no parent ({}).
@@ -369,17 +382,36 @@ func (s *server) waitIOPubFlush() {
 	}
 }
 
-func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+// goroutineGroup tracks goroutines by one channel each, closed when the
+// goroutine returns, so waiting for them can give up without leaving a
+// waiter goroutine behind (as a sync.WaitGroup waited on in a goroutine would).
+type goroutineGroup struct {
+	done []chan struct{}
+}
+
+// start runs f in a new goroutine. Not safe for concurrent use: call it from
+// one goroutine only, before wait.
+func (g *goroutineGroup) start(f func()) {
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	g.done = append(g.done, done)
+	go func() {
+		defer close(done)
+		f()
+	}()
+}
+
+// wait reports whether every goroutine returned within d.
+func (g *goroutineGroup) wait(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		return false
+	for _, done := range g.done {
+		select {
+		case <-done:
+		case <-t.C:
+			return false
+		}
 	}
+	return true
 }
 
 // logWriter turns zmq4's log.Logger output into logf calls.

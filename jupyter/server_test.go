@@ -142,6 +142,51 @@ func TestBusyOutputIdleAroundEveryRequest(t *testing.T) {
 	assertIOPub(t, c.untilIdle(cid), []string{"status:busy", "status:idle"})
 }
 
+func TestPanickingHandlerStillRepliesAndGoesIdle(t *testing.T) {
+	rs := startServer(t, tcpInfo())
+	c := dialClient(t, rs.info)
+	c.waitForIOPub()
+
+	assertInternalError := func(reply *message, wantType, wantValue string) {
+		t.Helper()
+		if reply.msgType != wantType {
+			t.Errorf("reply type %s, want %s", reply.msgType, wantType)
+		}
+		var content map[string]any
+		if err := json.Unmarshal(reply.content, &content); err != nil {
+			t.Fatalf("reply content: %v", err)
+		}
+		if content["status"] != "error" || content["ename"] != "InternalError" || content["evalue"] != wantValue {
+			t.Errorf("reply content %s, want status error, ename InternalError, evalue %q", reply.content, wantValue)
+		}
+		if tb, ok := content["traceback"].([]any); !ok || len(tb) != 0 {
+			t.Errorf("traceback %#v, want an empty list", content["traceback"])
+		}
+	}
+
+	id, _ := c.send(c.shell, "execute_request", ExecuteRequest{Code: "panic"}, nil)
+	assertInternalError(c.replyTo(c.shellIn, id), "execute_reply", "handler bug second line")
+	assertIOPub(t, c.untilIdle(id), []string{"status:busy", "status:idle"})
+
+	cid, _ := c.send(c.control, "panic_request", struct{}{}, nil)
+	assertInternalError(c.replyTo(c.controlIn, cid), "panic_reply", "control bug")
+	assertIOPub(t, c.untilIdle(cid), []string{"status:busy", "status:idle"})
+
+	// A handler that had already replied gets no second reply: the next
+	// message on shell answers the next request.
+	rid, _ := c.send(c.shell, "execute_request", ExecuteRequest{Code: "reply then panic"}, nil)
+	if r := c.replyTo(c.shellIn, rid); r.msgType != "execute_reply" || !strings.Contains(string(r.content), `"ok"`) {
+		t.Errorf("got %s %s, want the handler's own ok execute_reply", r.msgType, r.content)
+	}
+	kid, _ := c.send(c.shell, "kernel_info_request", struct{}{}, nil)
+	if next := c.next(c.shellIn, "kernel_info_reply"); parentID(t, next) != kid {
+		t.Errorf("next shell message is a %s to %s, want the kernel_info_reply to %s", next.msgType, parentID(t, next), kid)
+	}
+	if n := rs.log.count("panicked"); n != 3 {
+		t.Errorf("%d panic log lines for 3 panics: %q", n, rs.log.lines)
+	}
+}
+
 func assertIOPub(t *testing.T, msgs []*message, want []string) {
 	t.Helper()
 	var got []string
@@ -378,5 +423,19 @@ func TestServeRejectsBadConfiguration(t *testing.T) {
 	err := Serve(context.Background(), taken, h, nil)
 	if err == nil || !strings.Contains(err.Error(), "shell") {
 		t.Errorf("Serve on a taken port: %v", err)
+	}
+}
+
+func TestGoroutineGroupWaitGivesUpAndLaterSucceeds(t *testing.T) {
+	var g goroutineGroup
+	release := make(chan struct{})
+	g.start(func() {})
+	g.start(func() { <-release })
+	if g.wait(10 * time.Millisecond) {
+		t.Fatal("wait reported a blocked goroutine as finished")
+	}
+	close(release)
+	if !g.wait(waitLong) {
+		t.Fatal("wait timed out after every goroutine was released")
 	}
 }

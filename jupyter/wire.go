@@ -1,7 +1,6 @@
 package jupyter
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,7 +19,7 @@ import (
 const ProtocolVersion = "5.3"
 
 // delimiter separates routing identities from the signed part of a message.
-var delimiter = []byte("<IDS|MSG>")
+const delimiter = "<IDS|MSG>"
 
 // dateLayout is RFC 3339 with microseconds, the precision Python's datetime keeps.
 const dateLayout = "2006-01-02T15:04:05.000000Z07:00"
@@ -105,7 +104,7 @@ func (s *signer) verify(signature []byte, parts ...[]byte) error {
 func decodeMessage(frames [][]byte, s *signer) (*message, error) {
 	delim := -1
 	for i, f := range frames {
-		if bytes.Equal(f, delimiter) {
+		if string(f) == delimiter {
 			delim = i
 			break
 		}
@@ -211,7 +210,7 @@ func (o outgoing) encode(session string, s *signer, now time.Time) (frames [][]b
 	}
 	frames = make([][]byte, 0, len(o.identities)+6)
 	frames = append(frames, o.identities...)
-	frames = append(frames, delimiter, s.sign(header, parent, metadata, content),
+	frames = append(frames, []byte(delimiter), s.sign(header, parent, metadata, content),
 		header, parent, metadata, content)
 	return frames, msgID, nil
 }

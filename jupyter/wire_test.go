@@ -234,7 +234,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		frames := bytes.Split(data, []byte(fuzzFrameSep))
 		if resign { // reach the JSON checks past the signature
 			for i, fr := range frames {
-				if bytes.Equal(fr, delimiter) && len(frames) >= i+6 {
+				if string(fr) == delimiter && len(frames) >= i+6 {
 					frames[i+1] = s.sign(frames[i+2], frames[i+3], frames[i+4], frames[i+5])
 					break
 				}

@@ -41,6 +41,63 @@ func (s *Session) Exec(ctx context.Context, code []byte, stdout io.Writer) (*Res
 	return res, err
 }
 
+// interruptResend is how often ExecInterruptible repeats its Ctrl-C: a board
+// in a loop that never sleeps does not read its socket (§3.5), and a Ctrl-C
+// that arrives before the program has started does nothing.
+const interruptResend = time.Second
+
+// ExecInterruptible is Exec for a caller whose ctx stands for "the user
+// pressed Ctrl-C" rather than "give up now" (a command-line client). When ctx
+// ends, the program is interrupted (Ctrl-C, re-sent every second) while its
+// output keeps streaming, so it ends with a KeyboardInterrupt in the Result
+// just as a local python would, and the board is left at its prompt. If the
+// board has not stopped within grace of the first Ctrl-C, the run is
+// abandoned as Exec abandons it on a cancelled ctx, and the error says so.
+// A ctx that has already ended runs nothing.
+func (s *Session) ExecInterruptible(ctx context.Context, code []byte, stdout io.Writer, grace time.Duration) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("not running the program: %w", err)
+	}
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRun()
+	finished := make(chan struct{})
+	watcherDone := make(chan struct{})
+	gaveUp := false // written by the watcher, read after watcherDone
+	go func() {
+		defer close(watcherDone)
+		select {
+		case <-finished:
+			return
+		case <-ctx.Done():
+		}
+		deadline := time.NewTimer(grace)
+		defer deadline.Stop()
+		resend := time.NewTicker(interruptResend)
+		defer resend.Stop()
+		for {
+			// A failed send is not fatal: the link is down, so Exec ends
+			// by itself, or else the deadline ends it.
+			_ = s.Interrupt()
+			select {
+			case <-finished:
+				return
+			case <-deadline.C:
+				gaveUp = true
+				cancelRun()
+				return
+			case <-resend.C:
+			}
+		}
+	}()
+	res, err := s.Exec(runCtx, code, stdout)
+	close(finished)
+	<-watcherDone
+	if gaveUp && err != nil {
+		return res, fmt.Errorf("the board did not stop within %v of Ctrl-C: %w", grace, err)
+	}
+	return res, err
+}
+
 // afterDrop reconnects after a connection ended mid-program and tells the
 // caller what happened to the board.
 func (s *Session) afterDrop(ctx context.Context, d *droppedError) error {
@@ -303,7 +360,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 			s.rawPaste.Store(int32(rawPasteNo))
 			return false, nil
 		}
-		if i := bytes.Index(acc, rawBanner); i >= 0 {
+		if i := bytes.Index(acc, []byte(rawBanner)); i >= 0 {
 			// Firmware before 1.14 took the bytes as raw input and
 			// restarted the raw REPL on the Ctrl-A.
 			l.repl.unread(acc[i+len(rawBanner):])

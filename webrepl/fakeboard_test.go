@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 //	raw HEX       write the bytes as one frame, uncooked
 //	raise T MSG   uncaught exception T with message MSG
 //	wait          run until Ctrl-C (KeyboardInterrupt)
+//	deaf N        run until Ctrl-C, printing "ignored" for the first N of them
 //	exit          sys.exit()
 //	reset         machine.reset()
 //	drop          the link drops, the board keeps running
@@ -488,6 +490,25 @@ func (c *fakeConn) runProgram(code string) {
 					c.traceback("KeyboardInterrupt", "")
 					return
 				}
+			}
+		case "deaf": // like wait, but the first N Ctrl-Cs only print "ignored"
+			ignore, _ := strconv.Atoi(arg)
+			for {
+				b, ok := c.nextByte(true)
+				if !ok {
+					return
+				}
+				if b != 0x03 {
+					continue
+				}
+				if ignore > 0 {
+					ignore--
+					c.send("ignored\r\n")
+					continue
+				}
+				c.f.set(func(f *fakeBoard) { f.interrupted++ })
+				c.traceback("KeyboardInterrupt", "")
+				return
 			}
 		case "exit":
 			c.send("\x04\x04")

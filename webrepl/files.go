@@ -37,7 +37,7 @@ const (
 	putChunk   = 1024 // data frame size, as the reference clients use
 )
 
-var fileStatusOK = []byte("WB\x00\x00")
+const fileStatusOK = "WB\x00\x00"
 
 // fileRecord builds the 82-byte request "<2sBBQLH64s" (§2.1).
 func fileRecord(op byte, size uint32, name string) []byte {
@@ -88,7 +88,7 @@ func awaitFileStatus(ctx context.Context, l *link, timeout time.Duration, step s
 	if err != nil {
 		return stepError(ctx, err, step)
 	}
-	if !bytes.Equal(b, fileStatusOK) {
+	if !bytes.Equal(b, []byte(fileStatusOK)) {
 		return fmt.Errorf("unexpected file-transfer status % x from the board (%s)", b, step)
 	}
 	return nil

@@ -33,7 +33,13 @@ func genProgram(rng *rand.Rand, size int) (code, output string) {
 	return prog.String(), out.String()
 }
 
-var nonASCII = []rune("éüßñ€中文日本語😀Ωλ→✓ÅØ")
+const nonASCII = "éüßñ€中文日本語😀Ωλ→✓ÅØ"
+
+// randomNonASCII picks one rune of nonASCII.
+func randomNonASCII(rng *rand.Rand) rune {
+	runes := []rune(nonASCII)
+	return runes[rng.IntN(len(runes))]
+}
 
 // genLiteral returns a Python string literal of at most maxBytes bytes of
 // source and the text it stands for.
@@ -45,7 +51,7 @@ func genLiteral(rng *rand.Rand, maxBytes int) (src, value string) {
 		var piece, text string
 		switch k := rng.IntN(20); {
 		case k < 3:
-			r := nonASCII[rng.IntN(len(nonASCII))]
+			r := randomNonASCII(rng)
 			piece, text = string(r), string(r)
 		case k == 3:
 			piece, text = `\'`, `'`
@@ -108,7 +114,7 @@ func genStatement(rng *rand.Rand, left int, indent string) (src, output string) 
 		var b strings.Builder
 		for b.Len() < n {
 			if rng.IntN(8) == 0 {
-				b.WriteRune(nonASCII[rng.IntN(len(nonASCII))])
+				b.WriteRune(randomNonASCII(rng))
 			} else {
 				b.WriteByte(byte('a' + rng.IntN(26)))
 			}

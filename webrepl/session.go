@@ -319,11 +319,11 @@ func (s *Session) install(l *link, info connectInfo, reconnect bool) error {
 	return nil
 }
 
-var (
-	passwordPrompt = []byte("Password: ")
-	loginOK        = []byte("\r\nWebREPL connected\r\n>>> ")
-	loginDenied    = []byte("\r\nAccess denied\r\n")
-	rawBanner      = []byte("raw REPL; CTRL-B to exit\r\n>")
+const (
+	passwordPrompt = "Password: "
+	loginOK        = "\r\nWebREPL connected\r\n>>> "
+	loginDenied    = "\r\nAccess denied\r\n"
+	rawBanner      = "raw REPL; CTRL-B to exit\r\n>"
 )
 
 // dialAndLogin opens a connection and logs in; the board is left in whatever
@@ -344,7 +344,7 @@ func dialAndLogin(ctx context.Context, wsURL, password string, stats *statCounte
 func login(ctx context.Context, l *link, pw string) error {
 	step := "waiting for the Password: prompt"
 	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	got, err := l.repl.readUntil(sctx, passwordPrompt)
+	got, err := l.repl.readUntil(sctx, []byte(passwordPrompt))
 	cancel()
 	if err != nil {
 		if errors.Is(err, ErrLinkLost) {
@@ -370,11 +370,11 @@ func login(ctx context.Context, l *link, pw string) error {
 		b, err := l.repl.take(sctx)
 		acc = append(acc, b...)
 		switch {
-		case bytes.Contains(acc, loginOK):
-			i := bytes.Index(acc, loginOK) + len(loginOK)
+		case bytes.Contains(acc, []byte(loginOK)):
+			i := bytes.Index(acc, []byte(loginOK)) + len(loginOK)
 			l.repl.unread(acc[i:])
 			return nil
-		case bytes.Contains(acc, loginDenied):
+		case bytes.Contains(acc, []byte(loginDenied)):
 			return fmt.Errorf("%w for %s", ErrWrongPassword, l.host)
 		case err != nil:
 			if errors.Is(err, ErrLinkLost) {
@@ -412,7 +412,7 @@ func (s *Session) enterRawREPL(ctx context.Context, l *link) error {
 			return err
 		}
 		actx, acancel := context.WithTimeout(rctx, 2*time.Second)
-		_, err = l.repl.readUntil(actx, rawBanner)
+		_, err = l.repl.readUntil(actx, []byte(rawBanner))
 		acancel()
 		if err == nil {
 			return nil

@@ -201,6 +201,80 @@ func TestExecStreamsAndInterrupts(t *testing.T) {
 	}
 }
 
+// TestExecInterruptibleResendsCtrlCUntilTheBoardStops: a program that shrugs
+// off the first two Ctrl-Cs still ends with a KeyboardInterrupt Result, its
+// output intact, and the session stays usable.
+func TestExecInterruptibleResendsCtrlCUntilTheBoardStops(t *testing.T) {
+	f := newFakeBoard(t)
+	s := dialFake(t, f, Options{})
+	w := &firstWriteSignal{first: make(chan struct{})}
+	userCtx, pressCtrlC := context.WithCancel(testCtx(t))
+	defer pressCtrlC()
+	type result struct {
+		res *Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := s.ExecInterruptible(userCtx, []byte("out started\ndeaf 2"), w, time.Minute)
+		done <- result{res, err}
+	}()
+	select {
+	case <-w.first:
+	case r := <-done:
+		t.Fatalf("returned before the program printed anything: %+v", r)
+	}
+	pressCtrlC()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if e := r.res.Exception; e == nil || e.Type != "KeyboardInterrupt" {
+		t.Fatalf("exception = %+v, want KeyboardInterrupt", e)
+	}
+	w.mu.Lock()
+	out := w.buf.String()
+	w.mu.Unlock()
+	if out != "started\nignored\nignored\n" {
+		t.Errorf("stdout = %q, want the start line and two ignored Ctrl-Cs", out)
+	}
+	if out, _ := execString(t, s, "out again"); out != "again\n" {
+		t.Errorf("after the interrupt: %q", out)
+	}
+}
+
+// TestExecInterruptibleGivesUpAfterGrace: a board that is still running when
+// the grace period ends makes ExecInterruptible abandon the run with an error
+// that says so; the session stays usable.
+func TestExecInterruptibleGivesUpAfterGrace(t *testing.T) {
+	f := newFakeBoard(t)
+	s := dialFake(t, f, Options{})
+	w := &firstWriteSignal{first: make(chan struct{})}
+	userCtx, pressCtrlC := context.WithCancel(testCtx(t))
+	defer pressCtrlC()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.ExecInterruptible(userCtx, []byte("out started\ndeaf 1"), w, time.Millisecond)
+		done <- err
+	}()
+	<-w.first
+	pressCtrlC()
+	err := <-done
+	if err == nil || !strings.Contains(err.Error(), "did not stop") || !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want one saying the board did not stop, wrapping context.Canceled", err)
+	}
+	assertOneLine(t, err)
+	if out, _ := execString(t, s, "out again"); out != "again\n" {
+		t.Errorf("after giving up: %q", out)
+	}
+
+	// A ctx that has already ended runs nothing.
+	var out bytes.Buffer
+	if _, err := s.ExecInterruptible(userCtx, []byte("out never"), &out, time.Minute); !errors.Is(err, context.Canceled) || out.Len() != 0 {
+		t.Errorf("with an ended ctx: error %v, output %q; want context.Canceled and nothing run", err, out.String())
+	}
+}
+
 func TestExecException(t *testing.T) {
 	f := newFakeBoard(t)
 	s := dialFake(t, f, Options{})

@@ -12,9 +12,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"webrepl-kernel/webrepl"
@@ -150,8 +152,9 @@ func runExec(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
+	defer quitOnSecondSignal(s)()
 
-	res, err := execInterruptible(ctx, s, code, os.Stdout)
+	res, err := s.ExecInterruptible(ctx, code, os.Stdout, execInterruptGrace)
 	switch {
 	case errors.Is(err, webrepl.ErrProgramExited):
 		return nil // sys.exit(): the program chose to end; its output is shown
@@ -182,36 +185,58 @@ func readProgram(name string) ([]byte, error) {
 	return code, nil
 }
 
-// execInterruptible runs code; when ctx ends (Ctrl-C at the shell) it
-// interrupts the board instead of dropping the link, so the program stops
-// with a KeyboardInterrupt traceback like a local python would. If the
-// board does not stop within interruptGrace the Exec is abandoned.
-func execInterruptible(ctx context.Context, s *webrepl.Session, code []byte, stdout io.Writer) (*webrepl.Result, error) {
-	const interruptGrace = 5 * time.Second
-	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelRun()
-	finished := make(chan struct{})
+// execInterruptGrace is how long exec lets the board take to stop after
+// Ctrl-C before abandoning the program.
+const execInterruptGrace = 5 * time.Second
+
+// quitOnSecondSignal makes a second SIGINT/SIGTERM end the process at once:
+// main's signal context turns the first one into a cancelled ctx (exec then
+// interrupts the board and waits for it), and swallows any later one, so a
+// user pressing Ctrl-C again would otherwise wait out the grace periods. The
+// session gets a best-effort close, bounded because the link may be what
+// is stuck. The first signal only gets a note on stderr saying so. The
+// returned stop ends the watch; call it before returning.
+func quitOnSecondSignal(s *webrepl.Session) (stop func()) {
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	stopped := make(chan struct{})
 	watcherDone := make(chan struct{})
 	go func() {
 		defer close(watcherDone)
-		select {
-		case <-finished:
-			return
-		case <-ctx.Done():
-		}
-		_ = s.Interrupt() // if this fails, the grace period below still ends the run
-		grace := time.NewTimer(interruptGrace)
-		defer grace.Stop()
-		select {
-		case <-finished:
-		case <-grace.C:
-			cancelRun()
+		for seen := 0; ; {
+			select {
+			case <-stopped:
+				return
+			case sig := <-signals:
+				if seen++; seen < 2 {
+					fmt.Fprintln(os.Stderr, "webrepl-kernel: interrupting the program on the board (Ctrl-C again quits at once)")
+					continue
+				}
+				closed := make(chan struct{})
+				go func() { s.Close(); close(closed) }()
+				select {
+				case <-closed:
+				case <-time.After(time.Second):
+				}
+				fmt.Fprintln(os.Stderr, "webrepl-kernel: interrupted again: quitting without waiting for the board")
+				os.Exit(exitStatusForSignal(sig))
+			}
 		}
 	}()
-	res, err := s.Exec(runCtx, code, stdout)
-	close(finished)
-	<-watcherDone
-	return res, err
+	return func() {
+		signal.Stop(signals)
+		close(stopped)
+		<-watcherDone
+	}
+}
+
+// exitStatusForSignal is the shell's convention: 128 + the signal number
+// (130 for Ctrl-C).
+func exitStatusForSignal(sig os.Signal) int {
+	if n, ok := sig.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 1
 }
 
 // remoteName is where put stores LOCAL: REMOTE as given, or LOCAL's base

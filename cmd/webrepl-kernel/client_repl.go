@@ -14,11 +14,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"webrepl-kernel/webrepl"
 )
 
 const replQuitKey = 0x1d // Ctrl-]
+
+// quitFlushTimeout bounds how long Ctrl-] waits for the keys typed just
+// before it to reach the board (the link may be down, and Flush would then
+// wait for a reconnection).
+const quitFlushTimeout = 2 * time.Second
 
 func runRepl(ctx context.Context, args []string) (err error) {
 	fs := newFlagSet("repl", "", "Interactive friendly REPL on the board in this terminal. Ctrl-] quits.")
@@ -70,15 +76,19 @@ func runRepl(ctx context.Context, args []string) (err error) {
 func serveRepl(ctx context.Context, console *webrepl.Console, tty io.ReadCloser, out, note io.Writer) error {
 	sessionCtx, quit := context.WithCancel(ctx)
 	keysDone := make(chan struct{})
+	var keysErr error // set by the key goroutine, read after keysDone
 	go func() {
 		defer close(keysDone)
 		defer quit()
-		forwardKeys(sessionCtx, tty, console)
+		keysErr = forwardKeys(sessionCtx, tty, console)
 	}()
 	defer func() {
 		quit()
 		tty.Close() // unblocks the pending read
 		<-keysDone
+		if keysErr != nil {
+			fmt.Fprintf(note, "[%v]\r\n", keysErr)
+		}
 	}()
 	for {
 		output, err := console.Read(sessionCtx)
@@ -107,9 +117,10 @@ func serveRepl(ctx context.Context, console *webrepl.Console, tty io.ReadCloser,
 }
 
 // forwardKeys queues terminal input for the board until Ctrl-] or the end
-// of the terminal; at the end of the terminal it first waits until what
-// was typed has been sent.
-func forwardKeys(ctx context.Context, tty io.Reader, console *webrepl.Console) {
+// of the terminal. Before it returns it waits until what was typed has been
+// sent (at Ctrl-] for at most quitFlushTimeout), so the last keys are not
+// lost to the Close that follows; the error says if some were not sent.
+func forwardKeys(ctx context.Context, tty io.Reader, console *webrepl.Console) error {
 	buf := make([]byte, 1024)
 	for {
 		n, err := tty.Read(buf)
@@ -119,14 +130,25 @@ func forwardKeys(ctx context.Context, tty io.Reader, console *webrepl.Console) {
 			chunk = chunk[:quitAt]
 		}
 		if len(chunk) > 0 && console.Write(chunk) != nil {
-			return // closed
+			return nil // closed
 		}
 		if quitAt >= 0 {
-			return
+			flushCtx, cancel := context.WithTimeout(ctx, quitFlushTimeout)
+			defer cancel()
+			return flushTyped(flushCtx, console)
 		}
 		if err != nil {
-			_ = console.Flush(ctx)
-			return
+			return flushTyped(ctx, console)
 		}
 	}
+}
+
+// flushTyped waits for the queued keys to be sent. Quitting in the meantime
+// (a signal, the session ending) is not worth a message.
+func flushTyped(ctx context.Context, console *webrepl.Console) error {
+	err := console.Flush(ctx)
+	if err == nil || errors.Is(err, webrepl.ErrClosed) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return fmt.Errorf("some typed keys were not sent to the board: %w", err)
 }

@@ -6,6 +6,7 @@ package main
 // test binary re-executed as main) against a simulated board.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -521,6 +522,26 @@ func TestReplEvaluatesTypedLineAndQuitsOnCtrlBracket(t *testing.T) {
 	expectModesRestored(t, before, terminalModes(t, p.slave))
 }
 
+// TestReplSendsKeysTypedJustBeforeCtrlBracket: a line typed and Ctrl-] in
+// the same burst still reaches the board before the connection closes.
+func TestReplSendsKeysTypedJustBeforeCtrlBracket(t *testing.T) {
+	board := startBoard(t, "")
+	p := openPty(t)
+	wait := startRepl(t, board, p)
+
+	p.waitFor(t, 0, ">>> ")
+	// Longer than one console chunk, so it is still being paced out at Ctrl-].
+	p.typeKeys(t, "kept = len('"+strings.Repeat("k", 300)+"')\r\x1d")
+	if err := wait(); err != nil {
+		t.Fatalf("repl after Ctrl-]: %v (want exit status 0); terminal showed %q", err, p.seen)
+	}
+	res := runCLI(t, nil, []byte("print(kept)\n"), append([]string{"exec", "-"}, boardArgs(board)...)...)
+	expectExit(t, res, 0)
+	if res.stdout != "300\n" {
+		t.Errorf("the line typed before Ctrl-] did not run on the board: exec printed %q, stderr %q", res.stdout, res.stderr)
+	}
+}
+
 func TestReplRestoresTerminalWhenTerminated(t *testing.T) {
 	board := startBoard(t, "")
 	p := openPty(t)
@@ -601,6 +622,54 @@ func TestExecStreamsOutputAndInterruptsOnSIGINT(t *testing.T) {
 	// The board is at its prompt again, free for the next client.
 	res := runCLI(t, nil, []byte("print('free')\n"), append([]string{"exec", "-"}, boardArgs(board)...)...)
 	expectExit(t, res, 0)
+}
+
+// TestExecSecondSIGINTQuitsAtOnce: when the board does not obey Ctrl-C (a
+// loop that never sleeps, spec webrepl.md §3.5), a second Ctrl-C at the
+// shell quits with status 130 instead of waiting out the grace periods.
+func TestExecSecondSIGINTQuitsAtOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	// No reset while the test runs: that would end exec by itself.
+	board, err := sim.Start(ctx, sim.Options{Profile: "esp32", DrainPeriod: 20 * time.Millisecond, ResetAfter: testTimeout})
+	if err != nil {
+		t.Fatalf("starting the simulated board: %v", err)
+	}
+	t.Cleanup(func() { board.Close() })
+	prog := writeFile(t, "stubborn.py", []byte("print('started')\nwhile True:\n    pass\n"))
+	cmd := cliCommand(ctx, nil, append([]string{"exec", prog}, boardArgs(board)...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderrPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "started\n" {
+		t.Fatalf("first output %q (%v), want started", line, err)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	// Signals are not queued: wait until the first one has been taken.
+	stderr := bufio.NewReader(stderrPipe)
+	if line, err := stderr.ReadString('\n'); err != nil || !strings.Contains(line, "Ctrl-C again quits") {
+		t.Fatalf("stderr after the first SIGINT: %q (%v), want the note on quitting", line, err)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stderr)
+	io.Copy(io.Discard, stdout)
+	err = cmd.Wait()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 130 {
+		t.Fatalf("exit after the second SIGINT: %v, want status 130; stderr %q", err, rest)
+	}
 }
 
 func TestPutShowsProgressOnATerminal(t *testing.T) {
