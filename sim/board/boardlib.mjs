@@ -205,26 +205,40 @@ def _time_module():
         if not k.startswith('__'):
             names[k] = getattr(_time, k)
 
+    def wait_ms(ms):
+        # _board.sleep_ms returns what is left when a Ctrl-C cut the wait short; the jump
+        # back in this loop is where the VM raises the KeyboardInterrupt, inside the
+        # sleep like on a board, so a try around the sleep catches it.
+        left = ms
+        while left > 0:
+            left = _board.sleep_ms(left)
+
     def sleep_ms(ms):
+        if type(ms) is not int:
+            return _time.sleep_ms(ms)  # the port's own error for a bad argument
         if not _timerq.active:
-            return _time.sleep_ms(ms)
-        end = _time.ticks_add(_time.ticks_ms(), int(ms))
+            return wait_ms(ms)
+        end = _time.ticks_add(_time.ticks_ms(), ms)
         while True:
             _timerq.run_due()
             left = _time.ticks_diff(end, _time.ticks_ms())
             if left <= 0:
                 return
             nxt = _timerq.next_in()
-            _time.sleep_ms(left if nxt < 0 else min(left, max(nxt, 1)))
+            wait_ms(left if nxt < 0 else min(left, max(nxt, 1)))
 
     def sleep(s):
-        if not _timerq.active:
+        if type(s) is not int and type(s) is not float:
             return _time.sleep(s)
+        if not _timerq.active:
+            return wait_ms(s * 1000)
         sleep_ms(int(s * 1000))
 
     def sleep_us(us):
-        if not _timerq.active or us < 1000:
+        if type(us) is not int or us < 1000:
             return _time.sleep_us(us)
+        if not _timerq.active:
+            return wait_ms(us / 1000)
         sleep_ms(us // 1000)
 
     names['sleep'] = sleep
@@ -245,6 +259,8 @@ for _name, _src in json.loads(_board.extra_modules).items():
     _make_module(_name, _src)
 sys.modules['os'] = _os_module()
 sys.modules['time'] = _time_module()
+# import utime would otherwise find the port's built-in time, whose sleeps ignore Ctrl-C.
+sys.modules['utime'] = sys.modules['time']
 `;
 
 // machine: Pin, PWM, ADC ... with pin and PWM changes reported to the Go side.

@@ -164,6 +164,28 @@ function pollInterrupt() {
   return true;
 }
 
+// A control word nobody notifies: waiting on it is a plain timed sleep.
+const quietWord = RING.WORDS - 1;
+
+// boardSleep is the board's time.sleep: it waits up to ms milliseconds and returns the
+// milliseconds still left, which is more than 0 when a Ctrl-C cut the sleep short. The
+// KeyboardInterrupt is then scheduled, and the Python caller's loop jumps back at once,
+// where the VM raises it inside the sleep call, as MICROPY_EVENT_POLL_HOOK does on a board.
+// The port's own sleep busy-waits in C to its end, so the interrupt surfaced only at a
+// later jump, often after the enclosing try had already been left.
+function boardSleep(ms) {
+  const deadline = performance.now() + Number(ms);
+  for (;;) {
+    const left = deadline - performance.now();
+    if (pollInterrupt()) return Math.max(left, Number.MIN_VALUE);
+    if (left <= 0) return 0;
+    // A Ctrl-C that micropython.kbd_intr(-1) made an ordinary byte leaves INTR set but
+    // must not end the sleep.
+    const word = Atomics.load(ctl, RING.INTR) === 0 ? RING.INTR : quietWord;
+    Atomics.wait(ctl, word, 0, left);
+  }
+}
+
 function takeInterrupt() {
   return executing && Atomics.exchange(ctl, RING.INTR, 0) === 1;
 }
@@ -688,7 +710,7 @@ function halt(type) {
   releaseHeldOutput();
   post(type);
   // The Go side now replaces this process; nothing more may run on this board.
-  for (;;) Atomics.wait(ctl, RING.WORDS - 1, 0);
+  for (;;) Atomics.wait(ctl, quietWord, 0);
 }
 
 const boardJS = {
@@ -698,6 +720,7 @@ const boardJS = {
   extra_modules: JSON.stringify(extraModules),
   source_name: boardSourceName,
   readline: () => consoleReadline(),
+  sleep_ms: (ms) => boardSleep(ms),
   peripheral: (json) => post('p', enc.encode(String(json))),
   hard_reset: () => halt('h'),
   set_syntax_checker: (fn) => {

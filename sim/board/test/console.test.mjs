@@ -152,3 +152,69 @@ test('sys.stdin.readline() returns raw lines without echo', async (t) => {
   assert.equal(await b.exchange('import sys\nprint(repr(sys.stdin.readline()), repr(sys.stdin.readline()))\x04', 'OK'), 'OK');
   assert.equal(await b.exchange('ab\ncd\r\n', '\x04>'), "'ab\\n' 'cd\\r\\n'\r\n\x04\x04>");
 });
+
+// A KeyboardInterrupt from Ctrl-C is an ordinary exception raised where the program is: a
+// try around a sleep or an input() catches it, as on a board. Each program prints a line
+// from inside its try before it waits, so the Ctrl-C is sent only once the try is entered;
+// the sleeps are far longer than the waits of these tests, so only the Ctrl-C can end them.
+
+test('Ctrl-C in a time.sleep_ms is caught by a try at top level', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  const m = b.mark();
+  b.send(
+    'import time\ntry:\n    print("sleeping")\n    time.sleep_ms(600000)\n    print("slept")\nexcept KeyboardInterrupt:\n    print("caught")\nprint("after")\n\x04',
+  );
+  await b.until(m, 'sleeping\r\n');
+  b.send('\x03');
+  assert.equal(await b.until(m, '\x04>'), 'OKsleeping\r\ncaught\r\nafter\r\n\x04\x04>');
+});
+
+test('Ctrl-C in a time.sleep is caught inside a function, in the friendly REPL too', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  const program =
+    'import time\ndef wait(n):\n    try:\n        print("waiting", n)\n        time.sleep(600)\n        return "slept"\n    except KeyboardInterrupt as e:\n        return "caught %d %s" % (n, type(e).__name__)\n';
+  assert.equal(await b.exchange(program + '\x04', '\x04>'), 'OK\x04\x04>');
+  let m = b.mark();
+  b.send('print(wait(1))\x04');
+  await b.until(m, 'waiting 1\r\n');
+  b.send('\x03');
+  assert.equal(await b.until(m, '\x04>'), 'OKwaiting 1\r\ncaught 1 KeyboardInterrupt\r\n\x04\x04>');
+  // The same function, called from the friendly REPL (Ctrl-B keeps the globals).
+  await b.exchange('\x02', '>>> ');
+  m = b.mark();
+  b.send('wait(2)\r');
+  await b.until(m, 'waiting 2\r\n');
+  b.send('\x03');
+  assert.equal(await b.until(m, '>>> '), "wait(2)\r\nwaiting 2\r\n'caught 2 KeyboardInterrupt'\r\n>>> ");
+});
+
+test('after a caught Ctrl-C a second Ctrl-C interrupts the following sleep loop', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  const m = b.mark();
+  b.send(
+    'import time\ntry:\n    print("first")\n    time.sleep(600)\nexcept KeyboardInterrupt:\n    print("caught")\nprint("looping")\nwhile True:\n    time.sleep(0.1)\n\x04',
+  );
+  await b.until(m, 'first\r\n');
+  b.send('\x03');
+  await b.until(m, 'looping\r\n');
+  b.send('\x03');
+  assert.equal(
+    await b.until(m, '\x04>'),
+    'OKfirst\r\ncaught\r\nlooping\r\n\x04Traceback (most recent call last):\r\n  File "<stdin>", line 9, in <module>\r\nKeyboardInterrupt: \r\n\x04>',
+  );
+  assert.equal(await b.exchange('print("next")\x04', '\x04>'), 'OKnext\r\n\x04\x04>');
+});
+
+test('Ctrl-C in input() is caught by a try; the next one still interrupts', async (t) => {
+  const b = await startBoard(t, { raw: true });
+  assert.equal(
+    await b.exchange('try:\n    s = input("? ")\nexcept KeyboardInterrupt:\n    s = "caught"\nprint(s)\nt = input("again? ")\x04', '? '),
+    'OK? ',
+  );
+  assert.equal(await b.exchange('ab', 'ab'), 'ab');
+  assert.equal(await b.exchange('\x03', 'again? '), 'caught\r\nagain? ');
+  assert.equal(
+    await b.exchange('\x03', '\x04>'),
+    '\x04Traceback (most recent call last):\r\n  File "<stdin>", line 6, in <module>\r\nKeyboardInterrupt: \r\n\x04>',
+  );
+});
