@@ -184,6 +184,12 @@ func (io cellIO) stdout(text string) {
 	}
 }
 
+func (io cellIO) stderr(text string) {
+	if !io.silent && text != "" {
+		io.k.publish(io.r, "stream", jupyter.Stream{Name: jupyter.Stderr, Text: text})
+	}
+}
+
 func (io cellIO) result(repr string) {
 	if io.silent {
 		return
@@ -218,8 +224,10 @@ func (k *Kernel) runCell(ctx context.Context, r *jupyter.Request, req jupyter.Ex
 	}
 	program := buildProgram(code, req.AllowStdin)
 	for attempt := 0; ; attempt++ {
+		k.tellAboutReset(io, s) // noticed earlier, e.g. by a completion
 		var output *cellOutput
 		output = newCellOutput(io.stdout, io.result, func(prompt string) { k.askInput(cell, r, s, output, prompt) })
+		output.errStream = io.stderr
 		cell.setSession(s)
 		res, err := s.Exec(cell.ctx, program.code, output)
 		cell.setSession(nil)
@@ -227,6 +235,10 @@ func (k *Kernel) runCell(ctx context.Context, r *jupyter.Request, req jupyter.Ex
 		if err != nil {
 			return k.execFailure(cell, s, err)
 		}
+		// Exec reconnects before it sends the program; a board that had
+		// reset lost the helper too, so a wrapped cell has printed nothing
+		// yet (missingHelper below) and the notice comes before its output.
+		k.tellAboutReset(io, s)
 		if res == nil || res.Exception == nil {
 			return nil
 		}
@@ -333,6 +345,37 @@ func (k *Kernel) reportUnreadInput(cell *runningCell, io cellIO) {
 		Text: fmt.Sprintf("input(): %d typed %s not read by the cell: %s\n", len(unread), what, strings.Join(quoted, ", "))})
 }
 
+// noteReconnect is the Session's OnReconnect: it remembers a reset of the
+// board that happened while no operation ran, for the next cell to tell.
+func (k *Kernel) noteReconnect(ramLost bool) {
+	if !ramLost {
+		return // a dropped link only: variables and imports are still there
+	}
+	k.mu.Lock()
+	k.resetUntold = true
+	k.mu.Unlock()
+}
+
+// forgetReset is called where the kernel explains a reset itself.
+func (k *Kernel) forgetReset() {
+	k.mu.Lock()
+	k.resetUntold = false
+	k.mu.Unlock()
+}
+
+// tellAboutReset says, once, that the board reset since the last cell, so
+// that a NameError in the cell that follows makes sense.
+func (k *Kernel) tellAboutReset(io cellIO, s *webrepl.Session) {
+	k.mu.Lock()
+	untold := k.resetUntold
+	k.resetUntold = false
+	k.mu.Unlock()
+	if untold {
+		io.stderr(fmt.Sprintf("The board was reset since the last cell (reconnected to %s): "+
+			"variables and imports are gone; files stay.\n", s.URL()))
+	}
+}
+
 // defineHelper defines the board-side function that gives cells an Out[n].
 func (k *Kernel) defineHelper(cell *runningCell, s *webrepl.Session) *cellError {
 	var discard strings.Builder
@@ -356,6 +399,7 @@ func (k *Kernel) execFailure(cell *runningCell, s *webrepl.Session, err error) *
 	interrupted, gaveUp := cell.state()
 	lostBoard := errors.Is(err, webrepl.ErrProgramExited) || errors.Is(err, webrepl.ErrBoardReset) || errors.Is(err, webrepl.ErrLinkLost)
 	keep := lostBoard && !gaveUp && cell.ctx.Err() == nil && s.Connected()
+	k.forgetReset() // the error below says what happened to the board
 	if !keep {
 		k.dropSession(s)
 	}
@@ -386,6 +430,7 @@ func (k *Kernel) dropSession(s *webrepl.Session) {
 	k.mu.Lock()
 	if k.session == s {
 		k.session = nil
+		k.resetUntold = false // the next connection is fresh anyway
 	}
 	k.mu.Unlock()
 	if err := s.Close(); err != nil {
@@ -422,7 +467,7 @@ func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.Exec
 		}
 	}
 	s, err := webrepl.Dial(cell.ctx, url, webrepl.Options{Password: password, Pacing: k.cfg.Pacing,
-		FullRawPasteWindow: k.cfg.FullRawPasteWindow, Logf: k.cfg.Logf})
+		FullRawPasteWindow: k.cfg.FullRawPasteWindow, Logf: k.cfg.Logf, OnReconnect: k.noteReconnect})
 	if err != nil {
 		if interrupted, _ := cell.state(); interrupted && errors.Is(err, context.Canceled) {
 			return nil, interruptedError()
@@ -446,7 +491,7 @@ func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.Exec
 		_ = s.Close()
 		return nil, hostError("KernelShutdown", "the kernel is shutting down")
 	}
-	k.session, k.password = s, password
+	k.session, k.password, k.resetUntold = s, password, false
 	k.mu.Unlock()
 	io.stdout(fmt.Sprintf("Connected to %s (MicroPython %s)\n", s.URL(), s.Firmware()))
 	return s, nil
@@ -507,7 +552,9 @@ func (k *Kernel) resetBoard(cell *runningCell, r *jupyter.Request, req jupyter.E
 	if hard {
 		what, reset = "Hard reset", s.HardReset
 	}
-	if err := reset(cell.ctx); err != nil {
+	err := reset(cell.ctx)
+	k.forgetReset() // said below, as done or failed
+	if err != nil {
 		if interrupted, _ := cell.state(); interrupted && errors.Is(err, context.Canceled) {
 			k.dropSession(s)
 			return interruptedError()

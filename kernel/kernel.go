@@ -76,8 +76,12 @@ type Kernel struct {
 	password string
 	session  *webrepl.Session
 	cell     *runningCell // the cell being executed, nil when idle
-	closed   bool
-	doneOnce sync.Once
+	// resetUntold: webrepl reconnected to a board that had reset (button,
+	// brown-out) and no cell has told the user yet. Resets the kernel
+	// explains itself (%softreset, a cell's machine.reset()) clear it.
+	resetUntold bool
+	closed      bool
+	doneOnce    sync.Once
 }
 
 // New returns a kernel for the board cfg names.

@@ -13,22 +13,25 @@ import (
 const coalesceDelay = 15 * time.Millisecond
 
 // cellOutput receives a cell's board output as it arrives and publishes it:
-// text as stdout stream messages, framed expression values as results, and
-// framed input() prompts as requests for a line of input.
+// text as stdout stream messages, framed text written to sys.stderr as
+// stderr stream messages, framed expression values as results, and framed
+// input() prompts as requests for a line of input.
 type cellOutput struct {
-	stream func(text string)   // publishes a stdout stream message
-	result func(repr string)   // publishes an expression value
-	input  func(prompt string) // asks the frontend for a line; must not block
+	stream    func(text string)   // publishes a stdout stream message
+	errStream func(text string)   // publishes a stderr stream message; nil: as stdout
+	result    func(repr string)   // publishes an expression value
+	input     func(prompt string) // asks the frontend for a line; must not block
 
-	mu      sync.Mutex
-	text    []byte // stdout not yet published
-	marker  []byte // bytes that may be the start of a marker
-	framing string // the end marker awaited while inside a frame, "" outside
-	framed  []byte // the framed text received so far
-	echo    []byte // the board's echo of typed input, not to be shown again
-	echoed  []byte // output matching the start of echo, held until it is known
-	timer   *time.Timer
-	closed  bool
+	mu        sync.Mutex
+	text      []byte // output not yet published, all of one stream
+	textIsErr bool   // text is stderr output
+	marker    []byte // bytes that may be the start of a marker
+	framing   string // the end marker awaited while inside a frame, "" outside
+	framed    []byte // the framed text received so far
+	echo      []byte // the board's echo of typed input, not to be shown again
+	echoed    []byte // output matching the start of echo, held until it is known
+	timer     *time.Timer
+	closed    bool
 }
 
 func newCellOutput(stream, result, input func(string)) *cellOutput {
@@ -36,7 +39,7 @@ func newCellOutput(stream, result, input func(string)) *cellOutput {
 }
 
 // frameEnds maps each start marker to its end marker.
-var frameEnds = map[string]string{resultStart: resultEnd, inputStart: inputEnd}
+var frameEnds = map[string]string{resultStart: resultEnd, inputStart: inputEnd, stderrStart: stderrEnd}
 
 // Write takes board output (LF line ends). It never fails: a frontend that
 // cannot be reached must not stop the program on the board.
@@ -49,6 +52,20 @@ func (o *cellOutput) Write(p []byte) (int, error) {
 	data := append(o.marker, p...)
 	o.marker = nil
 	for len(data) > 0 {
+		if o.framing == stderrEnd {
+			// Streamed as it comes, like stdout: a long write to stderr
+			// is not held until its frame ends.
+			if i := bytes.Index(data, []byte(stderrEnd)); i >= 0 {
+				o.addText(data[:i], true)
+				data = data[i+len(stderrEnd):]
+				o.framing = ""
+				continue
+			}
+			keep := markerPrefixLen(data, stderrEnd)
+			o.addText(data[:len(data)-keep], true)
+			o.marker = append([]byte(nil), data[len(data)-keep:]...)
+			break
+		}
 		if o.framing != "" {
 			if i := bytes.Index(data, []byte(o.framing)); i >= 0 {
 				o.framed = append(o.framed, data[:i]...)
@@ -70,13 +87,13 @@ func (o *cellOutput) Write(p []byte) (int, error) {
 			}
 		}
 		if at >= 0 {
-			o.text = append(o.text, data[:at]...)
+			o.addText(data[:at], false)
 			o.framing = frameEnds[start]
 			data = data[at+len(start):]
 			continue
 		}
-		keep := max(markerPrefixLen(data, resultStart), markerPrefixLen(data, inputStart))
-		o.text = append(o.text, data[:len(data)-keep]...)
+		keep := max(markerPrefixLen(data, resultStart), markerPrefixLen(data, inputStart), markerPrefixLen(data, stderrStart))
+		o.addText(data[:len(data)-keep], false)
 		o.marker = append([]byte(nil), data[len(data)-keep:]...)
 		break
 	}
@@ -84,6 +101,19 @@ func (o *cellOutput) Write(p []byte) (int, error) {
 		o.timer = time.AfterFunc(coalesceDelay, o.flushLater)
 	}
 	return len(p), nil
+}
+
+// addText queues output of one stream; output of the other stream queued
+// before it is published first, so the two keep their order.
+func (o *cellOutput) addText(p []byte, isErr bool) {
+	if len(p) == 0 {
+		return
+	}
+	if isErr != o.textIsErr {
+		o.flushText(true)
+		o.textIsErr = isErr
+	}
+	o.text = append(o.text, p...)
 }
 
 // endFrame acts on a complete frame, after the text before it.
@@ -106,7 +136,7 @@ func (o *cellOutput) expectEcho(line string) {
 	if o.closed {
 		return
 	}
-	o.text = append(o.text, o.echoed...) // an earlier echo that never completed
+	o.addText(o.echoed, false) // an earlier echo that never completed
 	o.echoed = nil
 	o.echo = []byte(line + "\n")
 }
@@ -167,7 +197,11 @@ func (o *cellOutput) flushText(all bool) {
 	if n == 0 {
 		return
 	}
-	o.stream(string(o.text[:n]))
+	publish := o.stream
+	if o.textIsErr && o.errStream != nil {
+		publish = o.errStream
+	}
+	publish(string(o.text[:n]))
 	o.text = append(o.text[:0], o.text[n:]...)
 }
 
@@ -199,10 +233,10 @@ func (o *cellOutput) Close() {
 	// An unfinished frame (the program was interrupted inside repr) or a
 	// partial marker is shown as text rather than lost.
 	if o.framing != "" {
-		o.text = append(o.text, o.framed...)
+		o.addText(o.framed, false)
 	}
-	o.text = append(o.text, o.echoed...)
-	o.text = append(o.text, o.marker...)
+	o.addText(o.echoed, false)
+	o.addText(o.marker, o.framing == stderrEnd)
 	o.flushText(true)
 	o.closed = true
 }

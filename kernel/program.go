@@ -19,6 +19,11 @@ import (
 //   - input(): the helper binds input to a function that announces the prompt
 //     with markers and then reads the line with the board's own input(); the
 //     host asks the frontend (input_request) and types the answer.
+//   - stderr: MicroPython cannot rebind sys.stderr, and on the board it
+//     shares the console with stdout, so the helper binds print to one that
+//     frames what print(..., file=sys.stderr) writes with markers; the host
+//     publishes it as the stderr stream. (sys.stderr.write() still shows as
+//     stdout.) A name print the user bound in the globals is left alone.
 //
 // Both parts of the cell are compiled before either runs, so a syntax error
 // anywhere stops the cell before it has side effects, as a whole-cell
@@ -35,6 +40,8 @@ const (
 	resultEnd   = "\x02E\x02" // then output again
 	inputStart  = "\x02I\x02" // then the prompt of input(),
 	inputEnd    = "\x02J\x02" // then the board waits for a line
+	stderrStart = "\x02S\x02" // then text printed to sys.stderr,
+	stderrEnd   = "\x02T\x02" // then output again
 )
 
 // helperName is the board-side function that runs a cell.
@@ -42,23 +49,32 @@ const helperName = "__wk_cell"
 
 // helperProgram defines the helper in the board's globals. Its arguments:
 // the cell's body, the line index and text of its last statement, whether
-// the frontend accepts input, and (bound at definition) the board's input.
-var helperProgram = "def " + helperName + "(b,n,l,s,i=input):\n" +
+// the frontend accepts input, and (bound at definition) the board's input,
+// print and sys.stderr.
+var helperProgram = "def " + helperName + "(b,n,l,s,i=input,P=__import__('builtins').print,E=__import__('sys').stderr):\n" +
 	" c=[compile(b,'<stdin>','exec'),compile('\\\\\\n'*n+l,'<stdin>','single')]\n" +
 	" g=globals()\n" +
-	" p=lambda v:None if v is None else print(" + pythonString(resultStart) + "+repr(v)+" + pythonString(resultEnd) + ",end='')\n" +
+	" p=lambda v:None if v is None else P(" + pythonString(resultStart) + "+repr(v)+" + pythonString(resultEnd) + ",end='')\n" +
 	" def input(t=''):\n" +
 	"  if not s:raise OSError('input() needs a frontend that accepts input')\n" +
-	"  print(" + pythonString(inputStart) + "+str(t)+" + pythonString(inputEnd) + ",end='')\n" +
+	"  P(" + pythonString(inputStart) + "+str(t)+" + pythonString(inputEnd) + ",end='')\n" +
 	"  return i()\n" +
+	" def print(*a,**k):\n" +
+	"  if k.get('file') is not E:return P(*a,**k)\n" +
+	"  del k['file']\n" +
+	"  P(" + pythonString(stderrStart) + ",end='')\n" +
+	"  try:P(*a,**k)\n" +
+	"  finally:P(" + pythonString(stderrEnd) + ",end='')\n" +
 	" g['input']=input\n" +
+	" if 'print' not in g:g['print']=print\n" +
 	" try:\n" +
 	"  for x in c:\n" +
 	"   g['__repl_print__']=p\n" + // again before the last statement: the body may clear globals
 	"   exec(x,g)\n" +
 	" finally:\n" +
 	"  g.pop('__repl_print__',None)\n" +
-	"  if g.get('input') is input:del g['input']\n"
+	"  if g.get('input') is input:del g['input']\n" +
+	"  if g.get('print') is print:del g['print']\n"
 
 // completerName is the board-side function that lists the names a dotted
 // expression (or, for "", the globals and builtins) offers, framed as a

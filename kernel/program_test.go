@@ -146,3 +146,42 @@ func TestCellOutputGivesBackAnEchoGuessThatFailsAcrossWrites(t *testing.T) {
 		})
 	}
 }
+
+func TestCellOutputSeparatesStderrInOrder(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	record := func(kind string) func(string) {
+		return func(s string) { mu.Lock(); events = append(events, kind+s); mu.Unlock() }
+	}
+	out := newCellOutput(record("out:"), record("value:"), func(s string) { t.Errorf("input(%q) asked", s) })
+	out.errStream = record("err:")
+	// Markers split across writes; stderr text between stdout text.
+	for _, chunk := range []string{"a\n" + stderrStart[:1], stderrStart[1:] + "oo", "ps\n" + stderrEnd[:2], stderrEnd[2:] + "b\n",
+		stderrStart + "x" + stderrEnd + stderrStart + "y\n" + stderrEnd + resultStart + "7" + resultEnd} {
+		out.Write([]byte(chunk))
+	}
+	out.Close()
+	var merged []string // consecutive messages of one stream joined: coalescing may cut them anywhere
+	for _, e := range events {
+		kind, _, _ := strings.Cut(e, ":")
+		if n := len(merged); n > 0 && strings.HasPrefix(merged[n-1], kind+":") && kind != "value" {
+			merged[n-1] += e[len(kind)+1:]
+			continue
+		}
+		merged = append(merged, e)
+	}
+	want := []string{"out:a\n", "err:oops\n", "out:b\n", "err:xy\n", "value:7"}
+	if strings.Join(merged, "|") != strings.Join(want, "|") {
+		t.Errorf("events = %q, want %q", merged, want)
+	}
+
+	// A cell interrupted inside a stderr write: what came is still stderr.
+	events = nil
+	out = newCellOutput(record("out:"), record("value:"), func(string) {})
+	out.errStream = record("err:")
+	out.Write([]byte(stderrStart + "half" + stderrEnd[:1]))
+	out.Close()
+	if got := strings.Join(events, "|"); got != "err:half"+stderrEnd[:1] {
+		t.Errorf("unfinished stderr frame: %q", got)
+	}
+}

@@ -471,3 +471,28 @@ func TestPinObservable(t *testing.T) {
 	c.exchange("machine.Pin(2).value(0)\x04", "OK\x04\x04>")
 	waitFor(t, "pin 2 to read 0", func() bool { v, ok := b.Pin(2); return ok && v == 0 })
 }
+
+func TestPressResetIsAHardReset(t *testing.T) {
+	flash := t.TempDir()
+	opts := realOptions("esp32")
+	opts.FlashDir = flash
+	b, c := startReal(t, opts)
+	c.enterRaw()
+	c.exchange("x = 5\nimport machine\nmachine.Pin(2).value(1)\nwith open('keep.txt','w') as f:\n    f.write('kept')\n\x04", "OK\x04\x04>")
+	waitFor(t, "pin 2 to read 1", func() bool { v, ok := b.Pin(2); return ok && v == 1 })
+
+	b.PressReset()
+	c.expectEnd() // the client is dropped, as a rebooting board drops it
+	if soft, hard := b.Resets(); soft != 0 || hard != 1 {
+		t.Fatalf("Resets = %d, %d; want one hard reset", soft, hard)
+	}
+	if _, ok := b.Pin(2); ok {
+		t.Errorf("pin 2 kept its value through the reset")
+	}
+	c = redial(t, b.URL())
+	c.login(b.Password())
+	// Friendly REPL after the reset; RAM lost; flash kept.
+	c.exchange("x\r", "x\r\n")
+	c.expectText("NameError: name 'x' isn't defined\r\n>>> ")
+	c.exchange("open('keep.txt').read()\r", "open('keep.txt').read()\r\n'kept'\r\n>>> ")
+}

@@ -39,7 +39,8 @@ type (
 		gen  int
 		data []byte
 	}
-	evResetTimer struct{ gen int }
+	evResetTimer   struct{ gen int }
+	evResetPressed struct{ handled chan struct{} }
 )
 
 // Strings the REPL prints that tell which mode it is in: the raw REPL's
@@ -186,6 +187,14 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 			if st.executing && st.resetTimer == nil && bytes.IndexByte(e.data, 0x03) >= 0 {
 				gen := st.gen
 				st.resetTimer = time.AfterFunc(b.opts.ResetAfter, func() { b.post(ctx, evResetTimer{gen: gen}) })
+			}
+		case evResetPressed:
+			b.logf("sim: reset button pressed")
+			err := b.reset(ctx, st, &helpers, false)
+			close(e.handled)
+			if err != nil {
+				b.fail(err)
+				return
 			}
 		case evResetTimer:
 			if e.gen == st.gen && st.resetTimer != nil && st.executing {

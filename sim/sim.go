@@ -218,6 +218,25 @@ func (b *Board) Resets() (soft, hard int) {
 	return b.soft, b.hard
 }
 
+// PressReset acts like the board's reset button (or a brown-out): a hard
+// reset. The WebREPL client is dropped, RAM state and pin states are lost,
+// the flash folder stays, and the server accepts connections again after
+// the hard-reset boot delay. It returns once the reset has begun (the client
+// is already dropped and Resets counts it), or at once on a board that has
+// stopped.
+func (b *Board) PressReset() {
+	handled := make(chan struct{})
+	select {
+	case b.events <- evResetPressed{handled: handled}:
+	case <-b.done:
+		return
+	}
+	select {
+	case <-handled:
+	case <-b.done:
+	}
+}
+
 // nodePID is the current board process's id (for measurements).
 func (b *Board) nodePID() int {
 	b.mu.Lock()

@@ -22,6 +22,8 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
 
     code_hello_world = "print('hello, world')"
     code_generate_error = "raise ValueError('x')"
+    # On the board stderr shares the console; the kernel's print frames it.
+    code_stderr = "import sys; print('oops', file=sys.stderr)"
     # Out[n]: the value of the cell's last expression, repr'd on the board.
     code_execute_result = [
         {"code": "1+2", "result": "3"},

@@ -1,0 +1,229 @@
+package kernel
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"webrepl-kernel/webrepl"
+)
+
+// streamsOf joins the text of the stream messages named name ("stdout",
+// "stderr").
+func streamsOf(outputs []msg, name string) string {
+	var s string
+	for _, m := range outputs {
+		if m.Type() == "stream" && m.str("name") == name {
+			s += m.str("text")
+		}
+	}
+	return s
+}
+
+const resetNotice = "The board was reset since the last cell"
+
+// waitUntilServing dials the board until it logs in a client again (it
+// accepts and closes connections while it reboots); the board gives no other
+// sign that it is up.
+func waitUntilServing(t *testing.T, url, password string) {
+	t.Helper()
+	deadline := time.Now().Add(waitLong)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+		s, err := webrepl.Dial(ctx, url, webrepl.Options{Password: password})
+		cancel()
+		if err == nil {
+			if err := s.Close(); err != nil {
+				t.Fatalf("closing the probe session: %v", err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the board did not serve again after its reset: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestResetBetweenCellsIsExplained(t *testing.T) {
+	board := startBoard(t)
+	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
+	c := newTestClient(t, rk.info)
+	c.waitReady()
+	if reply, _ := c.execute("x = 41", nil); reply.str("status") != "ok" {
+		t.Fatalf("first cell: %v", reply.Content)
+	}
+
+	board.PressReset()
+	waitUntilServing(t, board.URL(), board.Password())
+
+	reply, out := c.execute("print('fresh')", nil)
+	if reply.str("status") != "ok" {
+		t.Fatalf("cell after the reset: %v", reply.Content)
+	}
+	notice := streamsOf(out, "stderr")
+	if !strings.HasPrefix(notice, resetNotice) || !strings.Contains(notice, board.URL()) ||
+		strings.Count(notice, "\n") != 1 || !strings.Contains(notice, "files stay") {
+		t.Errorf("notice = %q", notice)
+	}
+	if got := streamText(out); got != "fresh\n" {
+		t.Errorf("stdout = %q", got)
+	}
+	for _, m := range out {
+		if m.Type() == "stream" {
+			if m.str("name") != "stderr" {
+				t.Errorf("the notice is not the cell's first output: %q first", m.str("text"))
+			}
+			break
+		}
+	}
+
+	// Told once: the next cells run quietly, and the variable is really gone.
+	reply, out = c.execute("print('x' in globals())", nil)
+	if reply.str("status") != "ok" || streamText(out) != "False\n" || streamsOf(out, "stderr") != "" {
+		t.Errorf("second cell after the reset: %v %v", reply.Content, types(out))
+	}
+	if _, hard := board.Resets(); hard != 1 {
+		t.Errorf("board saw %d hard resets, want 1", hard)
+	}
+}
+
+func TestLinkDropWithoutResetIsNotCalledAReset(t *testing.T) {
+	board := startBoard(t)
+	proxy := newCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(board.URL(), "ws://"), "/"))
+	rk := startKernel(t, Config{URL: "ws://" + proxy.ln.Addr().String() + "/", Password: board.Password()})
+	c := newTestClient(t, rk.info)
+	c.waitReady()
+	if reply, _ := c.execute("x = 41", nil); reply.str("status") != "ok" {
+		t.Fatalf("first cell: %v", reply.Content)
+	}
+	accepted := proxy.accepted()
+
+	proxy.cut()
+
+	reply, out := c.execute("print(x + 1)", nil)
+	if reply.str("status") != "ok" || streamText(out) != "42\n" {
+		t.Errorf("cell after the link drop: %v %q", reply.Content, streamText(out))
+	}
+	if got := streamsOf(out, "stderr"); got != "" {
+		t.Errorf("stderr after a link drop without reset: %q", got)
+	}
+	if proxy.accepted() == accepted {
+		t.Errorf("the kernel did not reconnect: the cut did not drop its link")
+	}
+	if soft, hard := board.Resets(); soft+hard != 0 {
+		t.Errorf("the board reset (%d soft, %d hard)", soft, hard)
+	}
+}
+
+// cutProxy forwards TCP to the board and can cut every connection at once,
+// like a Wi-Fi drop that leaves the board running.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+	count  int
+	copies sync.WaitGroup
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, target: target}
+	accepting := make(chan struct{})
+	t.Cleanup(func() {
+		ln.Close()
+		<-accepting
+		p.cut()
+		p.copies.Wait()
+	})
+	go func() {
+		defer close(accepting)
+		for {
+			down, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				down.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, down, up)
+			p.count++
+			p.mu.Unlock()
+			p.copies.Add(2)
+			go func() { defer p.copies.Done(); _, _ = io.Copy(up, down); up.Close() }()
+			go func() { defer p.copies.Done(); _, _ = io.Copy(down, up); down.Close() }()
+		}
+	}()
+	return p
+}
+
+// accepted counts the connections forwarded so far.
+func (p *cutProxy) accepted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.count
+}
+
+func (p *cutProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func TestPrintToStderrIsTheStderrStream(t *testing.T) {
+	board := startBoard(t)
+	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
+	c := newTestClient(t, rk.info)
+	c.waitReady()
+
+	if reply, _ := c.execute("import sys", nil); reply.str("status") != "ok" { // connects
+		t.Fatalf("first cell: %v", reply.Content)
+	}
+	reply, out := c.execute("print('ok')\nprint('oops', 2, sep='-', file=sys.stderr)\nprint('end')", nil)
+	if reply.str("status") != "ok" || streamText(out) != "ok\nend\n" || streamsOf(out, "stderr") != "oops-2\n" {
+		t.Errorf("print to stderr: %v stdout %q stderr %q", reply.Content, streamText(out), streamsOf(out, "stderr"))
+	}
+
+	// An uncaught exception is one error message, not stderr text.
+	reply, out = c.execute("import sys\nprint('before', file=sys.stderr)\n1/0", nil)
+	if reply.str("status") != "error" || reply.str("ename") != "ZeroDivisionError" {
+		t.Errorf("failing cell: %v", reply.Content)
+	}
+	errors := 0
+	for _, m := range out {
+		if m.Type() == "error" {
+			errors++
+		}
+	}
+	if errors != 1 || streamsOf(out, "stderr") != "before\n" || streamText(out) != "" {
+		t.Errorf("failing cell outputs %v, stderr %q, stdout %q", types(out), streamsOf(out, "stderr"), streamText(out))
+	}
+
+	// A print the user defined is theirs, also for stderr.
+	reply, out = c.execute("import sys\ndef print(*a, **k): sys.stdout.write('mine\\n')\nprint('x', file=sys.stderr)", nil)
+	if reply.str("status") != "ok" || streamText(out) != "mine\n" || streamsOf(out, "stderr") != "" {
+		t.Errorf("user's print: %v stdout %q stderr %q", reply.Content, streamText(out), streamsOf(out, "stderr"))
+	}
+	// Once the user's print is gone, print(file=sys.stderr) is stderr again.
+	if reply, _ := c.execute("del print", nil); reply.str("status") != "ok" {
+		t.Errorf("del print: %v", reply.Content)
+	}
+	reply, out = c.execute("print('back', file=sys.stderr)", nil)
+	if reply.str("status") != "ok" || streamsOf(out, "stderr") != "back\n" {
+		t.Errorf("after del print: %v stderr %q", reply.Content, streamsOf(out, "stderr"))
+	}
+}
