@@ -26,9 +26,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -37,20 +34,11 @@ import (
 	"github.com/gorilla/websocket"
 
 	"webrepl-kernel/sim"
+	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
 )
 
 const uploadMarker = "UPLOAD-COMPLETE"
-
-func TestMain(m *testing.M) {
-	// `make bench` exports this; running `go test` by hand works too.
-	if os.Getenv("WEBREPL_SIM_MODULES") == "" {
-		if _, file, _, ok := runtime.Caller(0); ok {
-			os.Setenv("WEBREPL_SIM_MODULES", filepath.Join(filepath.Dir(file), "..", "sim", "board", "node_modules"))
-		}
-	}
-	os.Exit(m.Run())
-}
 
 // codeLine is line i of a made-up but ordinary notebook cell: assignments,
 // comprehensions, string building, comments. Every line is valid and runs.
@@ -119,18 +107,6 @@ func (m *markerClock) at() (time.Time, bool) {
 type uploadResult struct {
 	duration time.Duration
 	lost     int64
-}
-
-func startBoard(b *testing.B, opts sim.Options) *sim.Board {
-	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	board, err := sim.Start(ctx, opts)
-	if err != nil {
-		b.Fatalf("starting the simulated board: %v", err)
-	}
-	b.Cleanup(func() { board.Close() })
-	return board
 }
 
 // uploadWithLibrary times one Exec of cell through webrepl with the given
@@ -295,7 +271,7 @@ func BenchmarkUpload(b *testing.B) {
 	for _, sc := range uploadScenarios() {
 		for _, cell := range cells {
 			b.Run(sc.name+"/"+cell.name, func(b *testing.B) {
-				board := startBoard(b, sc.board)
+				board := simtest.Start(b, sc.board)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 				defer cancel()
 				var rawPaste, fullWindow, paced, seed uploadResult
@@ -353,7 +329,7 @@ func BenchmarkFileTransfer(b *testing.B) {
 	rand.Read(data)
 	for _, sc := range uploadScenarios() {
 		b.Run(sc.name, func(b *testing.B) {
-			board := startBoard(b, sc.board)
+			board := simtest.Start(b, sc.board)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			s, err := webrepl.Dial(ctx, board.URL(), webrepl.Options{Password: board.Password()})

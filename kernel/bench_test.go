@@ -17,6 +17,7 @@ import (
 
 	"webrepl-kernel/jupyter"
 	"webrepl-kernel/sim"
+	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
 )
 
@@ -133,7 +134,7 @@ func parseVmRSS(b *testing.B, r io.Reader) int64 {
 // The board is the simulator's "ideal" profile: no input-queue model, so the
 // figure is the kernel's own cost rather than the link model's pacing.
 func BenchmarkCellRoundTrip(b *testing.B) {
-	board := startBoardWith(b, sim.Options{Password: "secret", Profile: "ideal"})
+	board := simtest.Start(b, sim.Options{Password: "secret", Profile: "ideal"})
 	const rounds = 30
 	const code = "x = 1"
 

@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +13,7 @@ import (
 
 	"webrepl-kernel/jupyter"
 	"webrepl-kernel/sim"
+	"webrepl-kernel/sim/simtest"
 )
 
 // These tests drive the kernel over real ZMQ sockets with a Go client, the
@@ -61,30 +60,7 @@ func (rk *runningKernel) stop(t testing.TB) {
 // startBoard boots a simulated board for one test.
 func startBoard(t testing.TB) *sim.Board {
 	t.Helper()
-	return startBoardWith(t, sim.Options{Password: "secret", DrainPeriod: 10 * time.Millisecond, ResetAfter: 20 * time.Second})
-}
-
-func startBoardWith(t testing.TB, opts sim.Options) *sim.Board {
-	t.Helper()
-	if os.Getenv("WEBREPL_SIM_MODULES") == "" {
-		if modules, err := filepath.Abs("../sim/board/node_modules"); err == nil {
-			if _, err := os.Stat(modules); err == nil {
-				t.Setenv("WEBREPL_SIM_MODULES", modules)
-			}
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	board, err := sim.Start(ctx, opts)
-	if err != nil {
-		t.Fatalf("starting the simulated board: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := board.Close(); err != nil {
-			t.Errorf("closing the board: %v", err)
-		}
-	})
-	return board
+	return simtest.Start(t, sim.Options{Password: "secret", DrainPeriod: 10 * time.Millisecond, ResetAfter: 20 * time.Second})
 }
 
 func TestRequestsAnsweredWithoutABoard(t *testing.T) {
@@ -482,7 +458,7 @@ func TestInterruptOfUninterruptibleLoopExplainsRecovery(t *testing.T) {
 	// A program that swallows KeyboardInterrupt never stops, like an ESP32
 	// loop that never looks at its socket; the simulated board's "user"
 	// presses reset only much later.
-	board := startBoardWith(t, sim.Options{Password: "secret", DrainPeriod: 10 * time.Millisecond, ResetAfter: time.Minute})
+	board := simtest.Start(t, sim.Options{Password: "secret", DrainPeriod: 10 * time.Millisecond, ResetAfter: time.Minute})
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password(), InterruptGrace: time.Second})
 	c := newTestClient(t, rk.info)
 	c.waitReady()
@@ -653,7 +629,7 @@ func TestForgedMessageIgnoredByTheKernel(t *testing.T) {
 }
 
 func TestFullRawPasteWindowUploadsALargeCellOnESP32(t *testing.T) {
-	board := startBoardWith(t, sim.Options{Profile: "esp32", Password: "secret", DrainPeriod: 5 * time.Millisecond, ResetAfter: 20 * time.Second})
+	board := simtest.Start(t, sim.Options{Profile: "esp32", Password: "secret", DrainPeriod: 5 * time.Millisecond, ResetAfter: 20 * time.Second})
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password(), FullRawPasteWindow: true})
 	c := newTestClient(t, rk.info)
 	c.waitReady()

@@ -2,13 +2,11 @@ package kernel
 
 import (
 	"context"
-	"io"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
 )
 
@@ -94,16 +92,16 @@ func TestResetBetweenCellsIsExplained(t *testing.T) {
 
 func TestLinkDropWithoutResetIsNotCalledAReset(t *testing.T) {
 	board := startBoard(t)
-	proxy := newCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(board.URL(), "ws://"), "/"))
-	rk := startKernel(t, Config{URL: "ws://" + proxy.ln.Addr().String() + "/", Password: board.Password()})
+	proxy := simtest.NewCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(board.URL(), "ws://"), "/"))
+	rk := startKernel(t, Config{URL: proxy.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
 	c.waitReady()
 	if reply, _ := c.execute("x = 41", nil); reply.str("status") != "ok" {
 		t.Fatalf("first cell: %v", reply.Content)
 	}
-	accepted := proxy.accepted()
+	accepted := proxy.Connections()
 
-	proxy.cut()
+	proxy.Cut()
 
 	reply, out := c.execute("print(x + 1)", nil)
 	if reply.str("status") != "ok" || streamText(out) != "42\n" {
@@ -112,76 +110,12 @@ func TestLinkDropWithoutResetIsNotCalledAReset(t *testing.T) {
 	if got := streamsOf(out, "stderr"); got != "" {
 		t.Errorf("stderr after a link drop without reset: %q", got)
 	}
-	if proxy.accepted() == accepted {
+	if proxy.Connections() == accepted {
 		t.Errorf("the kernel did not reconnect: the cut did not drop its link")
 	}
 	if soft, hard := board.Resets(); soft+hard != 0 {
 		t.Errorf("the board reset (%d soft, %d hard)", soft, hard)
 	}
-}
-
-// cutProxy forwards TCP to the board and can cut every connection at once,
-// like a Wi-Fi drop that leaves the board running.
-type cutProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-	count  int
-	copies sync.WaitGroup
-}
-
-func newCutProxy(t *testing.T, target string) *cutProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, target: target}
-	accepting := make(chan struct{})
-	t.Cleanup(func() {
-		ln.Close()
-		<-accepting
-		p.cut()
-		p.copies.Wait()
-	})
-	go func() {
-		defer close(accepting)
-		for {
-			down, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				down.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, down, up)
-			p.count++
-			p.mu.Unlock()
-			p.copies.Add(2)
-			go func() { defer p.copies.Done(); _, _ = io.Copy(up, down); up.Close() }()
-			go func() { defer p.copies.Done(); _, _ = io.Copy(down, up); down.Close() }()
-		}
-	}()
-	return p
-}
-
-// accepted counts the connections forwarded so far.
-func (p *cutProxy) accepted() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.count
-}
-
-func (p *cutProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
 }
 
 func TestPrintToStderrIsTheStderrStream(t *testing.T) {

@@ -20,23 +20,12 @@ import (
 	"github.com/gorilla/websocket"
 
 	"webrepl-kernel/sim"
+	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
 )
 
 // End-to-end tests against the simulated board (real MicroPython, real
 // sockets). They need WEBREPL_SIM_MODULES (set by the Makefile).
-
-func startBoard(t *testing.T, opts sim.Options) *sim.Board {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	b, err := sim.Start(ctx, opts)
-	if err != nil {
-		t.Fatalf("starting the simulated board: %v", err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
-}
 
 func ctxFor(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -119,7 +108,7 @@ func runGenerated(t *testing.T, b *sim.Board, s *webrepl.Session, seed uint64, n
 // client that sends more than the raw-paste window allows loses bytes just
 // the same. The real 80 ms period is covered by TestSimRealDrainPeriod.
 func TestSimGeneratedProgramsRawPaste(t *testing.T) {
-	b := startBoard(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	n := 1000
 	if testing.Short() {
@@ -129,7 +118,7 @@ func TestSimGeneratedProgramsRawPaste(t *testing.T) {
 }
 
 func TestSimGeneratedProgramsPaced(t *testing.T) {
-	b := startBoard(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
 	// The gap is four drain periods, and four chunks together still fit
 	// the 259-byte queue, so a scheduler stall on a busy test machine does
 	// not turn into loss that a real board at this cadence would not see.
@@ -138,7 +127,7 @@ func TestSimGeneratedProgramsPaced(t *testing.T) {
 }
 
 func TestSimRealDrainPeriod(t *testing.T) {
-	b := startBoard(t, sim.Options{Profile: "esp32", DrainPeriod: 80 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 80 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	runGenerated(t, b, s, 3, 6, webrepl.PacingRawPaste)
 	// The default 100 ms gap; chunks of 128 bytes so that two chunks meeting
@@ -161,7 +150,7 @@ func dialAgain(t *testing.T, b *sim.Board, s *webrepl.Session, opts webrepl.Opti
 // TestSimUnpacedBurstLoses is the control for the zero-loss checks above:
 // the same board does lose input when a program arrives in one burst.
 func TestSimUnpacedBurstLoses(t *testing.T) {
-	b := startBoard(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{Pacing: webrepl.PacingPaced, ChunkSize: 4000})
 	code, _ := genProgram(mrand.New(mrand.NewPCG(5, 5)), 3000)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -173,7 +162,7 @@ func TestSimUnpacedBurstLoses(t *testing.T) {
 }
 
 func TestSimCloseLetsTheNextClientIn(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	for i := 0; i < 5; i++ {
 		s, err := webrepl.Dial(ctxFor(t, time.Minute), b.URL(), webrepl.Options{Password: b.Password()})
 		if err != nil {
@@ -191,7 +180,7 @@ func TestSimCloseLetsTheNextClientIn(t *testing.T) {
 func TestSimOtherProfiles(t *testing.T) {
 	for i, profile := range []string{"esp8266", "ideal"} {
 		t.Run(profile, func(t *testing.T) {
-			b := startBoard(t, sim.Options{Profile: profile})
+			b := simtest.Start(t, sim.Options{Profile: profile})
 			s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 			runGenerated(t, b, s, uint64(10+i), 30, webrepl.PacingRawPaste)
 		})
@@ -199,7 +188,7 @@ func TestSimOtherProfiles(t *testing.T) {
 }
 
 func TestSimExceptionAndStreaming(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	out, res := run(t, s, "def f():\n  return 1/0\nprint('before')\nf()")
 	e := res.Exception
@@ -279,7 +268,7 @@ func (w *signalWriter) String() string {
 }
 
 func TestSimCancelledExec(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	run(t, s, "kept = 7")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -302,7 +291,7 @@ func TestSimCancelledExec(t *testing.T) {
 }
 
 func TestSimInputAndUTF8(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	w := &signalWriter{first: make(chan struct{}), wait: "name? "}
 	done := make(chan error, 1)
@@ -362,7 +351,7 @@ func leaveBoardIn(t *testing.T, b *sim.Board, keys ...string) {
 }
 
 func TestSimConnectFromAnyState(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	for _, c := range []struct {
 		name string
 		keys []string
@@ -387,7 +376,7 @@ func TestSimConnectFromAnyState(t *testing.T) {
 }
 
 func TestSimConnectErrors(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	ctx := ctxFor(t, 2*time.Minute)
 	check := func(name string, err, want error) {
 		t.Helper()
@@ -447,54 +436,8 @@ func TestSimConnectErrors(t *testing.T) {
 	}
 }
 
-// cutProxy forwards TCP to the board and can cut every connection at once,
-// like a Wi-Fi drop.
-type cutProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-}
-
-func newCutProxy(t *testing.T, target string) *cutProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *cutProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
 func TestSimProgramEndings(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	run(t, s, "kept = 1")
 
@@ -520,9 +463,9 @@ func TestSimProgramEndings(t *testing.T) {
 }
 
 func TestSimLinkCutMidRun(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
-	proxy := newCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(b.URL(), "ws://"), "/"))
-	s := dial(t, "ws://"+proxy.ln.Addr().String()+"/", b.Password(), webrepl.Options{})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	proxy := simtest.NewCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(b.URL(), "ws://"), "/"))
+	s := dial(t, proxy.URL(), b.Password(), webrepl.Options{})
 	run(t, s, "kept = 3")
 	w := &signalWriter{first: make(chan struct{})}
 	done := make(chan error, 1)
@@ -531,7 +474,7 @@ func TestSimLinkCutMidRun(t *testing.T) {
 		done <- err
 	}()
 	<-w.first
-	proxy.cut()
+	proxy.Cut()
 	err := <-done
 	if !errors.Is(err, webrepl.ErrLinkLost) || errors.Is(err, webrepl.ErrBoardReset) || s.RAMLost() {
 		t.Fatalf("link cut: err = %v, RAMLost %v", err, s.RAMLost())
@@ -545,7 +488,7 @@ func TestSimLinkCutMidRun(t *testing.T) {
 }
 
 func TestSimResets(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	ctx := ctxFor(t, 2*time.Minute)
 	for i, reset := range []func(context.Context) error{s.SoftReset, s.HardReset} {
@@ -574,7 +517,7 @@ func TestSimResets(t *testing.T) {
 }
 
 func TestSimFiles(t *testing.T) {
-	b := startBoard(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	ctx := ctxFor(t, 3*time.Minute)
 	for _, size := range []int{0, 1, 255, 256, 257, 100 * 1024} {

@@ -28,6 +28,7 @@ import (
 	"unsafe"
 
 	"webrepl-kernel/sim"
+	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
 )
 
@@ -50,16 +51,10 @@ func TestMain(m *testing.M) {
 // testTimeout bounds each step; generous, the machine may be busy.
 const testTimeout = 2 * time.Minute
 
+// startBoard boots the simulated esp32 board the CLI tests run against.
 func startBoard(t *testing.T, flash string) *sim.Board {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	board, err := sim.Start(ctx, sim.Options{Profile: "esp32", DrainPeriod: 20 * time.Millisecond, FlashDir: flash})
-	if err != nil {
-		t.Fatalf("starting the simulated board: %v", err)
-	}
-	t.Cleanup(func() { board.Close() })
-	return board
+	return simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 20 * time.Millisecond, FlashDir: flash})
 }
 
 type cliResult struct {
