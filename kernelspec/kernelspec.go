@@ -242,25 +242,17 @@ func Uninstall(ctx context.Context, opts Options) (string, error) {
 // ParseInstallArgs reads the install subcommand's flags.
 func ParseInstallArgs(args []string, output io.Writer) (Options, error) {
 	fs := flag.NewFlagSet("install", flag.ContinueOnError)
-	fs.SetOutput(output)
 	var opts Options
-	user := fs.Bool("user", false, "install for the current user (default; honours JUPYTER_DATA_DIR)")
-	fs.StringVar(&opts.Prefix, "prefix", "", "install under `DIR`/share/jupyter/kernels")
-	fs.BoolVar(&opts.SysPrefix, "sys-prefix", false, "install into the active Python environment's prefix")
+	checkPlace := placeFlags(fs, &opts, "install for the current user (default; honours JUPYTER_DATA_DIR)",
+		"install under `DIR`/share/jupyter/kernels", "install into the active Python environment's prefix")
 	fs.StringVar(&opts.Name, "name", DefaultName, "kernel `name` (directory name)")
 	fs.StringVar(&opts.DisplayName, "display-name", DefaultDisplayName, "name shown in Jupyter's launcher")
 	fs.StringVar(&opts.URL, "url", "", "board `URL`, e.g. ws://192.168.4.1:8266/ (else %connect in the notebook)")
 	fs.StringVar(&opts.Password, "password", "", "WebREPL password (stored in kernel.json, readable only by you)")
 	fs.BoolVar(&opts.FullWindow, "full-window", false,
 		"upload cells with the full raw-paste window (about 2x faster; ESP32 with MicroPython 1.15+ only, never ESP8266)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseAll(fs, output, args, checkPlace); err != nil {
 		return Options{}, err
-	}
-	if fs.NArg() > 0 {
-		return Options{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if *user && (opts.Prefix != "" || opts.SysPrefix) {
-		return Options{}, errors.New("--user excludes --prefix and --sys-prefix")
 	}
 	return opts, nil
 }
@@ -268,22 +260,41 @@ func ParseInstallArgs(args []string, output io.Writer) (Options, error) {
 // ParseUninstallArgs reads the uninstall subcommand's flags.
 func ParseUninstallArgs(args []string, output io.Writer) (Options, error) {
 	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
-	fs.SetOutput(output)
 	var opts Options
-	user := fs.Bool("user", false, "remove from the current user's kernels (default)")
-	fs.StringVar(&opts.Prefix, "prefix", "", "remove from `DIR`/share/jupyter/kernels")
-	fs.BoolVar(&opts.SysPrefix, "sys-prefix", false, "remove from the active Python environment's prefix")
+	checkPlace := placeFlags(fs, &opts, "remove from the current user's kernels (default)",
+		"remove from `DIR`/share/jupyter/kernels", "remove from the active Python environment's prefix")
 	fs.StringVar(&opts.Name, "name", DefaultName, "kernel `name`")
-	if err := fs.Parse(args); err != nil {
+	if err := parseAll(fs, output, args, checkPlace); err != nil {
 		return Options{}, err
 	}
-	if fs.NArg() > 0 {
-		return Options{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if *user && (opts.Prefix != "" || opts.SysPrefix) {
-		return Options{}, errors.New("--user excludes --prefix and --sys-prefix")
-	}
 	return opts, nil
+}
+
+// placeFlags defines --user, --prefix and --sys-prefix (which kernels folder)
+// on fs, and returns the check that they do not contradict each other.
+func placeFlags(fs *flag.FlagSet, opts *Options, userHelp, prefixHelp, sysPrefixHelp string) func() error {
+	user := fs.Bool("user", false, userHelp)
+	fs.StringVar(&opts.Prefix, "prefix", "", prefixHelp)
+	fs.BoolVar(&opts.SysPrefix, "sys-prefix", false, sysPrefixHelp)
+	return func() error {
+		if *user && (opts.Prefix != "" || opts.SysPrefix) {
+			return errors.New("--user excludes --prefix and --sys-prefix")
+		}
+		return nil
+	}
+}
+
+// parseAll parses args with fs, refusing positional arguments, then runs
+// checkPlace.
+func parseAll(fs *flag.FlagSet, output io.Writer, args []string, checkPlace func() error) error {
+	fs.SetOutput(output)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return checkPlace()
 }
 
 func firstNonEmpty(values ...string) string {
