@@ -37,24 +37,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The simulated board, on a free port; its first stdout line names the URL.
-"$BIN" sim --addr 127.0.0.1:0 --password "$PASSWORD" --reset-after 3s >"$WORK/sim.out" 2>"$WORK/sim.log" &
-SIM_PID=$!
-URL=""
-for _ in $(seq 1 600); do # up to 60 s (a first run may install the npm package)
-	URL=$(grep -o 'ws://[^ ]*' "$WORK/sim.out" 2>/dev/null | head -n 1 || true)
-	[ -n "$URL" ] && break
-	if ! kill -0 "$SIM_PID" 2>/dev/null; then
-		echo "simulator exited:" >&2
-		cat "$WORK/sim.out" "$WORK/sim.log" >&2
-		exit 1
-	fi
-	sleep 0.1
-done
-if [ -z "$URL" ]; then
-	echo "simulator did not start within 60 s" >&2
-	exit 1
-fi
+# The simulated board, on a free port.
+# shellcheck source=../../scripts/sim-lib.sh
+source "$HERE/../../scripts/sim-lib.sh"
+start_sim "$BIN" "$WORK" --password "$PASSWORD" --reset-after 3s || exit 1
+URL=$SIM_URL
 echo "simulated board at $URL"
 
 export JUPYTER_DATA_DIR="$WORK/data"
