@@ -31,7 +31,7 @@ type Handler interface {
 
 const (
 	// sendTimeout bounds a ZMQ send. zmq4's default is five minutes, and a
-	// ROUTER send blocks until some peer has ever connected (spec §4.3).
+	// ROUTER send blocks until some peer has ever connected (docs/protocol/jupyter.md §4.3).
 	sendTimeout = 10 * time.Second
 	// iopubFlushDelay is how long Serve keeps iopub open after the last
 	// publish: zmq4's PUB sends from a background goroutine, so a returned

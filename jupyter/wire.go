@@ -15,7 +15,7 @@ import (
 
 // ProtocolVersion is the messaging protocol version stamped on every header.
 // "5.3" adds interrupt_request; ≤ "5.1" would make jupyter_kernel_test's
-// validator reject every message (spec/jupyter.md §0 item 1).
+// validator reject every message (docs/protocol/jupyter.md §0 item 1).
 const ProtocolVersion = "5.3"
 
 // delimiter separates routing identities from the signed part of a message.

@@ -34,7 +34,7 @@ import (
 // Defaults for Config.
 const (
 	// DefaultInterruptGrace is how long the board gets to stop after Ctrl-C
-	// before the kernel gives up on it (spec webrepl.md §10: ~5 s).
+	// before the kernel gives up on it (docs/protocol/webrepl.md §10: ~5 s).
 	DefaultInterruptGrace = 5 * time.Second
 	// interruptResend is when a second Ctrl-C goes out if the first did not
 	// stop the program (a Ctrl-C can be lost in a full input queue).

@@ -11,7 +11,7 @@ import (
 // short call more than its own text on the link. The helper gives cells two
 // things the raw REPL lacks:
 //
-//   - Out[n], like the friendly REPL (spec webrepl.md §7.1): the cell's last
+//   - Out[n], like the friendly REPL (docs/protocol/webrepl.md §7.1): the cell's last
 //     top-level statement is compiled in "single" mode, which makes
 //     MicroPython pass the value of an expression statement to
 //     __repl_print__; the helper binds that name to a printer that frames the

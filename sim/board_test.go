@@ -2,7 +2,7 @@ package sim
 
 // End-to-end tests against the real board process (MicroPython's
 // WebAssembly port under Node), through a gorilla/websocket client.
-// Byte sequences come from spec/webrepl.md Appendices A and B, with every
+// Byte sequences come from docs/protocol/webrepl.md Appendices A and B, with every
 // "\n" a program prints cooked to "\r\n" as on an ESP board.
 
 import (
@@ -277,7 +277,7 @@ func program2K() (code, want string) {
 	return sb.String(), "sum " + strconv.Itoa(n)
 }
 
-// rawPaste sends code with raw-paste flow control (spec §4.3): credit
+// rawPaste sends code with raw-paste flow control (docs/protocol/webrepl.md §4.3): credit
 // starts at the window, grows by the window for every 0x01. Outstanding
 // bytes stay below 2·W, which a 255-byte ring needs (§4.4).
 func (c *testClient) rawPaste(code string) {

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 )
 
-// WebREPL file-transfer constants (spec/webrepl.md §2).
+// WebREPL file-transfer constants (docs/protocol/webrepl.md §2).
 const (
 	xferHeaderSize = 82
 	xferPut        = 1

@@ -7,7 +7,7 @@ import (
 )
 
 // linkProfile describes how console input travels from the TCP socket into
-// the board's stdin ring (spec/webrepl.md §5).
+// the board's stdin ring (docs/protocol/webrepl.md §5).
 type linkProfile struct {
 	name string
 	// ringCapacity is the usable size of the board's stdin ring buffer

@@ -258,7 +258,7 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 }
 
 // trackMode follows the REPL mode from what it prints, so that a soft
-// reset can keep the raw REPL (spec/webrepl.md §3.3).
+// reset can keep the raw REPL (docs/protocol/webrepl.md §3.3).
 func (b *Board) trackMode(st *boardState, out []byte) {
 	window := append(st.modeTail, out...)
 	rawAt := bytes.LastIndex(window, rawModeMarker)

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// The WebREPL layer's own strings (spec/webrepl.md §1.5, §9).
+// The WebREPL layer's own strings (docs/protocol/webrepl.md §1.5, §9).
 const (
 	passwordPrompt   = "Password: "
 	connectedBanner  = "\r\nWebREPL connected\r\n>>> "

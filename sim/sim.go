@@ -1,5 +1,5 @@
 // Package sim is a simulated MicroPython ESP32/ESP8266 board that speaks
-// WebREPL byte for byte like the real firmware (spec/webrepl.md §1–§2, §8).
+// WebREPL byte for byte like the real firmware (docs/protocol/webrepl.md §1–§2, §8).
 //
 // The Go side owns the network: a hand-written WebSocket server with the
 // board's handshake and framing quirks, the password prompt, the

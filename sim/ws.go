@@ -11,7 +11,7 @@ import (
 	"io"
 )
 
-// The byte-exact answers of the board's webrepl.py (spec/webrepl.md §1.3).
+// The byte-exact answers of the board's webrepl.py (docs/protocol/webrepl.md §1.3).
 const (
 	handshakeReplyPrefix = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
 	handshakeReplyEnd    = "\r\n\r\n"

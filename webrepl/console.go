@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Pacing of console input (spec §5.1): the friendly REPL echoes every byte
+// Pacing of console input (docs/protocol/webrepl.md §5.1): the friendly REPL echoes every byte
 // as its own frame, so an ESP32 empties its 259-byte input ring slowly. A
 // keystroke goes out at once; a paste is spread out at this rate (320 B/s).
 const (

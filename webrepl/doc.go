@@ -2,7 +2,7 @@
 // over a WebSocket, keeps the board in its raw REPL, runs programs while
 // streaming their output, and moves files over WebREPL's binary protocol.
 //
-// The protocol facts it relies on are restated in spec/webrepl.md; the
+// The protocol facts it relies on are restated in docs/protocol/webrepl.md; the
 // section numbers quoted in comments (§3.7, §4.3, …) refer to that document.
 // The package knows nothing of Jupyter.
 //

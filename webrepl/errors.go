@@ -12,7 +12,7 @@ var (
 	// ErrWrongPassword: the board answered "Access denied".
 	ErrWrongPassword = errors.New("wrong WebREPL password")
 	// ErrBusy: the board upgraded the connection and closed it at once, which
-	// is how WebREPL turns away a second client (spec §1.6).
+	// is how WebREPL turns away a second client (docs/protocol/webrepl.md §1.6).
 	ErrBusy = errors.New("another client is already connected to this board's WebREPL")
 	// ErrNotWebREPL: something answered, but not as a WebREPL server (for
 	// example the plain HTML page a board serves to browsers, §1.3).

@@ -54,7 +54,7 @@ func ParsePacing(s string) (Pacing, error) {
 	return PacingAuto, fmt.Errorf("unknown pacing %q (want auto, raw-paste or paced)", s)
 }
 
-// Defaults from spec §5.5 and §1.7.
+// Defaults from docs/protocol/webrepl.md §5.5 and §1.7.
 const (
 	DefaultChunkSize        = 200
 	DefaultChunkGap         = 100 * time.Millisecond
@@ -69,12 +69,12 @@ const (
 type Options struct {
 	Password  string
 	Pacing    Pacing
-	ChunkSize int           // paced mode, default 200 (spec §5.5)
+	ChunkSize int           // paced mode, default 200 (docs/protocol/webrepl.md §5.5)
 	ChunkGap  time.Duration // paced mode, default 100ms
 	// FullRawPasteWindow lets 2·W bytes be outstanding in raw-paste mode
 	// instead of 2·W−1. Only for a board whose console input ring holds at
 	// least 2·W bytes: ESP32 with MicroPython 1.15 or later (259 bytes,
-	// spec webrepl.md §4.4). On ESP8266 and ESP32 1.14 (255 bytes) the
+	// docs/protocol/webrepl.md §4.4). On ESP8266 and ESP32 1.14 (255 bytes) the
 	// 256th byte can be dropped, so the default keeps one byte in hand.
 	// Why it matters: the board grants a window per W bytes consumed, so
 	// with 2·W−1 outstanding only W new bytes can move per ESP32 drain
@@ -99,7 +99,7 @@ type Options struct {
 	// most ConsoleChunkSize bytes per ConsoleChunkGap, defaults 32 bytes
 	// per 100ms. Single keystrokes are never delayed; a paste is spread
 	// out so an ESP32's friendly REPL, which echoes each byte as a frame,
-	// keeps up and drops nothing (spec §5.1).
+	// keeps up and drops nothing (docs/protocol/webrepl.md §5.1).
 	ConsoleChunkSize int
 	ConsoleChunkGap  time.Duration
 

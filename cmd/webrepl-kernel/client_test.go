@@ -620,7 +620,7 @@ func TestExecStreamsOutputAndInterruptsOnSIGINT(t *testing.T) {
 }
 
 // TestExecSecondSIGINTQuitsAtOnce: when the board does not obey Ctrl-C (a
-// loop that never sleeps, spec webrepl.md §3.5), a second Ctrl-C at the
+// loop that never sleeps, docs/protocol/webrepl.md §3.5), a second Ctrl-C at the
 // shell quits with status 130 instead of waiting out the grace periods.
 func TestExecSecondSIGINTQuitsAtOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -726,7 +726,7 @@ func TestPasswordPromptDoesNotEcho(t *testing.T) {
 
 // TestReplPasteArrivesWhole pastes a long line into the friendly REPL of an
 // ESP32 with its real 80 ms input drain, where an unpaced burst overflows
-// the 259-byte input ring (spec/webrepl.md §5.1).
+// the 259-byte input ring (docs/protocol/webrepl.md §5.1).
 func TestReplPasteArrivesWhole(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()

@@ -828,7 +828,7 @@ function earlySyntaxError(program, completeLines) {
   }
 }
 
-// rawPaste runs the device side of raw-paste mode (spec/webrepl.md §4).
+// rawPaste runs the device side of raw-paste mode (docs/protocol/webrepl.md §4).
 function rawPaste() {
   emitText('R\x01');
   emit(Uint8Array.of(rawPasteWindow & 0xff, rawPasteWindow >> 8, 0x01));
@@ -900,7 +900,7 @@ function rawPaste() {
 // The port's readline ends a line only at CR and ignores LF, while a board's console is
 // fed by clients that send LF or CRLF line ends (the LF of a WebREPL login "secret\r\n"
 // reaches readline on its own). Enter is therefore CR or a lone LF; the LF of a CRLF pair
-// is dropped (spec/webrepl.md §7.2). Friendly paste mode is left alone: there the port
+// is dropped (docs/protocol/webrepl.md §7.2). Friendly paste mode is left alone: there the port
 // already keeps an LF as a line end of the pasted text, as a board does.
 const friendly = {
   lastByte: -1, // the byte before the current one, to recognise the LF of a CRLF

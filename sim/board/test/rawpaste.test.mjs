@@ -1,4 +1,4 @@
-// Raw-paste mode (spec/webrepl.md §4 and Appendix B), cooked like an ESP32.
+// Raw-paste mode (docs/protocol/webrepl.md §4 and Appendix B), cooked like an ESP32.
 
 import test from 'node:test';
 import assert from 'node:assert/strict';

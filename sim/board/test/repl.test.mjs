@@ -1,4 +1,4 @@
-// The board's REPL byte streams against spec/webrepl.md §3, §7 and Appendices A and B
+// The board's REPL byte streams against docs/protocol/webrepl.md §3, §7 and Appendices A and B
 // (with the ESP32's LF → CRLF cooking applied).
 
 import test from 'node:test';
@@ -39,7 +39,7 @@ test('friendly REPL echo, expression values, prompts and paste mode', async (t) 
   );
 });
 
-test('friendly REPL: a lone LF is Enter, a CRLF pair counts once (spec §7.2, Appendix A)', async (t) => {
+test('friendly REPL: a lone LF is Enter, a CRLF pair counts once (docs/protocol/webrepl.md §7.2, Appendix A)', async (t) => {
   const b = await startBoard(t);
   // The LF left over from a WebREPL login "secret\r\n" reaches readline on its own.
   let from = b.messages.length;
