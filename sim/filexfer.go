@@ -25,8 +25,16 @@ const (
 // MicroPython release the WebAssembly interpreter was built from.
 const firmwareVersion = "\x01\x1b\x00"
 
-// statusOK is the only status record the board ever sends.
+// statusOK is the only status record the firmware ever sends.
 const statusOK = "WB\x00\x00"
+
+// status is the status record to send, statusError if fault is in force.
+func (x *fileTransfer) status(fault Fault) string {
+	if x.currentFault() == fault {
+		return statusError
+	}
+	return statusOK
+}
 
 type xferState int
 
@@ -49,6 +57,17 @@ type fileTransfer struct {
 	putRemaining uint32
 	putBuf       []byte
 	putTarget    string // PUT: where the temporary file goes when complete
+	putSize      uint32 // PUT: the size announced in the header
+	getSent      int    // GET: data bytes sent so far
+	fault        func() Fault
+}
+
+// currentFault is the board's fault mode (FaultNone when none is wired).
+func (x *fileTransfer) currentFault() Fault {
+	if x.fault == nil {
+		return FaultNone
+	}
+	return x.fault()
 }
 
 // putTempPrefix names PUT files in progress; the board process skips them.
@@ -83,7 +102,15 @@ func (x *fileTransfer) feed(data []byte, headerOnly bool) (consumed int, replies
 			}
 		case xferPutting:
 			n := min(int(x.putRemaining), len(data)-consumed)
+			start := len(x.putBuf)
 			x.putBuf = append(x.putBuf, data[consumed:consumed+n]...)
+			if x.currentFault() == FaultCorruptPut {
+				// The middle byte of the file, if it is in this piece.
+				at := int(x.putSize/2) - int(x.putSize-x.putRemaining) + start
+				if at >= start && at < len(x.putBuf) {
+					x.putBuf[at] ^= 0x20
+				}
+			}
 			consumed += n
 			x.putRemaining -= uint32(n)
 			if len(x.putBuf) >= xferPutStep || x.putRemaining == 0 {
@@ -96,7 +123,7 @@ func (x *fileTransfer) feed(data []byte, headerOnly bool) (consumed int, replies
 				if err := x.closeFile(); err != nil {
 					return consumed, replies, err
 				}
-				replies = append(replies, []byte(statusOK))
+				replies = append(replies, []byte(x.status(FaultPutStatus)))
 				x.state = xferHeader
 			}
 		case xferGetting:
@@ -107,6 +134,10 @@ func (x *fileTransfer) feed(data []byte, headerOnly bool) (consumed int, replies
 				return consumed, replies, x.fail(fmt.Errorf("reading the requested file: %w", rerr))
 			}
 			binary.LittleEndian.PutUint16(chunk, uint16(n))
+			if x.getSent == 0 && n > 0 && x.currentFault() == FaultCorruptGet {
+				chunk[2+n/2] ^= 0x20
+			}
+			x.getSent += n
 			replies = append(replies, chunk[:2+n])
 			if n == 0 {
 				if err := x.closeFile(); err != nil {
@@ -145,11 +176,12 @@ func (x *fileTransfer) startRequest() ([][]byte, error) {
 		}
 		x.file, x.putTarget = f, hostPath
 		x.putRemaining = binary.LittleEndian.Uint32(x.header[12:16])
+		x.putSize = x.putRemaining
 		if x.putRemaining == 0 {
 			if err := x.closeFile(); err != nil {
 				return nil, err
 			}
-			return [][]byte{[]byte(statusOK), []byte(statusOK)}, nil
+			return [][]byte{[]byte(statusOK), []byte(x.status(FaultPutStatus))}, nil
 		}
 		x.state = xferPutting
 		return [][]byte{[]byte(statusOK)}, nil
@@ -160,7 +192,14 @@ func (x *fileTransfer) startRequest() ([][]byte, error) {
 		}
 		x.file = f
 		if typ == xferGet {
+			if x.currentFault() == FaultGetStatus {
+				if err := x.closeFile(); err != nil {
+					return nil, err
+				}
+				return [][]byte{[]byte(statusError)}, nil
+			}
 			x.state = xferGetting
+			x.getSent = 0
 		} else {
 			x.state = xferDead
 		}

@@ -419,12 +419,21 @@ func (b *Board) acceptLoop(ctx context.Context, ln net.Listener) {
 }
 
 func (b *Board) handshake(ctx context.Context, conn net.Conn, gen int) {
+	fault := b.currentFault()
+	if fault == FaultSilent {
+		serveSilent(conn)
+		b.forget(conn)
+		return
+	}
 	reader := bufio.NewReader(conn)
 	req, err := readHandshake(reader)
 	if err != nil {
 		b.logf("sim: handshake from %s failed: %v", conn.RemoteAddr(), err)
 		b.forget(conn)
 		return
+	}
+	if fault == FaultHTML {
+		req.outcome = handshakeHTML
 	}
 	switch req.outcome {
 	case handshakeHTML:
@@ -440,6 +449,11 @@ func (b *Board) handshake(ctx context.Context, conn net.Conn, gen int) {
 				b.forget(conn)
 				return
 			}
+		}
+		if fault == FaultGarbageFrames {
+			serveGarbage(conn)
+			b.forget(conn)
+			return
 		}
 		b.post(ctx, evClient{gen: gen, conn: conn, reader: reader})
 	}
@@ -475,7 +489,8 @@ func (b *Board) handleClient(ctx context.Context, st *boardState, e evClient) {
 		latency:  b.opts.Latency,
 		logf:     b.logf,
 		input:    make(chan timedChunk, 64),
-		xfer:     fileTransfer{flashDir: b.flashDir},
+		fault:    b.currentFault,
+		xfer:     fileTransfer{flashDir: b.flashDir, fault: b.currentFault},
 	}
 	l := &link{
 		profile:     b.profile,

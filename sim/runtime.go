@@ -33,13 +33,13 @@ const modulesEnv = "WEBREPL_SIM_MODULES"
 type boardRuntime struct {
 	dir     string
 	node    string
-	modules string // absolute $WEBREPL_SIM_MODULES, or ""
+	modules string // absolute Options.Modules, or ""
 }
 
 // prepareRuntime writes the embedded board sources to a cache directory
 // named after their content (once per version; a file lock keeps parallel
 // test processes from racing) and makes node_modules available beside them.
-func prepareRuntime(ctx context.Context, log io.Writer) (boardRuntime, error) {
+func prepareRuntime(ctx context.Context, modules string, log io.Writer) (boardRuntime, error) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return boardRuntime{}, errors.New("node not found on PATH: the simulated board needs Node.js 20 or newer")
@@ -48,7 +48,6 @@ func prepareRuntime(ctx context.Context, log io.Writer) (boardRuntime, error) {
 	if err != nil {
 		return boardRuntime{}, err
 	}
-	modules := os.Getenv(modulesEnv)
 	if modules != "" {
 		if modules, err = filepath.Abs(modules); err != nil {
 			return boardRuntime{}, fmt.Errorf("%s: %w", modulesEnv, err)

@@ -40,6 +40,7 @@ type session struct {
 	// input receives the REPL text of each client frame (read by the link).
 	input chan timedChunk
 	xfer  fileTransfer
+	fault func() Fault // the board's fault mode in force
 
 	out           *queue[outFrame]
 	authenticated atomic.Bool
@@ -87,7 +88,9 @@ func (s *session) start(ctx context.Context, ended func()) {
 		wg.Wait()
 		close(s.done)
 	}()
-	s.send(opText, []byte(passwordPrompt))
+	if s.fault() != FaultNoPrompt {
+		s.send(opText, []byte(passwordPrompt))
+	}
 }
 
 // send queues one frame; it never blocks. A write the board cannot frame
@@ -199,6 +202,14 @@ func (s *session) readLoop() error {
 func (s *session) consume(data []byte, opcode byte, password *[]byte) error {
 	arrived := time.Now()
 	var text []byte
+	switch s.fault() {
+	case FaultNoPrompt:
+		return nil // no prompt, so no login either
+	case FaultMuteREPL:
+		if s.authenticated.Load() {
+			return nil
+		}
+	}
 	for len(data) > 0 {
 		if !s.authenticated.Load() {
 			c := data[0]
@@ -216,6 +227,9 @@ func (s *session) consume(data []byte, opcode byte, password *[]byte) error {
 			}
 			s.authenticated.Store(true)
 			s.send(opText, []byte(connectedBanner))
+			if s.fault() == FaultMuteREPL {
+				return nil
+			}
 			continue
 		}
 		var replies [][]byte

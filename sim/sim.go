@@ -35,6 +35,12 @@ type Options struct {
 	ResetAfter  time.Duration // default 5s
 	BootDelay   time.Duration // default 250ms; a hard reset takes twice as long
 	Log         io.Writer     // optional
+	// Fault makes the board misbehave on purpose (see Fault); "" is a
+	// correct board. Board.SetFault changes it later.
+	Fault Fault
+	// Modules is a ready node_modules folder for the board's npm package,
+	// used instead of running `npm ci`; "" means $WEBREPL_SIM_MODULES, if set.
+	Modules string
 
 	// nodeCommand replaces `node main.mjs ARGS` (package tests use a fake).
 	nodeCommand func(args []string) *exec.Cmd
@@ -64,6 +70,7 @@ type Board struct {
 	cancel     context.CancelFunc
 	done       chan struct{} // closed when the event loop has ended and cleaned up
 	servingGen atomic.Int64  // the generation being served, 0 while rebooting
+	fault      atomic.Pointer[Fault]
 
 	closeOnce sync.Once
 
@@ -106,6 +113,12 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 	if opts.Latency < 0 {
 		return nil, errors.New("latency must not be negative")
 	}
+	if err := opts.Fault.validate(); err != nil {
+		return nil, err
+	}
+	if opts.Modules == "" {
+		opts.Modules = os.Getenv(modulesEnv)
+	}
 	b := &Board{
 		opts:    opts,
 		profile: profile,
@@ -114,6 +127,7 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 		pins:    map[int]int{},
 		conns:   map[net.Conn]struct{}{},
 	}
+	b.fault.Store(&opts.Fault)
 	b.logf = func(format string, args ...any) {
 		if opts.Log != nil {
 			fmt.Fprintf(opts.Log, format+"\n", args...)
@@ -169,7 +183,7 @@ func (b *Board) prepareCommand(ctx context.Context) error {
 		b.command = func(raw bool) *exec.Cmd { return b.opts.nodeCommand(withRaw(raw)) }
 		return nil
 	}
-	rt, err := prepareRuntime(ctx, b.opts.Log)
+	rt, err := prepareRuntime(ctx, b.opts.Modules, b.opts.Log)
 	if err != nil {
 		return err
 	}

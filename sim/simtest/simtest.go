@@ -24,19 +24,31 @@ const startTimeout = 3 * time.Minute
 // modulesEnv names the ready node_modules folder sim uses instead of `npm ci`.
 const modulesEnv = "WEBREPL_SIM_MODULES"
 
+// Modules is the node_modules folder boards started by Start use:
+// $WEBREPL_SIM_MODULES if set, else sim/board/node_modules of this module if
+// that folder exists, else "" (sim then runs `npm ci` once into its cache).
+// It only reads the environment, so tests using it may run in parallel.
+func Modules() string {
+	if m := os.Getenv(modulesEnv); m != "" {
+		return m
+	}
+	if _, file, _, ok := runtime.Caller(0); ok {
+		modules := filepath.Join(filepath.Dir(file), "..", "board", "node_modules")
+		if st, err := os.Stat(modules); err == nil && st.IsDir() {
+			return modules
+		}
+	}
+	return ""
+}
+
 // Start boots a simulated board with opts and closes it when the test ends.
-// When WEBREPL_SIM_MODULES is unset it points it, for this test, at
-// sim/board/node_modules of this module if that folder exists. It stops the
-// test with t.Fatalf if the board does not start.
+// opts.Modules defaults to Modules(). Fault modes (opts.Fault) pass through
+// to the board. It stops the test with t.Fatalf if the board does not start.
+// It is safe in parallel tests.
 func Start(t testing.TB, opts sim.Options) *sim.Board {
 	t.Helper()
-	if os.Getenv(modulesEnv) == "" {
-		if _, file, _, ok := runtime.Caller(0); ok {
-			modules := filepath.Join(filepath.Dir(file), "..", "board", "node_modules")
-			if _, err := os.Stat(modules); err == nil {
-				t.Setenv(modulesEnv, modules)
-			}
-		}
+	if opts.Modules == "" {
+		opts.Modules = Modules()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
@@ -50,6 +62,43 @@ func Start(t testing.TB, opts sim.Options) *sim.Board {
 		}
 	})
 	return board
+}
+
+// StartFault boots a board that misbehaves as fault says (see sim.Fault),
+// with the default options otherwise.
+func StartFault(t testing.TB, fault sim.Fault) *sim.Board {
+	t.Helper()
+	return Start(t, sim.Options{Profile: "ideal", Fault: fault})
+}
+
+// ServeTimeout bounds UntilServed: a board reboots in well under a second,
+// but a loaded test machine may be slow to run it.
+const ServeTimeout = time.Minute
+
+// UntilServed calls dial until it succeeds and returns what it made: the
+// one way tests wait until a board serves again, after a reset (it accepts
+// and closes connections while it reboots) or after a client left (its
+// single client slot frees only when it has read the close). Each attempt
+// gets a context bounded by ServeTimeout; the test stops with dial's last
+// error if the board has not served within ServeTimeout. dial may stop the
+// test itself on an error that waiting cannot cure.
+func UntilServed[T any](t testing.TB, dial func(ctx context.Context) (T, error)) T {
+	t.Helper()
+	deadline := time.Now().Add(ServeTimeout)
+	pause := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		v, err := dial(ctx)
+		cancel()
+		if err == nil {
+			return v
+		}
+		if time.Now().Add(pause).After(deadline) {
+			t.Fatalf("the board did not serve within %v (%d attempts): %v", ServeTimeout, attempt, err)
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 200*time.Millisecond)
+	}
 }
 
 // CutProxy forwards TCP connections to a target address and can cut every
