@@ -251,6 +251,20 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 			b.pins[*change.Pin] = *change.Value
 			b.mu.Unlock()
 		}
+	case msgRawPaste:
+		var use struct {
+			MaxExcess *int `json:"maxExcess"`
+		}
+		if err := json.Unmarshal(m.payload, &use); err != nil || use.MaxExcess == nil {
+			b.logf("sim: unreadable raw-paste message %q: %v", m.payload, err)
+			return nil
+		}
+		b.mu.Lock()
+		if b.rawPastes == 0 || *use.MaxExcess > b.rawPasteExcess {
+			b.rawPasteExcess = *use.MaxExcess
+		}
+		b.rawPastes++
+		b.mu.Unlock()
 	default:
 		b.logf("sim: unknown message type %q from the board process", m.typ)
 	}
@@ -485,9 +499,10 @@ func (b *Board) handleClient(ctx context.Context, st *boardState, e evClient) {
 	s := &session{
 		conn:     e.conn,
 		reader:   e.reader,
-		password: b.opts.Password,
+		password: b.Password(),
 		latency:  b.opts.Latency,
 		logf:     b.logf,
+		onText:   b.countTextFrame,
 		input:    make(chan timedChunk, 64),
 		fault:    b.currentFault,
 		xfer:     fileTransfer{flashDir: b.flashDir, fault: b.currentFault},

@@ -24,6 +24,7 @@ const (
 	msgHardReset  = 'h' // Node → Go: hard reset requested
 	msgBusy       = 'b' // Node → Go: 1 = executing, 0 = at a prompt
 	msgPeripheral = 'p' // Node → Go: JSON peripheral change
+	msgRawPaste   = 'c' // Node → Go: JSON credit use of one raw-paste upload
 )
 
 // maxNodeMessage bounds a payload from the board process; anything larger

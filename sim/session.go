@@ -41,6 +41,9 @@ type session struct {
 	input chan timedChunk
 	xfer  fileTransfer
 	fault func() Fault // the board's fault mode in force
+	// onText is told the payload size of each text frame (and text
+	// continuation) the client sends, empty ones included.
+	onText func(n int)
 
 	out           *queue[outFrame]
 	authenticated atomic.Bool
@@ -187,6 +190,9 @@ func (s *session) readLoop() error {
 				return io.EOF
 			}
 			continue
+		}
+		if opcode == opText && s.onText != nil {
+			s.onText(len(f.payload))
 		}
 		if len(f.payload) == 0 {
 			continue

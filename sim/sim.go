@@ -38,6 +38,9 @@ type Options struct {
 	// Fault makes the board misbehave on purpose (see Fault); "" is a
 	// correct board. Board.SetFault changes it later.
 	Fault Fault
+	// NoRawPaste makes the board's raw REPL lack raw-paste mode, as
+	// MicroPython before 1.13 does (docs/protocol/webrepl.md §4).
+	NoRawPaste bool
 	// Modules is a ready node_modules folder for the board's npm package,
 	// used instead of running `npm ci`; "" means $WEBREPL_SIM_MODULES, if set.
 	Modules string
@@ -74,14 +77,18 @@ type Board struct {
 
 	closeOnce sync.Once
 
-	mu          sync.Mutex
-	pins        map[int]int
-	droppedBase int64
-	droppedNow  int64
-	soft, hard  int
-	conns       map[net.Conn]struct{}
-	pid         int   // of the current board process
-	failure     error // why the board died, if it did
+	mu             sync.Mutex
+	pins           map[int]int
+	droppedBase    int64
+	droppedNow     int64
+	soft, hard     int
+	conns          map[net.Conn]struct{}
+	pid            int // of the current board process
+	password       string
+	textFrames     TextFrameStats
+	rawPastes      int
+	rawPasteExcess int
+	failure        error // why the board died, if it did
 }
 
 // Start boots a board and returns once its WebREPL server accepts
@@ -120,12 +127,13 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 		opts.Modules = os.Getenv(modulesEnv)
 	}
 	b := &Board{
-		opts:    opts,
-		profile: profile,
-		events:  make(chan event, 256),
-		done:    make(chan struct{}),
-		pins:    map[int]int{},
-		conns:   map[net.Conn]struct{}{},
+		opts:     opts,
+		profile:  profile,
+		events:   make(chan event, 256),
+		done:     make(chan struct{}),
+		pins:     map[int]int{},
+		password: opts.Password,
+		conns:    map[net.Conn]struct{}{},
 	}
 	b.fault.Store(&opts.Fault)
 	b.logf = func(format string, args ...any) {
@@ -172,6 +180,9 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 // prepareCommand sets up how board processes are started.
 func (b *Board) prepareCommand(ctx context.Context) error {
 	args := []string{"--fs", b.flashDir, "--queue", fmt.Sprint(b.profile.ringCapacity)}
+	if b.opts.NoRawPaste {
+		args = append(args, "--no-raw-paste")
+	}
 	withRaw := func(raw bool) []string {
 		a := append([]string(nil), args...)
 		if raw {
@@ -203,7 +214,24 @@ func (b *Board) prepareCommand(ctx context.Context) error {
 func (b *Board) URL() string { return b.url }
 
 // Password is the WebREPL password.
-func (b *Board) Password() string { return b.opts.Password }
+func (b *Board) Password() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.password
+}
+
+// SetPassword changes the password clients must give from the next login
+// on, as editing webrepl_cfg.py does (the firmware reads it when WebREPL
+// starts); the client logged in stays.
+func (b *Board) SetPassword(password string) error {
+	if password == "" || len(password) > maxBoardPassword {
+		return fmt.Errorf("password is %d bytes; the board accepts 1 to %d", len(password), maxBoardPassword)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.password = password
+	return nil
+}
 
 // FlashDir is the host folder holding the board's files.
 func (b *Board) FlashDir() string { return b.flashDir }
@@ -223,6 +251,44 @@ func (b *Board) DroppedBytes() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.droppedBase + b.droppedNow
+}
+
+// TextFrameStats describes the text frames clients have sent the board.
+type TextFrameStats struct {
+	Frames  int // text frames and their continuations
+	Empty   int // of which carried no payload (a keep-alive)
+	Largest int // payload bytes of the largest
+}
+
+// TextFrames tells what text frames clients have sent since Start (the
+// password's included), e.g. to check how a client paces what it types.
+func (b *Board) TextFrames() TextFrameStats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.textFrames
+}
+
+func (b *Board) countTextFrame(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.textFrames.Frames++
+	if n == 0 {
+		b.textFrames.Empty++
+	}
+	b.textFrames.Largest = max(b.textFrames.Largest, n)
+}
+
+// RawPasteCredit tells how clients used the raw-paste flow-control credit
+// (docs/protocol/webrepl.md §4) in the uploads since Start. Whenever the
+// board took a byte of an upload it compared the program bytes that had
+// arrived with the credit it had granted; mostBeyond is the largest
+// difference seen: -1 for a client that keeps one byte in hand, 0 for one
+// that uses all of its credit, more for one that overruns it. uploads is
+// how many raw-paste uploads were measured (mostBeyond is 0 when none).
+func (b *Board) RawPasteCredit() (mostBeyond, uploads int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rawPasteExcess, b.rawPastes
 }
 
 // Resets counts the soft and hard resets since Start.

@@ -7,21 +7,32 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"webrepl-kernel/sim"
+	"webrepl-kernel/sim/simtest"
 )
 
-func dialConsoleFake(t *testing.T, f *fakeBoard, opts Options) *Console {
+func dialConsoleBoard(t *testing.T, b *sim.Board, opts Options) *Console {
 	t.Helper()
 	if opts.Password == "" {
-		opts.Password = f.password
+		opts.Password = b.Password()
 	}
-	opts.Logf = t.Logf
-	c, err := DialConsole(testCtx(t), f.URL(), opts)
-	if err != nil {
-		t.Fatalf("DialConsole: %v", err)
+	if testing.Verbose() {
+		opts.Logf = t.Logf
 	}
+	c := simtest.UntilServed(t, func(ctx context.Context) (*Console, error) {
+		c, err := DialConsole(ctx, b.URL(), opts)
+		if err != nil && !errors.Is(err, ErrBusy) && !errors.Is(err, ErrUnreachable) {
+			t.Fatalf("DialConsole: %v", err)
+		}
+		return c, err
+	})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// friendlyPrompt ends the banner the board's friendly REPL shows.
+const friendlyPrompt = "for more information.\r\n>>> "
 
 // readConsoleUntil reads the console until its output (appended to *seen)
 // contains want after position from, and returns the position past it.
@@ -42,45 +53,39 @@ func readConsoleUntil(t *testing.T, c *Console, seen *[]byte, from int, want str
 }
 
 func TestConsoleGreetsAndStaysFriendly(t *testing.T) {
-	f := newFakeBoard(t)
-	f.set(func(f *fakeBoard) { f.mode = "raw" }) // as a kernel may leave it
-	c := dialConsoleFake(t, f, Options{})
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	// As a kernel may leave it: in the raw REPL.
+	s := dialBoard(t, b, Options{})
+	execString(t, s, "x = 1")
+	s.Close()
+	c := dialConsoleBoard(t, b, Options{})
 	var seen []byte
-	pos := readConsoleUntil(t, c, &seen, 0, "MicroPython v1.27.0\r\n>>> ")
-	if err := c.Write([]byte("abc\r")); err != nil {
+	pos := readConsoleUntil(t, c, &seen, 0, friendlyPrompt)
+	if err := c.Write([]byte("print(6*7)\r")); err != nil {
 		t.Fatal(err)
 	}
-	readConsoleUntil(t, c, &seen, pos, "abc\r\n>>> ")
-	if !f.get(func(f *fakeBoard) bool { return f.mode == "friendly" }) {
-		t.Error("the board left its friendly REPL")
-	}
+	// Only the friendly REPL echoes what is typed.
+	readConsoleUntil(t, c, &seen, pos, "print(6*7)\r\n42\r\n>>> ")
 }
 
 func TestConsolePacesAPaste(t *testing.T) {
-	f := newFakeBoard(t)
-	c := dialConsoleFake(t, f, Options{ConsoleChunkSize: 10, ConsoleChunkGap: 5 * time.Millisecond})
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	c := dialConsoleBoard(t, b, Options{ConsoleChunkSize: 10, ConsoleChunkGap: 5 * time.Millisecond})
 	var seen []byte
 	pos := readConsoleUntil(t, c, &seen, 0, ">>> ")
-	paste := strings.Repeat("0123456789abcdefghi,", 10) // 200 bytes
-	if err := c.Write([]byte(paste)); err != nil {
+	paste := "# " + strings.Repeat("0123456789abcdefghi,", 10) // 202 bytes, a comment
+	if err := c.Write([]byte(paste + "\r")); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Flush(testCtx(t)); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
-	readConsoleUntil(t, c, &seen, pos, paste)
-	var all []byte
-	f.get(func(f *fakeBoard) bool {
-		for _, fr := range f.frames {
-			if len(fr) > 10 {
-				t.Errorf("a %d-byte frame %.20q; want at most 10 bytes per frame", len(fr), fr)
-			}
-			all = append(all, fr...)
-		}
-		return true
-	})
-	if !bytes.Contains(all, []byte(paste)) {
-		t.Errorf("the board did not receive the paste whole and in order: %q", all)
+	// The echo shows every byte arrived, in order.
+	readConsoleUntil(t, c, &seen, pos, paste+"\r\n>>> ")
+	if st := b.TextFrames(); st.Largest > 10 {
+		t.Errorf("a %d-byte frame; want at most 10 bytes per frame", st.Largest)
 	}
 }
 
@@ -92,8 +97,9 @@ func TestConsoleDefaultPacing(t *testing.T) {
 }
 
 func TestConsoleReconnectKeepsKeysTypedMeanwhile(t *testing.T) {
-	f := newFakeBoard(t)
-	c := dialConsoleFake(t, f, Options{})
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	c := dialConsoleBoard(t, b, Options{})
 	var seen []byte
 	pos := readConsoleUntil(t, c, &seen, 0, ">>> ")
 	if err := c.Write([]byte{0x04}); err != nil { // Ctrl-D at an empty prompt: soft reset
@@ -114,35 +120,31 @@ func TestConsoleReconnectKeepsKeysTypedMeanwhile(t *testing.T) {
 	if err := c.Reconnect(testCtx(t)); err != nil {
 		t.Fatalf("Reconnect: %v", err)
 	}
-	readConsoleUntil(t, c, &seen, pos, "MicroPython v1.27.0\r\n>>> xyz")
-	if !f.get(func(f *fakeBoard) bool { return f.soft == 1 }) {
-		t.Error("the board did not see exactly one soft reset")
+	readConsoleUntil(t, c, &seen, pos, ">>> xyz")
+	if soft, hard := b.Resets(); soft != 1 || hard != 0 {
+		t.Errorf("the board saw %d soft and %d hard resets, want 1 and 0", soft, hard)
 	}
 }
 
 func TestConsoleReconnectStopsAtAWrongPassword(t *testing.T) {
-	f := newFakeBoard(t)
-	c := dialConsoleFake(t, f, Options{})
-	f.set(func(f *fakeBoard) { f.password = "changed" })
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	c := dialConsoleBoard(t, b, Options{})
+	if err := b.SetPassword("changed"); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Reconnect(testCtx(t)); !errors.Is(err, ErrWrongPassword) {
 		t.Fatalf("Reconnect: %v, want ErrWrongPassword at once", err)
 	}
 }
 
 func TestConsoleKeepAliveIsAnEmptyTextFrame(t *testing.T) {
-	f := newFakeBoard(t)
-	c := dialConsoleFake(t, f, Options{KeepAlive: 10 * time.Millisecond})
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	c := dialConsoleBoard(t, b, Options{KeepAlive: 10 * time.Millisecond})
 	var seen []byte
 	readConsoleUntil(t, c, &seen, 0, ">>> ")
-	sawEmpty := func(f *fakeBoard) bool {
-		for _, fr := range f.frames {
-			if len(fr) == 0 {
-				return true
-			}
-		}
-		return false
-	}
-	for deadline := time.Now().Add(10 * time.Second); !f.get(sawEmpty); {
+	for deadline := time.Now().Add(30 * time.Second); b.TextFrames().Empty == 0; {
 		if time.Now().After(deadline) {
 			t.Fatal("no empty keep-alive frame reached the board")
 		}
@@ -151,8 +153,9 @@ func TestConsoleKeepAliveIsAnEmptyTextFrame(t *testing.T) {
 }
 
 func TestConsoleCloseLetsTheNextClientIn(t *testing.T) {
-	f := newFakeBoard(t)
-	c := dialConsoleFake(t, f, Options{})
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	c := dialConsoleBoard(t, b, Options{})
 	var seen []byte
 	readConsoleUntil(t, c, &seen, 0, ">>> ")
 	if err := c.Close(); err != nil {
@@ -167,5 +170,5 @@ func TestConsoleCloseLetsTheNextClientIn(t *testing.T) {
 	if err := c.Reconnect(testCtx(t)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Reconnect after Close: %v, want ErrClosed", err)
 	}
-	dialRetryBusy(t, f.URL(), Options{Password: f.password})
+	dialBoard(t, b, Options{})
 }

@@ -3,16 +3,18 @@ package webrepl
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"net"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"webrepl-kernel/sim"
+	"webrepl-kernel/sim/simtest"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -21,16 +23,33 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func dialFake(t *testing.T, f *fakeBoard, opts Options) *Session {
+// startBoard boots a simulated board for one test; the drain period is
+// short unless the test sets one (the loss rule is the same, §5).
+func startBoard(t *testing.T, opts sim.Options) *sim.Board {
+	t.Helper()
+	if opts.DrainPeriod == 0 {
+		opts.DrainPeriod = 5 * time.Millisecond
+	}
+	return simtest.Start(t, opts)
+}
+
+// dialBoard logs in to b, waiting until it serves, and closes the session
+// when the test ends.
+func dialBoard(t *testing.T, b *sim.Board, opts Options) *Session {
 	t.Helper()
 	if opts.Password == "" {
-		opts.Password = f.password
+		opts.Password = b.Password()
 	}
-	opts.Logf = t.Logf
-	s, err := Dial(testCtx(t), f.URL(), opts)
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
+	if testing.Verbose() {
+		opts.Logf = t.Logf
 	}
+	s := simtest.UntilServed(t, func(ctx context.Context) (*Session, error) {
+		s, err := Dial(ctx, b.URL(), opts)
+		if err != nil && !errors.Is(err, ErrBusy) && !errors.Is(err, ErrUnreachable) {
+			t.Fatalf("Dial: %v", err)
+		}
+		return s, err
+	})
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -45,67 +64,44 @@ func execString(t *testing.T, s *Session, code string) (string, *Result) {
 	return out.String(), res
 }
 
-func TestDialReachesRawREPLFromAnyState(t *testing.T) {
-	for _, start := range []struct {
-		name string
-		set  func(f *fakeBoard)
-	}{
-		{"friendly", func(f *fakeBoard) {}},
-		{"half-typed line", func(f *fakeBoard) { f.line = []byte("print('unfinish") }},
-		{"friendly paste mode", func(f *fakeBoard) { f.mode = "paste" }},
-		{"raw with junk", func(f *fakeBoard) { f.mode = "raw"; f.line = []byte("junk junk") }},
-		{"main.py running", func(f *fakeBoard) { f.mode = "running" }},
-	} {
-		t.Run(start.name, func(t *testing.T) {
-			f := newFakeBoard(t)
-			f.set(start.set)
-			s := dialFake(t, f, Options{})
-			if got := s.Firmware().String(); got != "1.27.0" {
-				t.Errorf("Firmware = %s, want 1.27.0", got)
-			}
-			out, res := execString(t, s, "out hello")
-			if out != "hello\n" || res.Exception != nil {
-				t.Errorf("got %q, %+v; want \"hello\\n\" and no exception", out, res.Exception)
-			}
-		})
-	}
-}
-
 // TestDialErrors checks that Dial and DialConsole, which share the dial and
-// the login, fail with the same error values.
+// the login, fail with the same error values against the same bad peers.
 func TestDialErrors(t *testing.T) {
+	t.Parallel()
 	ctx := testCtx(t)
+	good := startBoard(t, sim.Options{Profile: "ideal"})
+	html := simtest.StartFault(t, sim.FaultHTML)
+	mute := simtest.StartFault(t, sim.FaultNoPrompt)
 	dialers := []struct {
 		name string
-		dial func(ctx context.Context, url string, opts Options) (any, error)
+		dial func(ctx context.Context, url string, opts Options) (io.Closer, error)
 	}{
-		{"Dial", func(ctx context.Context, url string, opts Options) (any, error) { return Dial(ctx, url, opts) }},
-		{"DialConsole", func(ctx context.Context, url string, opts Options) (any, error) { return DialConsole(ctx, url, opts) }},
+		{"Dial", func(ctx context.Context, url string, opts Options) (io.Closer, error) { return Dial(ctx, url, opts) }},
+		{"DialConsole", func(ctx context.Context, url string, opts Options) (io.Closer, error) {
+			return DialConsole(ctx, url, opts)
+		}},
 	}
 	for _, d := range dialers {
 		dial := d.dial
 		t.Run(d.name, func(t *testing.T) {
 			t.Run("wrong password", func(t *testing.T) {
-				f := newFakeBoard(t)
-				_, err := dial(ctx, f.URL(), Options{Password: "nope"})
+				_, err := dial(ctx, good.URL(), Options{Password: "nope"})
 				if !errors.Is(err, ErrWrongPassword) {
 					t.Fatalf("err = %v, want ErrWrongPassword", err)
 				}
 				assertOneLine(t, err)
 			})
 			t.Run("busy", func(t *testing.T) {
-				f := newFakeBoard(t)
-				dialFake(t, f, Options{})
-				_, err := dial(ctx, f.URL(), Options{Password: f.password})
+				first := dialBoard(t, good, Options{})
+				_, err := dial(ctx, good.URL(), Options{Password: good.Password()})
 				if !errors.Is(err, ErrBusy) {
 					t.Fatalf("err = %v, want ErrBusy", err)
 				}
 				assertOneLine(t, err)
+				first.Close()
 			})
 			t.Run("html page", func(t *testing.T) {
-				f := newFakeBoard(t)
-				f.set(func(f *fakeBoard) { f.html = true })
-				_, err := dial(ctx, f.URL(), Options{Password: f.password})
+				_, err := dial(ctx, html.URL(), Options{Password: html.Password()})
 				if !errors.Is(err, ErrNotWebREPL) {
 					t.Fatalf("err = %v, want ErrNotWebREPL", err)
 				}
@@ -125,9 +121,7 @@ func TestDialErrors(t *testing.T) {
 				assertOneLine(t, err)
 			})
 			t.Run("no password prompt", func(t *testing.T) {
-				f := newFakeBoard(t)
-				f.set(func(f *fakeBoard) { f.mute = true })
-				_, err := dial(ctx, f.URL(), Options{Password: f.password})
+				_, err := dial(ctx, mute.URL(), Options{Password: mute.Password()})
 				var te *TimeoutError
 				if !errors.As(err, &te) || !strings.Contains(te.Step, "Password: prompt") {
 					t.Fatalf("err = %v, want a TimeoutError naming the Password: prompt", err)
@@ -138,6 +132,48 @@ func TestDialErrors(t *testing.T) {
 				}
 				assertOneLine(t, err)
 			})
+		})
+	}
+}
+
+// TestDialToBadPeers: a peer that never answers the handshake, and one
+// that logs in but whose REPL never answers, end in a TimeoutError naming
+// the step; garbage frames end in a clear error; none hangs.
+func TestDialToBadPeers(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		fault sim.Fault
+		check func(t *testing.T, err error)
+	}{
+		{sim.FaultSilent, func(t *testing.T, err error) {
+			var te *TimeoutError
+			if !errors.As(err, &te) || !strings.Contains(te.Step, "connecting") {
+				t.Errorf("err = %v, want a TimeoutError for the connection step", err)
+			}
+		}},
+		{sim.FaultMuteREPL, func(t *testing.T, err error) {
+			var te *TimeoutError
+			if !errors.As(err, &te) {
+				t.Errorf("err = %v, want a TimeoutError", err)
+			}
+		}},
+		{sim.FaultGarbageFrames, func(t *testing.T, err error) {
+			if err == nil {
+				t.Error("logged in to a peer that sends garbage")
+			}
+		}},
+	} {
+		t.Run(string(c.fault), func(t *testing.T) {
+			t.Parallel()
+			b := simtest.StartFault(t, c.fault)
+			s, err := Dial(testCtx(t), b.URL(), Options{Password: b.Password()})
+			if err == nil {
+				s.Close()
+			}
+			c.check(t, err)
+			if err != nil {
+				assertOneLine(t, err)
+			}
 		})
 	}
 }
@@ -165,9 +201,22 @@ func (w *firstWriteSignal) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
+func (w *firstWriteSignal) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// waitLoop is a program that prints its first line, then runs until a
+// Ctrl-C; it catches the first ignore of them, printing "ignored".
+func waitLoop(first string, ignore int) string {
+	return fmt.Sprintf("import time\nprint(%q)\nn = 0\nwhile True:\n try:\n  while True:\n   time.sleep(0.01)\n except KeyboardInterrupt:\n  if n == %d:\n   raise\n  n += 1\n  print('ignored')\n", first, ignore)
+}
+
 func TestExecStreamsAndInterrupts(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
+	t.Parallel()
+	b := startBoard(t, sim.Options{})
+	s := dialBoard(t, b, Options{})
 	w := &firstWriteSignal{first: make(chan struct{})}
 	type result struct {
 		res *Result
@@ -175,7 +224,7 @@ func TestExecStreamsAndInterrupts(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := s.Exec(testCtx(t), []byte("out early\nwait"), w)
+		res, err := s.Exec(testCtx(t), []byte(waitLoop("early", 0)), w)
 		done <- result{res, err}
 	}()
 	select {
@@ -190,13 +239,13 @@ func TestExecStreamsAndInterrupts(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if w.buf.String() != "early\n" {
-		t.Errorf("stdout = %q", w.buf.String())
+	if w.String() != "early\n" {
+		t.Errorf("stdout = %q", w.String())
 	}
 	if e := r.res.Exception; e == nil || e.Type != "KeyboardInterrupt" || e.Message != "" {
 		t.Fatalf("exception = %+v, want KeyboardInterrupt", e)
 	}
-	if out, _ := execString(t, s, "out again"); out != "again\n" {
+	if out, _ := execString(t, s, "print('again')"); out != "again\n" {
 		t.Errorf("after the interrupt: %q", out)
 	}
 }
@@ -205,8 +254,10 @@ func TestExecStreamsAndInterrupts(t *testing.T) {
 // off the first two Ctrl-Cs still ends with a KeyboardInterrupt Result, its
 // output intact, and the session stays usable.
 func TestExecInterruptibleResendsCtrlCUntilTheBoardStops(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
+	t.Parallel()
+	// The board must not press its own reset while the client keeps trying.
+	b := startBoard(t, sim.Options{ResetAfter: time.Minute})
+	s := dialBoard(t, b, Options{})
 	w := &firstWriteSignal{first: make(chan struct{})}
 	userCtx, pressCtrlC := context.WithCancel(testCtx(t))
 	defer pressCtrlC()
@@ -216,7 +267,7 @@ func TestExecInterruptibleResendsCtrlCUntilTheBoardStops(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := s.ExecInterruptible(userCtx, []byte("out started\ndeaf 2"), w, time.Minute)
+		res, err := s.ExecInterruptible(userCtx, []byte(waitLoop("started", 2)), w, time.Minute)
 		done <- result{res, err}
 	}()
 	select {
@@ -232,13 +283,10 @@ func TestExecInterruptibleResendsCtrlCUntilTheBoardStops(t *testing.T) {
 	if e := r.res.Exception; e == nil || e.Type != "KeyboardInterrupt" {
 		t.Fatalf("exception = %+v, want KeyboardInterrupt", e)
 	}
-	w.mu.Lock()
-	out := w.buf.String()
-	w.mu.Unlock()
-	if out != "started\nignored\nignored\n" {
+	if out := w.String(); out != "started\nignored\nignored\n" {
 		t.Errorf("stdout = %q, want the start line and two ignored Ctrl-Cs", out)
 	}
-	if out, _ := execString(t, s, "out again"); out != "again\n" {
+	if out, _ := execString(t, s, "print('again')"); out != "again\n" {
 		t.Errorf("after the interrupt: %q", out)
 	}
 }
@@ -247,14 +295,15 @@ func TestExecInterruptibleResendsCtrlCUntilTheBoardStops(t *testing.T) {
 // the grace period ends makes ExecInterruptible abandon the run with an error
 // that says so; the session stays usable.
 func TestExecInterruptibleGivesUpAfterGrace(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
+	t.Parallel()
+	b := startBoard(t, sim.Options{ResetAfter: time.Minute})
+	s := dialBoard(t, b, Options{})
 	w := &firstWriteSignal{first: make(chan struct{})}
 	userCtx, pressCtrlC := context.WithCancel(testCtx(t))
 	defer pressCtrlC()
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.ExecInterruptible(userCtx, []byte("out started\ndeaf 1"), w, time.Millisecond)
+		_, err := s.ExecInterruptible(userCtx, []byte(waitLoop("started", 1)), w, time.Millisecond)
 		done <- err
 	}()
 	<-w.first
@@ -264,27 +313,28 @@ func TestExecInterruptibleGivesUpAfterGrace(t *testing.T) {
 		t.Fatalf("error %v, want one saying the board did not stop, wrapping context.Canceled", err)
 	}
 	assertOneLine(t, err)
-	if out, _ := execString(t, s, "out again"); out != "again\n" {
+	if out, _ := execString(t, s, "print('again')"); out != "again\n" {
 		t.Errorf("after giving up: %q", out)
 	}
 
 	// A ctx that has already ended runs nothing.
 	var out bytes.Buffer
-	if _, err := s.ExecInterruptible(userCtx, []byte("out never"), &out, time.Minute); !errors.Is(err, context.Canceled) || out.Len() != 0 {
+	if _, err := s.ExecInterruptible(userCtx, []byte("print('never')"), &out, time.Minute); !errors.Is(err, context.Canceled) || out.Len() != 0 {
 		t.Errorf("with an ended ctx: error %v, output %q; want context.Canceled and nothing run", err, out.String())
 	}
 }
 
 func TestExecException(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
-	out, res := execString(t, s, "out x\nraise ValueError bad thing")
+	t.Parallel()
+	b := startBoard(t, sim.Options{})
+	s := dialBoard(t, b, Options{})
+	out, res := execString(t, s, "print('x')\nraise ValueError('bad thing')")
 	if out != "x\n" {
 		t.Errorf("stdout = %q", out)
 	}
 	e := res.Exception
 	if e == nil || e.Type != "ValueError" || e.Message != "bad thing" ||
-		len(e.Frames) != 1 || e.Frames[0] != (Frame{"<stdin>", 1, "<module>"}) {
+		len(e.Frames) != 1 || e.Frames[0] != (Frame{"<stdin>", 2, "<module>"}) {
 		t.Fatalf("exception = %+v", e)
 	}
 	if strings.Contains(e.Text, "\r") {
@@ -292,127 +342,120 @@ func TestExecException(t *testing.T) {
 	}
 }
 
-// fakeProgram is a program the fake answers with its length and hash.
-func fakeProgram(n int) string {
-	var b strings.Builder
-	b.WriteString("#data")
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, "\n# line %d %s", i, strings.Repeat("é", i%7))
-	}
-	return b.String()[:max(n, 5)]
-}
-
-func fakeAnswer(code string) string {
-	sum := sha256.Sum256([]byte(code))
-	return fmt.Sprintf("len=%d sha=%x\n", len(code), sum[:4])
-}
-
 func TestRawPasteFlowControl(t *testing.T) {
+	t.Parallel()
 	// Default: at most 2W−1 outstanding, and the client does use all of it.
-	f := testRawPasteFlowControl(t, Options{Pacing: PacingRawPaste})
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.maxExcess != -1 {
-		t.Errorf("most bytes beyond the credit = %d, want -1 (the client should use 2W-1)", f.maxExcess)
+	b := testRawPasteFlowControl(t, Options{Pacing: PacingRawPaste})
+	if most, n := b.RawPasteCredit(); most != -1 || n == 0 {
+		t.Errorf("most bytes beyond the credit = %d over %d uploads, want -1 (the client should use 2W-1)", most, n)
 	}
 }
 
 func TestRawPasteFullWindow(t *testing.T) {
+	t.Parallel()
 	// Opt-in for boards with a ring of at least 2W bytes: up to 2W.
-	f := testRawPasteFlowControl(t, Options{Pacing: PacingRawPaste, FullRawPasteWindow: true})
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.maxExcess != 0 {
-		t.Errorf("most bytes beyond the credit = %d, want 0 (the client should use all 2W)", f.maxExcess)
+	b := testRawPasteFlowControl(t, Options{Pacing: PacingRawPaste, FullRawPasteWindow: true})
+	if most, n := b.RawPasteCredit(); most != 0 || n == 0 {
+		t.Errorf("most bytes beyond the credit = %d over %d uploads, want 0 (the client should use all 2W)", most, n)
 	}
 }
 
-// testRawPasteFlowControl sends programs of many sizes and checks that no
-// byte went beyond the credit the options allow (2W−1, or 2W when full).
-func testRawPasteFlowControl(t *testing.T, opts Options) *fakeBoard {
-	f := newFakeBoard(t)
-	f.fullWindow = opts.FullRawPasteWindow
-	s := dialFake(t, f, opts)
-	for _, n := range []int{5, 126, 127, 128, 129, 254, 255, 256, 257, 383, 384, 1000, 5000} {
-		code := fakeProgram(n)
+// testRawPasteFlowControl sends programs of many sizes to a board that
+// drains its socket only now and then (ESP32) and checks each ran exactly
+// and no byte went beyond the credit the options allow (2W−1, or 2W when
+// full: RawPasteCredit at most 0).
+func testRawPasteFlowControl(t *testing.T, opts Options) *sim.Board {
+	b := startBoard(t, sim.Options{Profile: "esp32", DrainPeriod: 20 * time.Millisecond})
+	s := dialBoard(t, b, opts)
+	for _, n := range []int{12, 126, 127, 128, 129, 254, 255, 256, 257, 383, 384, 1000, 5000} {
+		code, want := sizedCode(n)
 		out, res := execString(t, s, code)
-		if want := fakeAnswer(code); out != want {
-			t.Errorf("%d bytes: got %q, want %q", n, out, want)
+		if out != want || res.Exception != nil {
+			t.Errorf("%d bytes: got %q (%+v), want %q", n, out, res.Exception, want)
 		}
 		if res.Pacing != PacingRawPaste {
 			t.Errorf("%d bytes sent %v", n, res.Pacing)
 		}
+		if most, _ := b.RawPasteCredit(); most > 0 {
+			t.Fatalf("%d bytes: the client sent %d bytes beyond the raw-paste credit", n, most)
+		}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.violations) > 0 {
-		t.Errorf("bytes sent beyond the raw-paste credit: %v", f.violations)
+	if d := b.DroppedBytes(); d != 0 {
+		t.Errorf("the board dropped %d input bytes", d)
 	}
-	return f
+	return b
+}
+
+// sizedCode is a valid program of exactly n bytes (n ≥ 12): comment lines
+// with non-ASCII text, then a statement that prints the program's length
+// as the host computed it, so that a lost or extra byte in the comments
+// (which could swallow the statement) shows.
+func sizedCode(n int) (code, want string) {
+	tail := fmt.Sprintf("print(%d)", n)
+	var b strings.Builder
+	for i := 0; ; i++ {
+		line := fmt.Sprintf("# %d %s\n", i, strings.Repeat("é", i%7))
+		if b.Len()+len(line)+len(tail) > n {
+			break
+		}
+		b.WriteString(line)
+	}
+	if pad := n - len(tail) - b.Len(); pad > 0 {
+		if b.Len() > 0 {
+			// Lengthen the last comment line.
+			s := b.String()
+			b.Reset()
+			b.WriteString(s[:len(s)-1] + strings.Repeat("#", pad) + "\n")
+		} else {
+			b.WriteString(strings.Repeat("#", pad-1) + "\n")
+		}
+	}
+	return b.String() + tail, fmt.Sprintf("%d\n", n)
 }
 
 func TestPacedChunks(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{Pacing: PacingPaced, ChunkSize: 50, ChunkGap: time.Millisecond})
-	code := fakeProgram(777)
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	s := dialBoard(t, b, Options{Pacing: PacingPaced, ChunkSize: 50, ChunkGap: time.Millisecond})
+	code, want := sizedCode(777)
 	out, res := execString(t, s, code)
-	if want := fakeAnswer(code); out != want {
+	if out != want {
 		t.Errorf("got %q, want %q", out, want)
 	}
 	if res.Pacing != PacingPaced {
 		t.Errorf("sent %v", res.Pacing)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.maxFrame == 0 || f.maxFrame > 50 {
-		t.Errorf("largest program frame %d bytes, want 1..50", f.maxFrame)
+	if st := b.TextFrames(); st.Largest == 0 || st.Largest > 50 {
+		t.Errorf("largest text frame %d bytes, want 1..50", st.Largest)
 	}
 }
 
 func TestAutoFallsBackWithoutRawPaste(t *testing.T) {
-	f := newFakeBoard(t)
-	f.set(func(f *fakeBoard) { f.rawPaste = false })
-	s := dialFake(t, f, Options{ChunkGap: time.Millisecond})
-	code := fakeProgram(600)
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal", NoRawPaste: true})
+	s := dialBoard(t, b, Options{ChunkGap: time.Millisecond})
+	code, want := sizedCode(600)
 	out, res := execString(t, s, code)
-	if want := fakeAnswer(code); out != want || res.Pacing != PacingPaced {
+	if out != want || res.Pacing != PacingPaced {
 		t.Errorf("got %q via %v, want %q via paced", out, res.Pacing, want)
 	}
-	forced := dialFakeAgain(t, f, s, Options{Pacing: PacingRawPaste})
-	if _, err := forced.Exec(testCtx(t), []byte("out x"), nil); !errors.Is(err, ErrRawPasteUnsupported) {
+	s.Close()
+	forced := dialBoard(t, b, Options{Pacing: PacingRawPaste})
+	if _, err := forced.Exec(testCtx(t), []byte("print(1)"), nil); !errors.Is(err, ErrRawPasteUnsupported) {
 		t.Errorf("forced raw-paste: err = %v, want ErrRawPasteUnsupported", err)
 	}
 }
 
-// dialFakeAgain closes s and dials again with other options.
-func dialFakeAgain(t *testing.T, f *fakeBoard, s *Session, opts Options) *Session {
-	t.Helper()
-	s.Close()
-	opts.Password = f.password
-	return dialRetryBusy(t, f.URL(), opts)
-}
-
-func TestRawPasteEarlyEnd(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
-	code := "x = = 1\n" + strings.Repeat("# filler\n", 60)
-	_, res := execString(t, s, code)
-	if e := res.Exception; e == nil || e.Type != "SyntaxError" || len(e.Frames) != 1 || e.Frames[0].Function != "" {
-		t.Fatalf("exception = %+v, want a SyntaxError with one frame", e)
-	}
-	if out, _ := execString(t, s, "out next"); out != "next\n" {
-		t.Errorf("after the early end: %q", out)
-	}
-}
-
 func TestInterruptWhileSending(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{Pacing: PacingPaced, ChunkSize: 20, ChunkGap: 50 * time.Millisecond})
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	s := dialBoard(t, b, Options{Pacing: PacingPaced, ChunkSize: 20, ChunkGap: 50 * time.Millisecond})
 	done := make(chan error, 1)
 	var res *Result
+	code, _ := sizedCode(2000)
 	go func() {
 		var err error
-		res, err = s.Exec(testCtx(t), []byte(fakeProgram(2000)), nil)
+		res, err = s.Exec(testCtx(t), []byte(code), nil)
 		done <- err
 	}()
 	deadline := time.Now().Add(time.Minute)
@@ -431,94 +474,53 @@ func TestInterruptWhileSending(t *testing.T) {
 	if res.Exception == nil || res.Exception.Type != "KeyboardInterrupt" {
 		t.Fatalf("exception = %+v, want KeyboardInterrupt", res.Exception)
 	}
-	if out, _ := execString(t, s, "out clean"); out != "clean\n" {
+	if out, _ := execString(t, s, "print('clean')"); out != "clean\n" {
 		t.Errorf("next program: %q (the interrupted one must not run)", out)
 	}
 }
 
-func TestProgramEndings(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
-	execString(t, s, "set k=1")
-
-	_, err := s.Exec(testCtx(t), []byte("out bye\nexit"), nil)
-	if !errors.Is(err, ErrProgramExited) || !s.RAMLost() {
-		t.Fatalf("sys.exit: err = %v, RAMLost %v", err, s.RAMLost())
-	}
-	assertOneLine(t, err)
-
-	_, err = s.Exec(testCtx(t), []byte("out a\nreset"), nil)
-	if !errors.Is(err, ErrBoardReset) || !s.RAMLost() {
-		t.Fatalf("machine.reset: err = %v, RAMLost %v", err, s.RAMLost())
-	}
-	assertOneLine(t, err)
-
-	_, err = s.Exec(testCtx(t), []byte("out a\ndrop"), nil)
-	if !errors.Is(err, ErrLinkLost) || errors.Is(err, ErrBoardReset) || s.RAMLost() {
-		t.Fatalf("link drop: err = %v, RAMLost %v", err, s.RAMLost())
-	}
-	assertOneLine(t, err)
-
-	if out, _ := execString(t, s, "out alive"); out != "alive\n" {
-		t.Errorf("after the endings: %q", out)
-	}
-}
-
-func TestResets(t *testing.T) {
-	f := newFakeBoard(t)
-	var reconnects []bool
-	var mu sync.Mutex
-	s := dialFake(t, f, Options{OnReconnect: func(lost bool) {
-		mu.Lock()
-		reconnects = append(reconnects, lost)
-		mu.Unlock()
-	}})
-	if err := s.SoftReset(testCtx(t)); err != nil {
-		t.Fatalf("SoftReset: %v", err)
-	}
-	if err := s.HardReset(testCtx(t)); err != nil {
-		t.Fatalf("HardReset: %v", err)
-	}
-	if err := s.Reconnect(testCtx(t)); err != nil || s.RAMLost() {
-		t.Fatalf("Reconnect without reset: %v, RAMLost %v", err, s.RAMLost())
-	}
-	f.mu.Lock()
-	soft, hard := f.soft, f.hard
-	f.mu.Unlock()
-	if soft != 1 || hard != 1 {
-		t.Errorf("board saw %d soft and %d hard resets, want 1 and 1", soft, hard)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if fmt.Sprint(reconnects) != "[true true false]" {
-		t.Errorf("OnReconnect saw %v, want [true true false]", reconnects)
-	}
-}
-
-func TestFilesOverFake(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
+func TestFilesOnFaultyBoard(t *testing.T) {
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	s := dialBoard(t, b, Options{})
 	ctx := testCtx(t)
 	data := bytes.Repeat([]byte{0, 1, 2, 0xff, 'x'}, 1000)
 	var calls int
 	var last [2]int
-	err := s.Put(ctx, "data.bin", data, func(done, total int) { calls++; last = [2]int{done, total} })
-	if err != nil {
+	if err := s.Put(ctx, "data.bin", data, func(done, total int) { calls++; last = [2]int{done, total} }); err != nil {
 		t.Fatal(err)
 	}
 	if last != [2]int{len(data), len(data)} || calls < 2 {
 		t.Errorf("progress: %d calls, last %v", calls, last)
 	}
-	got, err := s.Get(ctx, "data.bin", nil)
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("Get: %v, %d bytes (want %d)", err, len(got), len(data))
+	setFault := func(f sim.Fault) {
+		t.Helper()
+		if err := b.SetFault(f); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := s.Get(ctx, "missing.bin", nil); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Get missing: %v, want fs.ErrNotExist", err)
-	}
-	f.set(func(f *fakeBoard) { f.corruptPut = true })
+	setFault(sim.FaultCorruptPut)
 	if err := s.Put(ctx, "bad.bin", data, nil); !errors.Is(err, ErrVerifyFailed) {
 		t.Errorf("corrupted put: %v, want ErrVerifyFailed", err)
+	} else {
+		assertOneLine(t, err)
+	}
+	setFault(sim.FaultPutStatus)
+	if err := s.Put(ctx, "status.bin", data, nil); err == nil {
+		t.Error("a put the board reported failed was taken as done")
+	} else {
+		assertOneLine(t, err)
+	}
+	setFault(sim.FaultGetStatus)
+	if _, err := s.Get(ctx, "data.bin", nil); err == nil {
+		t.Error("a get the board refused returned data")
+	} else {
+		assertOneLine(t, err)
+	}
+	setFault(sim.FaultNone)
+	got, err := s.Get(ctx, "data.bin", nil)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("Get after the faults: %v, %d bytes (want %d)", err, len(got), len(data))
 	}
 	before := s.Stats().BytesSent
 	name := strings.Repeat("n", 64)
@@ -533,14 +535,75 @@ func TestFilesOverFake(t *testing.T) {
 	}
 }
 
+func TestCloseLeavesNoGoroutine(t *testing.T) {
+	// Not parallel: it looks at every goroutine of the test binary.
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	s := dialBoard(t, b, Options{KeepAlive: 20 * time.Millisecond})
+	execString(t, s, "print('x')")
+	s.Close()
+	if _, err := s.Exec(testCtx(t), []byte("print('x')"), nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Exec after Close: %v, want ErrClosed", err)
+	}
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	if strings.Contains(stacks, "webrepl.(*link)") {
+		t.Errorf("a link goroutine outlived Close:\n%s", stacks)
+	}
+	// The board takes the next client (once it has noticed the close).
+	dialBoard(t, b, Options{})
+}
+
+func TestKeepAliveIsAnEmptyTextFrame(t *testing.T) {
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	s := dialBoard(t, b, Options{KeepAlive: 10 * time.Millisecond})
+	before := s.Stats()
+	deadline := time.Now().Add(30 * time.Second)
+	for b.TextFrames().Empty == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	after := s.Stats()
+	if b.TextFrames().Empty == 0 || after.FramesSent == before.FramesSent || after.BytesSent != before.BytesSent {
+		t.Fatalf("keep-alive: %d empty frames at the board, frames %d→%d, bytes %d→%d; want empty frames, same bytes",
+			b.TextFrames().Empty, before.FramesSent, after.FramesSent, before.BytesSent, after.BytesSent)
+	}
+	if out, _ := execString(t, s, "print('ok')"); out != "ok\n" {
+		t.Errorf("after keep-alives: %q", out)
+	}
+}
+
+func TestSendInputOnlyWhileRunning(t *testing.T) {
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	s := dialBoard(t, b, Options{})
+	if err := s.SendInput([]byte("x\r")); err == nil {
+		t.Error("SendInput with no program running was accepted")
+	}
+	if out, _ := execString(t, s, "print('ok')"); out != "ok\n" {
+		t.Errorf("after a refused input: %q", out)
+	}
+}
+
+func TestRefusesControlBytes(t *testing.T) {
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	s := dialBoard(t, b, Options{})
+	if _, err := s.Exec(testCtx(t), []byte("print('\x04')"), nil); err == nil || !strings.Contains(err.Error(), "0x04") {
+		t.Errorf("err = %v, want a refusal naming 0x04", err)
+	}
+}
+
 func TestUTF8SplitAcrossFrames(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	s := dialBoard(t, b, Options{})
 	var text bytes.Buffer
 	tw := NewUTF8Writer(&text)
 	var raw bytes.Buffer
-	// "€" is e2 82 ac; the board sends it in two frames, then a bare \r\n.
-	res, err := s.Exec(testCtx(t), []byte("raw e282\nraw ac0d0a\nraw ff"), multiWriter{&raw, tw})
+	// "€" is e2 82 ac; the board writes it in two pieces (two frames),
+	// then a CRLF, then a byte that is not UTF-8.
+	code := "import sys\nw = sys.stdout.buffer.write\nw(b'\\xe2\\x82')\nw(b'\\xac\\r\\n')\nw(b'\\xff')\n"
+	res, err := s.Exec(testCtx(t), []byte(code), multiWriter{&raw, tw})
 	if err != nil || res.Exception != nil {
 		t.Fatal(err, res)
 	}
@@ -562,76 +625,4 @@ func (m multiWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-func TestCloseLeavesNoGoroutine(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{KeepAlive: 20 * time.Millisecond})
-	execString(t, s, "out x")
-	s.Close()
-	if _, err := s.Exec(testCtx(t), []byte("out x"), nil); !errors.Is(err, ErrClosed) {
-		t.Errorf("Exec after Close: %v, want ErrClosed", err)
-	}
-	buf := make([]byte, 1<<20)
-	stacks := string(buf[:runtime.Stack(buf, true)])
-	if strings.Contains(stacks, "webrepl.(*link)") {
-		t.Errorf("a link goroutine outlived Close:\n%s", stacks)
-	}
-	// The board takes the next client (once it has noticed the close).
-	dialRetryBusy(t, f.URL(), Options{Password: f.password})
-}
-
-func TestKeepAliveIsAnEmptyTextFrame(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{KeepAlive: 10 * time.Millisecond})
-	before := s.Stats()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Stats().FramesSent == before.FramesSent && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	after := s.Stats()
-	if after.FramesSent == before.FramesSent || after.BytesSent != before.BytesSent {
-		t.Fatalf("keep-alive: frames %d→%d, bytes %d→%d; want more frames, same bytes",
-			before.FramesSent, after.FramesSent, before.BytesSent, after.BytesSent)
-	}
-	if out, _ := execString(t, s, "out ok"); out != "ok\n" {
-		t.Errorf("after keep-alives: %q", out)
-	}
-}
-
-func TestSendInputOnlyWhileRunning(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
-	if err := s.SendInput([]byte("x\r")); err == nil {
-		t.Error("SendInput with no program running was accepted")
-	}
-	if out, _ := execString(t, s, "out ok"); out != "ok\n" {
-		t.Errorf("after a refused input: %q", out)
-	}
-}
-
-func TestRefusesControlBytes(t *testing.T) {
-	f := newFakeBoard(t)
-	s := dialFake(t, f, Options{})
-	if _, err := s.Exec(testCtx(t), []byte("print('\x04')"), nil); err == nil || !strings.Contains(err.Error(), "0x04") {
-		t.Errorf("err = %v, want a refusal naming 0x04", err)
-	}
-}
-
-// dialRetryBusy dials until the board has let go of the previous client.
-func dialRetryBusy(t *testing.T, url string, opts Options) *Session {
-	t.Helper()
-	opts.Logf = t.Logf
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		s, err := Dial(testCtx(t), url, opts)
-		if err == nil {
-			t.Cleanup(func() { s.Close() })
-			return s
-		}
-		if !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
-			t.Fatalf("Dial: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

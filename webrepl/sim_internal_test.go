@@ -14,6 +14,7 @@ import (
 // loop prints nothing the simulator would deliver, so the test watches the
 // session's own phase to know the program is running.
 func TestSimUninterruptibleLoop(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	b, err := sim.Start(ctx, sim.Options{DrainPeriod: 5 * time.Millisecond, ResetAfter: time.Second})

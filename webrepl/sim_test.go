@@ -9,9 +9,6 @@ import (
 	"io"
 	"io/fs"
 	mrand "math/rand/v2"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -39,19 +36,16 @@ func dial(t *testing.T, url, password string, opts webrepl.Options) *webrepl.Ses
 	if testing.Verbose() {
 		opts.Logf = t.Logf
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		s, err := webrepl.Dial(ctxFor(t, time.Minute), url, opts)
-		if err == nil {
-			t.Cleanup(func() { s.Close() })
-			return s
-		}
-		// The board frees its single client slot a moment after a close.
-		if !errors.Is(err, webrepl.ErrBusy) || time.Now().After(deadline) {
+	// The board frees its single client slot a moment after a close.
+	s := simtest.UntilServed(t, func(ctx context.Context) (*webrepl.Session, error) {
+		s, err := webrepl.Dial(ctx, url, opts)
+		if err != nil && !errors.Is(err, webrepl.ErrBusy) {
 			t.Fatalf("Dial: %v", err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return s, err
+	})
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func run(t *testing.T, s *webrepl.Session, code string) (string, *webrepl.Result) {
@@ -108,6 +102,7 @@ func runGenerated(t *testing.T, b *sim.Board, s *webrepl.Session, seed uint64, n
 // client that sends more than the raw-paste window allows loses bytes just
 // the same. The real 80 ms period is covered by TestSimRealDrainPeriod.
 func TestSimGeneratedProgramsRawPaste(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	n := 1000
@@ -117,6 +112,8 @@ func TestSimGeneratedProgramsRawPaste(t *testing.T) {
 	runGenerated(t, b, s, 1, n, webrepl.PacingRawPaste)
 }
 
+// Not parallel: pacing has no flow control, so a board process starved of
+// CPU by other tests would lose input that a real board would not.
 func TestSimGeneratedProgramsPaced(t *testing.T) {
 	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
 	// The gap is four drain periods, and four chunks together still fit
@@ -126,6 +123,7 @@ func TestSimGeneratedProgramsPaced(t *testing.T) {
 	runGenerated(t, b, s, 2, 40, webrepl.PacingPaced)
 }
 
+// Not parallel, as TestSimGeneratedProgramsPaced.
 func TestSimRealDrainPeriod(t *testing.T) {
 	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 80 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
@@ -150,6 +148,7 @@ func dialAgain(t *testing.T, b *sim.Board, s *webrepl.Session, opts webrepl.Opti
 // TestSimUnpacedBurstLoses is the control for the zero-loss checks above:
 // the same board does lose input when a program arrives in one burst.
 func TestSimUnpacedBurstLoses(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{Pacing: webrepl.PacingPaced, ChunkSize: 4000})
 	code, _ := genProgram(mrand.New(mrand.NewPCG(5, 5)), 3000)
@@ -162,6 +161,7 @@ func TestSimUnpacedBurstLoses(t *testing.T) {
 }
 
 func TestSimCloseLetsTheNextClientIn(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	for i := 0; i < 5; i++ {
 		s, err := webrepl.Dial(ctxFor(t, time.Minute), b.URL(), webrepl.Options{Password: b.Password()})
@@ -178,6 +178,7 @@ func TestSimCloseLetsTheNextClientIn(t *testing.T) {
 }
 
 func TestSimOtherProfiles(t *testing.T) {
+	t.Parallel()
 	for i, profile := range []string{"esp8266", "ideal"} {
 		t.Run(profile, func(t *testing.T) {
 			b := simtest.Start(t, sim.Options{Profile: profile})
@@ -188,6 +189,7 @@ func TestSimOtherProfiles(t *testing.T) {
 }
 
 func TestSimExceptionAndStreaming(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	out, res := run(t, s, "def f():\n  return 1/0\nprint('before')\nf()")
@@ -268,6 +270,7 @@ func (w *signalWriter) String() string {
 }
 
 func TestSimCancelledExec(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	run(t, s, "kept = 7")
@@ -291,6 +294,7 @@ func TestSimCancelledExec(t *testing.T) {
 }
 
 func TestSimInputAndUTF8(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	w := &signalWriter{first: make(chan struct{}), wait: "name? "}
@@ -325,23 +329,17 @@ func TestSimInputAndUTF8(t *testing.T) {
 // without cleaning up, as a crashed client would.
 func leaveBoardIn(t *testing.T, b *sim.Board, keys ...string) {
 	t.Helper()
-	var ws *websocket.Conn
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var err error
-		ws, _, err = websocket.DefaultDialer.Dial(b.URL(), nil)
-		if err == nil {
-			_, p, rerr := ws.ReadMessage()
-			if rerr == nil && string(p) == "Password: " {
-				break
-			}
+	ws := simtest.UntilServed(t, func(ctx context.Context) (*websocket.Conn, error) {
+		ws, _, err := websocket.DefaultDialer.DialContext(ctx, b.URL(), nil)
+		if err != nil {
+			return nil, err
+		}
+		if _, p, err := ws.ReadMessage(); err != nil || string(p) != "Password: " {
 			ws.Close()
+			return nil, fmt.Errorf("no password prompt (%q, %v)", p, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bare client could not connect: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return ws, nil
+	})
 	ws.WriteMessage(websocket.TextMessage, []byte(b.Password()+"\r"))
 	for _, k := range keys {
 		ws.WriteMessage(websocket.TextMessage, []byte(k))
@@ -351,6 +349,7 @@ func leaveBoardIn(t *testing.T, b *sim.Board, keys ...string) {
 }
 
 func TestSimConnectFromAnyState(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	for _, c := range []struct {
 		name string
@@ -365,6 +364,9 @@ func TestSimConnectFromAnyState(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			leaveBoardIn(t, b, c.keys...)
 			s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+			if got := s.Firmware().String(); got != "1.27.0" {
+				t.Errorf("Firmware = %s, want 1.27.0", got)
+			}
 			if out, res := run(t, s, "print('clean', 6*7)"); out != "clean 42\n" || res.Exception != nil {
 				t.Errorf("got %q, %+v", out, res.Exception)
 			}
@@ -376,6 +378,7 @@ func TestSimConnectFromAnyState(t *testing.T) {
 }
 
 func TestSimConnectErrors(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	ctx := ctxFor(t, 2*time.Minute)
 	check := func(name string, err, want error) {
@@ -398,45 +401,12 @@ func TestSimConnectErrors(t *testing.T) {
 		t.Errorf("first client after the rejection: %q", out)
 	}
 
-	html := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "<base href=\"https://micropython.org/webrepl/\"></base>\r\n<script src=\"webrepl_content.js\"></script>\r\n")
-	}))
-	defer html.Close()
-	_, err = webrepl.Dial(ctx, strings.Replace(html.URL, "http://", "ws://", 1), webrepl.Options{Password: "x"})
-	check("HTML page", err, webrepl.ErrNotWebREPL)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
-	_, err = webrepl.Dial(ctx, closed, webrepl.Options{Password: "x"})
-	check("nothing listening", err, webrepl.ErrUnreachable)
-
-	// A peer that accepts TCP and never answers the handshake.
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	_, err = webrepl.Dial(ctx, silent.Addr().String(), webrepl.Options{Password: "x"})
-	var te *webrepl.TimeoutError
-	if !errors.As(err, &te) || !strings.Contains(te.Step, "connecting") {
-		t.Errorf("silent peer: err = %v, want a TimeoutError for the connection step", err)
-	}
+	// Bad peers (an HTML page, silence, …) are in TestDialErrors and
+	// TestDialToBadPeers.
 }
 
 func TestSimProgramEndings(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	run(t, s, "kept = 1")
@@ -445,6 +415,7 @@ func TestSimProgramEndings(t *testing.T) {
 	if !errors.Is(err, webrepl.ErrProgramExited) || !s.RAMLost() {
 		t.Fatalf("sys.exit(): err = %v, RAMLost %v", err, s.RAMLost())
 	}
+	oneLine(t, err)
 	if _, res := run(t, s, "kept"); res.Exception == nil || res.Exception.Type != "NameError" {
 		t.Errorf("after sys.exit() the variable survived: %+v", res.Exception)
 	}
@@ -454,6 +425,7 @@ func TestSimProgramEndings(t *testing.T) {
 	if !errors.Is(err, webrepl.ErrBoardReset) || !s.RAMLost() {
 		t.Fatalf("machine.reset(): err = %v, RAMLost %v", err, s.RAMLost())
 	}
+	oneLine(t, err)
 	if soft, hard := b.Resets(); soft != 1 || hard != 1 {
 		t.Errorf("board resets: %d soft, %d hard; want 1, 1", soft, hard)
 	}
@@ -463,6 +435,7 @@ func TestSimProgramEndings(t *testing.T) {
 }
 
 func TestSimLinkCutMidRun(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	proxy := simtest.NewCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(b.URL(), "ws://"), "/"))
 	s := dial(t, proxy.URL(), b.Password(), webrepl.Options{})
@@ -479,6 +452,7 @@ func TestSimLinkCutMidRun(t *testing.T) {
 	if !errors.Is(err, webrepl.ErrLinkLost) || errors.Is(err, webrepl.ErrBoardReset) || s.RAMLost() {
 		t.Fatalf("link cut: err = %v, RAMLost %v", err, s.RAMLost())
 	}
+	oneLine(t, err)
 	if out, _ := run(t, s, "print(kept)"); out != "3\n" {
 		t.Errorf("after the cut: %q", out)
 	}
@@ -488,8 +462,15 @@ func TestSimLinkCutMidRun(t *testing.T) {
 }
 
 func TestSimResets(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
-	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	var reconnects []bool
+	var mu sync.Mutex
+	s := dial(t, b.URL(), b.Password(), webrepl.Options{OnReconnect: func(lost bool) {
+		mu.Lock()
+		reconnects = append(reconnects, lost)
+		mu.Unlock()
+	}})
 	ctx := ctxFor(t, 2*time.Minute)
 	for i, reset := range []func(context.Context) error{s.SoftReset, s.HardReset} {
 		run(t, s, "kept = 4")
@@ -514,9 +495,15 @@ func TestSimResets(t *testing.T) {
 	if out, _ := run(t, s, "print(kept)"); out != "5\n" {
 		t.Errorf("after Reconnect: %q", out)
 	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(reconnects) != "[true true false]" {
+		t.Errorf("OnReconnect saw %v, want [true true false]", reconnects)
+	}
 }
 
 func TestSimFiles(t *testing.T) {
+	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	ctx := ctxFor(t, 3*time.Minute)
@@ -602,5 +589,13 @@ func TestSimFiles(t *testing.T) {
 	}
 	if s.Stats().Connects != 1 {
 		t.Errorf("file operations needed %d connections, want 1", s.Stats().Connects)
+	}
+}
+
+// oneLine checks an error reads as one line.
+func oneLine(t *testing.T, err error) {
+	t.Helper()
+	if msg := err.Error(); msg == "" || strings.Contains(msg, "\n") {
+		t.Errorf("error %q is not one line", msg)
 	}
 }

@@ -4,7 +4,7 @@
 // stdin ring (a SharedArrayBuffer); the interpreter and the REPL layer run in worker.mjs so
 // that console input, Ctrl-C and quit keep working while Python code executes.
 //
-//   node main.mjs --fs DIR --queue N [--raw]
+//   node main.mjs --fs DIR --queue N [--raw] [--no-raw-paste]
 //
 // Frames both ways: 1 byte type, 4 bytes big-endian payload length, payload.
 
@@ -24,12 +24,12 @@ const packagePath = '@micropython/micropython-webassembly-pyscript/micropython.m
 const unboundedQueue = 16 * 1024 * 1024;
 
 function usage(message) {
-  process.stderr.write(`sim/board: ${message}\nusage: node main.mjs --fs DIR --queue N [--raw]\n`);
+  process.stderr.write(`sim/board: ${message}\nusage: node main.mjs --fs DIR --queue N [--raw] [--no-raw-paste]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { fsDir: '', queue: -1, raw: false };
+  const opts = { fsDir: '', queue: -1, raw: false, noRawPaste: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--fs') {
@@ -42,6 +42,8 @@ function parseArgs(argv) {
       opts.queue = n;
     } else if (arg === '--raw') {
       opts.raw = true;
+    } else if (arg === '--no-raw-paste') {
+      opts.noRawPaste = true;
     } else {
       usage(`unknown argument ${JSON.stringify(arg)}`);
     }
@@ -102,6 +104,7 @@ const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
     capacity,
     fsDir: opts.fsDir,
     raw: opts.raw,
+    noRawPaste: opts.noRawPaste,
     micropythonURL: resolveMicroPython(),
   },
   // stdout carries the framed protocol: anything the worker (or Emscripten) prints with

@@ -35,7 +35,7 @@ const busyWaitCallsPerMs = 500;
 
 const flashMount = '/flash'; // where the board's flash lives inside Emscripten's MEMFS
 
-const { sab, outboxSab, capacity, fsDir, raw: bootRaw, micropythonURL } = workerData;
+const { sab, outboxSab, capacity, fsDir, raw: bootRaw, noRawPaste, micropythonURL } = workerData;
 const { ctl, data, size: slots } = openRing(sab, capacity);
 let tail = Atomics.load(ctl, RING.TAIL);
 
@@ -765,7 +765,9 @@ function runRawSubmission(bytes, dropOK) {
 function rawByte(b) {
   switch (b) {
     case CTRL_A:
-      if (rawLine.length === 2 && rawLine[0] === CTRL_E) {
+      // Firmware before raw-paste (MicroPython < 1.13) has no such escape: Ctrl-A just
+      // restarts the raw REPL, and the client falls back to pacing.
+      if (rawLine.length === 2 && rawLine[0] === CTRL_E && !noRawPaste) {
         const command = rawLine[1];
         rawLine = [];
         if (command === 0x41) {
@@ -832,6 +834,16 @@ function earlySyntaxError(program, completeLines) {
 function rawPaste() {
   emitText('R\x01');
   emit(Uint8Array.of(rawPasteWindow & 0xff, rawPasteWindow >> 8, 0x01));
+  // How the host uses its credit, reported to the Go side (Board.RawPasteCredit): the window
+  // plus the 0x01 above, then one window per 0x01 sent below. Whenever a byte is taken, the
+  // program bytes that have arrived so far are compared with the credit granted so far; a
+  // host that sends beyond its credit shows up as a positive excess (bytes that already
+  // wait in the ring when the board takes one arrived no later than now).
+  let granted = 2 * rawPasteWindow;
+  let maxExcess = -Infinity;
+  const report = () => {
+    if (maxExcess !== -Infinity) post('c', enc.encode(JSON.stringify({ maxExcess })));
+  };
   const program = [];
   let completeLines = 0;
   let checkedLines = 0;
@@ -840,6 +852,13 @@ function rawPaste() {
   let endedEarly = false;
   for (;;) {
     const b = takeByte(Infinity);
+    if (b !== CTRL_D && b !== CTRL_C && !endedEarly) {
+      // The end marker (0x04) after the program needs no credit; programs never hold one.
+      let waiting = available();
+      const head = Atomics.load(ctl, RING.HEAD);
+      if (waiting > 0 && data[(head - 1 + slots) % slots] === CTRL_D) waiting--;
+      maxExcess = Math.max(maxExcess, program.length + 1 + waiting - granted);
+    }
     if (endedEarly) {
       if (b === CTRL_D || b === CTRL_C) break;
       continue;
@@ -856,10 +875,14 @@ function rawPaste() {
       emitText('\r\n');
       emitText('\x04');
       emitText('>');
+      report();
       return;
     }
     program.push(b);
-    if (program.length % rawPasteWindow === 0) emit(Uint8Array.of(0x01));
+    if (program.length % rawPasteWindow === 0) {
+      emit(Uint8Array.of(0x01));
+      granted += rawPasteWindow;
+    }
     if (b === LF) {
       completeLines++;
       prefixEnd = program.length;
@@ -881,6 +904,7 @@ function rawPaste() {
       }
     }
   }
+  report();
   if (program.length === 0) {
     emitText('\x04');
     emitText('\x04');
