@@ -11,7 +11,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -239,35 +238,30 @@ func Uninstall(ctx context.Context, opts Options) (string, error) {
 	return dir, nil
 }
 
-// ParseInstallArgs reads the install subcommand's flags.
-func ParseInstallArgs(args []string, output io.Writer) (Options, error) {
-	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+// InstallFlags defines the install subcommand's flags on fs. After
+// fs.Parse, check reports flags that contradict each other and returns the
+// options they give.
+func InstallFlags(fs *flag.FlagSet) (check func() (Options, error)) {
 	var opts Options
 	checkPlace := placeFlags(fs, &opts, "install for the current user (default; honours JUPYTER_DATA_DIR)",
 		"install under `DIR`/share/jupyter/kernels", "install into the active Python environment's prefix")
 	fs.StringVar(&opts.Name, "name", DefaultName, "kernel `name` (directory name)")
 	fs.StringVar(&opts.DisplayName, "display-name", DefaultDisplayName, "name shown in Jupyter's launcher")
-	fs.StringVar(&opts.URL, "url", "", "board `URL`, e.g. ws://192.168.4.1:8266/ (else %connect in the notebook)")
+	fs.StringVar(&opts.URL, "url", "", "board `URL`: ws://HOST:PORT/, wss://…, HOST (port 8266) or HOST:PORT (else %connect in the notebook)")
 	fs.StringVar(&opts.Password, "password", "", "WebREPL password (stored in kernel.json, readable only by you)")
 	fs.BoolVar(&opts.FullWindow, "full-window", false,
 		"upload cells with the full raw-paste window (about 2x faster; ESP32 with MicroPython 1.15+ only, never ESP8266)")
-	if err := parseAll(fs, output, args, checkPlace); err != nil {
-		return Options{}, err
-	}
-	return opts, nil
+	return func() (Options, error) { return opts, checkPlace() }
 }
 
-// ParseUninstallArgs reads the uninstall subcommand's flags.
-func ParseUninstallArgs(args []string, output io.Writer) (Options, error) {
-	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
+// UninstallFlags defines the uninstall subcommand's flags on fs; see
+// InstallFlags.
+func UninstallFlags(fs *flag.FlagSet) (check func() (Options, error)) {
 	var opts Options
 	checkPlace := placeFlags(fs, &opts, "remove from the current user's kernels (default)",
 		"remove from `DIR`/share/jupyter/kernels", "remove from the active Python environment's prefix")
 	fs.StringVar(&opts.Name, "name", DefaultName, "kernel `name`")
-	if err := parseAll(fs, output, args, checkPlace); err != nil {
-		return Options{}, err
-	}
-	return opts, nil
+	return func() (Options, error) { return opts, checkPlace() }
 }
 
 // placeFlags defines --user, --prefix and --sys-prefix (which kernels folder)
@@ -282,19 +276,6 @@ func placeFlags(fs *flag.FlagSet, opts *Options, userHelp, prefixHelp, sysPrefix
 		}
 		return nil
 	}
-}
-
-// parseAll parses args with fs, refusing positional arguments, then runs
-// checkPlace.
-func parseAll(fs *flag.FlagSet, output io.Writer, args []string, checkPlace func() error) error {
-	fs.SetOutput(output)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return checkPlace()
 }
 
 func firstNonEmpty(values ...string) string {

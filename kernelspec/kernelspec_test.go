@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"image/png"
 	"io"
 	"os"
@@ -126,7 +127,7 @@ func TestInstallWithoutBoardHasNoEnv(t *testing.T) {
 }
 
 func TestInstallFullWindowWritesItsEnv(t *testing.T) {
-	opts, err := ParseInstallArgs([]string{"--prefix", t.TempDir(), "--full-window"}, io.Discard)
+	opts, err := parseInstall("--prefix", t.TempDir(), "--full-window")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,13 +154,13 @@ func TestInstallRejectsBadInput(t *testing.T) {
 	if _, err := Install(context.Background(), Options{Name: "../evil", Executable: "/x"}); err == nil {
 		t.Error("name with a slash accepted")
 	}
-	if _, err := ParseInstallArgs([]string{"--user", "--prefix", "/tmp"}, &bytes.Buffer{}); err == nil {
+	if _, err := parseInstall("--user", "--prefix", "/tmp"); err == nil {
 		t.Error("--user with --prefix accepted")
 	}
-	if _, err := ParseInstallArgs([]string{"extra"}, &bytes.Buffer{}); err == nil {
-		t.Error("stray argument accepted")
+	if _, err := parseUninstall("--user", "--sys-prefix"); err == nil {
+		t.Error("uninstall --user with --sys-prefix accepted")
 	}
-	opts, err := ParseInstallArgs([]string{"--name", "n1", "--url", "ws://a/", "--password", "p", "--display-name", "D"}, &bytes.Buffer{})
+	opts, err := parseInstall("--name", "n1", "--url", "ws://a/", "--password", "p", "--display-name", "D")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,4 +203,24 @@ func TestJupyterListsInstalledKernel(t *testing.T) {
 	if got.Spec.InterruptMode != "message" || got.ResourceDir != filepath.Join(data, "kernels", DefaultName) {
 		t.Errorf("listed %+v", got)
 	}
+}
+
+func parseInstall(args ...string) (Options, error) {
+	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	check := InstallFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return Options{}, err
+	}
+	return check()
+}
+
+func parseUninstall(args ...string) (Options, error) {
+	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	check := UninstallFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return Options{}, err
+	}
+	return check()
 }

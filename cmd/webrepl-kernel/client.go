@@ -44,6 +44,11 @@ func (c *connFlags) resolve() error {
 	if c.url == "" {
 		return errors.New("no board address: give --url ws://HOST:8266/ or set WEBREPL_URL")
 	}
+	u, err := boardURL(c.url)
+	if err != nil {
+		return badValue("%v", err)
+	}
+	c.url = u
 	if c.password == "" {
 		c.password = os.Getenv("WEBREPL_PASSWORD")
 	}
@@ -87,48 +92,7 @@ func (c *connFlags) connect(ctx context.Context, opts webrepl.Options) (*webrepl
 	return s, nil
 }
 
-// parseArgs parses flags that may come before, between or after the
-// positional arguments ("exec prog.py --url ..." works too) and returns the
-// positional ones. "--" ends flag parsing; "-" is a positional argument.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			// The flag package has already printed the problem and the usage.
-			return nil, exitError{code: 2}
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
-			return append(positional, rest...), nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// newFlagSet makes a flag set whose usage line names the positional
-// arguments of the command.
-func newFlagSet(name, argsUsage, summary string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: webrepl-kernel %s [flags] %s\n%s\n\nflags:\n", name, argsUsage, summary)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// usageError prints the usage and makes main exit with status 2.
-func usageError(fs *flag.FlagSet, format string, args ...any) error {
-	fmt.Fprintf(fs.Output(), "webrepl-kernel %s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
-	fs.Usage()
-	return exitError{code: 2}
-}
-
-func runExec(ctx context.Context, args []string) error {
-	fs := newFlagSet("exec", "FILE|-", "Run a Python program on the board and print its output as it arrives.\nExit status 1 (traceback on stderr) if the program raises; sys.exit() is a normal end.")
+func runExec(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
 	pacingName := fs.String("pacing", "auto", "how the program is sent: auto, raw-paste or paced")
 	fullWindow := fs.Bool("full-window", false, "raw-paste with all 2·W bytes of credit in flight: about twice as fast on an ESP32 with\nMicroPython 1.15 or later; never on ESP8266 or ESP32 1.14, whose 255-byte input queue can drop a byte")
@@ -137,11 +101,11 @@ func runExec(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError(fs, "want one program file (or - for stdin), got %d arguments", len(pos))
+		return usage("want one program file (or - for stdin), got %d arguments", len(pos))
 	}
 	pacing, err := webrepl.ParsePacing(*pacingName)
 	if err != nil {
-		return usageError(fs, "%v", err)
+		return badValue("--pacing: %v", err)
 	}
 	code, err := readProgram(pos[0])
 	if err != nil {
@@ -252,15 +216,14 @@ func remoteName(local, remote string) string {
 	return remote
 }
 
-func runPut(ctx context.Context, args []string) error {
-	fs := newFlagSet("put", "LOCAL [REMOTE]", "Copy a local file to the board (REMOTE defaults to LOCAL's name; a REMOTE ending in / is a folder).")
+func runPut(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) < 1 || len(pos) > 2 {
-		return usageError(fs, "want LOCAL [REMOTE], got %d arguments", len(pos))
+		return usage("want LOCAL [REMOTE], got %d arguments", len(pos))
 	}
 	local, remote := pos[0], ""
 	if len(pos) == 2 {
@@ -285,15 +248,14 @@ func runPut(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runGet(ctx context.Context, args []string) error {
-	fs := newFlagSet("get", "REMOTE [LOCAL]", "Copy a file from the board (LOCAL defaults to REMOTE's name; - writes to stdout).")
+func runGet(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) < 1 || len(pos) > 2 {
-		return usageError(fs, "want REMOTE [LOCAL], got %d arguments", len(pos))
+		return usage("want REMOTE [LOCAL], got %d arguments", len(pos))
 	}
 	remote, local := pos[0], path.Base(pos[0])
 	if len(pos) == 2 {
@@ -346,15 +308,14 @@ func writeFileAtomically(name string, data []byte) error {
 	return nil
 }
 
-func runLs(ctx context.Context, args []string) error {
-	fs := newFlagSet("ls", "[DIR]", "List a folder on the board: size in bytes (or <dir>) and name.")
+func runLs(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 1 {
-		return usageError(fs, "want at most one folder, got %d arguments", len(pos))
+		return usage("want at most one folder, got %d arguments", len(pos))
 	}
 	dir := "/"
 	if len(pos) == 1 {

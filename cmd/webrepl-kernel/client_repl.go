@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,15 +27,14 @@ const replQuitKey = 0x1d // Ctrl-]
 // wait for a reconnection).
 const quitFlushTimeout = 2 * time.Second
 
-func runRepl(ctx context.Context, args []string) (err error) {
-	fs := newFlagSet("repl", "", "Interactive friendly REPL on the board in this terminal. Ctrl-] quits.")
+func runRepl(ctx context.Context, fs *flag.FlagSet, args []string) (err error) {
 	conn := addConnFlags(fs)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usageError(fs, "takes no arguments, got %d", len(pos))
+		return usage("takes no arguments, got %d", len(pos))
 	}
 	if !isTerminal(os.Stdin) {
 		return errors.New("repl needs a terminal on stdin (use exec to run a file)")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -20,15 +19,14 @@ var version = "0.1.0"
 
 // runKernel serves Jupyter on the connection file's sockets until a
 // shutdown_request, SIGTERM or SIGHUP. SIGINT interrupts the running cell.
-func runKernel(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("kernel", flag.ContinueOnError)
+func runKernel(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	connFile := fs.String("connection-file", "", "Jupyter connection `file` (Jupyter passes it)")
 	debug := fs.Bool("debug", os.Getenv("WEBREPL_KERNEL_DEBUG") != "", "log protocol details to stderr")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *connFile == "" {
-		return errors.New("--connection-file is required (Jupyter starts the kernel with it; see `webrepl-kernel install`)")
+		return usage("--connection-file is required (Jupyter starts the kernel with it; see `webrepl-kernel install`)")
 	}
 	info, err := jupyter.ReadConnectionFile(*connFile)
 	if err != nil {
@@ -84,10 +82,20 @@ func runKernel(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runInstall(ctx context.Context, args []string) error {
-	opts, err := kernelspec.ParseInstallArgs(args, os.Stderr)
-	if err != nil {
+func runInstall(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	check := kernelspec.InstallFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	opts, err := check()
+	if err != nil {
+		return badValue("%v", err)
+	}
+	if opts.URL != "" {
+		// Refused now, not in the notebook's first cell.
+		if opts.URL, err = boardURL(opts.URL); err != nil {
+			return badValue("--url: %v", err)
+		}
 	}
 	dir, err := kernelspec.Install(ctx, opts)
 	if err != nil {
@@ -97,10 +105,14 @@ func runInstall(ctx context.Context, args []string) error {
 	return nil
 }
 
-func runUninstall(ctx context.Context, args []string) error {
-	opts, err := kernelspec.ParseUninstallArgs(args, os.Stderr)
-	if err != nil {
+func runUninstall(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	check := kernelspec.UninstallFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	opts, err := check()
+	if err != nil {
+		return badValue("%v", err)
 	}
 	dir, err := kernelspec.Uninstall(ctx, opts)
 	if err != nil {

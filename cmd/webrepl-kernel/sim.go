@@ -15,12 +15,7 @@ import (
 // (SIGINT/SIGTERM), or until the board dies on its own: then the cause is
 // returned, so main prints it on stderr and exits 1 whether or not -v
 // was given.
-func runSim(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: webrepl-kernel sim --password PW [flags]\n\nRuns a simulated MicroPython board with a WebREPL server until interrupted.\n\nflags:")
-		fs.PrintDefaults()
-	}
+func runSim(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	var opts sim.Options
 	var verbose bool
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8266", "listen address (port 0 picks a free port)")
@@ -32,14 +27,11 @@ func runSim(ctx context.Context, args []string) error {
 	fs.DurationVar(&opts.DrainPeriod, "drain-period", sim.DefaultDrainPeriod, "esp32: how often received input is moved to the board's input queue")
 	fs.DurationVar(&opts.BootDelay, "boot-delay", sim.DefaultBootDelay, "time a soft reset takes before the server accepts again (hard reset: twice)")
 	fs.BoolVar(&verbose, "v", false, "log the board's events on stderr")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
 	if opts.Password == "" {
-		return fmt.Errorf("--password is required")
+		return usage("--password is required")
 	}
 	if verbose {
 		opts.Log = os.Stderr
