@@ -39,7 +39,7 @@ type Options struct {
 	// correct board. Board.SetFault changes it later.
 	Fault Fault
 	// NoRawPaste makes the board's raw REPL lack raw-paste mode, as
-	// MicroPython before 1.13 does (docs/protocol/webrepl.md §4).
+	// MicroPython before 1.14 does (docs/protocol/webrepl.md §4.1).
 	NoRawPaste bool
 	// Modules is a ready node_modules folder for the board's npm package,
 	// used instead of running `npm ci`; "" means $WEBREPL_SIM_MODULES, if set.
