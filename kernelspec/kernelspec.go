@@ -1,7 +1,9 @@
 // Package kernelspec writes and removes the Jupyter kernelspec of the
 // webrepl kernel: a directory named after the kernel holding kernel.json and
 // the logos, in one of the places Jupyter searches (user data dir, honouring
-// JUPYTER_DATA_DIR; an explicit prefix; or the Python environment's prefix).
+// JUPYTER_DATA_DIR; an explicit prefix; or the Python environment's prefix;
+// docs/protocol/jupyter.md §6). InstallFlags and UninstallFlags define the
+// CLI's flags for them.
 package kernelspec
 
 import (

@@ -7,7 +7,9 @@
 // (latency, the ESP32 and ESP8266 input-loss models of §5). The interpreter
 // is real MicroPython (its WebAssembly port) in a supervised Node process,
 // whose sources (sim/board) are embedded in the binary; resets replace that
-// process and drop the WebREPL client, as a board's reboot does.
+// process and drop the WebREPL client, as a board's reboot does. A Fault
+// makes the board a bad peer on purpose. What it models and why:
+// docs/protocol/simulator.md.
 package sim
 
 import (

@@ -11,6 +11,8 @@
 //
 // One Session owns one board. Exec and the file operations are serialised;
 // Interrupt and SendInput may be called from other goroutines while Exec runs.
-// Each connection has exactly two goroutines (a frame reader and an idle
-// keep-alive), and both end when the connection ends.
+// Each connection has two goroutines (a frame reader and an idle
+// keep-alive), which end when the connection ends; a Console adds its paced
+// sender, ending with Close, and ExecInterruptible a watcher of its ctx,
+// ending with the call.
 package webrepl

@@ -1,6 +1,9 @@
 // Package simtest provides helpers for tests in other packages that need a
-// simulated board: starting one for the length of a test, and a TCP proxy
-// that can cut the link to it like a Wi-Fi drop.
+// simulated board: starting one for the length of a test (Start, or
+// StartFault for a board that misbehaves on purpose), the one "retry until
+// the board serves again" loop (UntilServed), and a TCP proxy that can cut
+// the link to it like a Wi-Fi drop (NewCutProxy). It sets no environment, so
+// tests using it may call t.Parallel.
 package simtest
 
 import (
