@@ -210,6 +210,7 @@ func (k *Kernel) runCell(ctx context.Context, r *jupyter.Request, req jupyter.Ex
 	cell := k.startCell(ctx)
 	defer k.reportUnreadInput(cell, io) // after endCell: deferred calls run last first
 	defer k.endCell(cell)
+	defer k.boardDone()
 	for _, m := range magics {
 		if failure := k.runMagic(cell, r, req, io, m); failure != nil {
 			return failure
@@ -436,22 +437,29 @@ func (k *Kernel) dropSession(s *webrepl.Session) {
 	if err := s.Close(); err != nil {
 		k.cfg.Logf("kernel: closing WebREPL session: %v", err)
 	}
+	k.dropClaim()
 }
 
 // connect returns the board session, dialling on first use.
 func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.ExecuteRequest, io cellIO) (*webrepl.Session, *cellError) {
 	k.mu.Lock()
-	s, url, password, closed := k.session, k.url, k.password, k.closed
+	url, closed := k.url, k.closed
 	k.mu.Unlock()
-	if s != nil {
-		return s, nil
-	}
 	if closed {
 		return nil, hostError("KernelShutdown", "the kernel is shutting down")
 	}
 	if url == "" {
 		return nil, hostError("ConnectionError",
 			"no board chosen: run %connect ws://HOST:8266/ in a cell, or install the kernel with --url")
+	}
+	if failure := k.holdBoard(cell, io, url); failure != nil {
+		return nil, failure
+	}
+	k.mu.Lock()
+	s, password := k.session, k.password
+	k.mu.Unlock()
+	if s != nil {
+		return s, nil
 	}
 	if password == "" {
 		var err error
@@ -528,6 +536,7 @@ func (k *Kernel) runMagic(cell *runningCell, r *jupyter.Request, req jupyter.Exe
 		k.mu.Lock()
 		old := k.session
 		k.url = args.url
+		k.keep = args.keep || k.cfg.Keep
 		if args.password != "" {
 			k.password = args.password
 		}

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"webrepl-kernel/handover"
 	"webrepl-kernel/jupyter"
 	"webrepl-kernel/webrepl"
 )
@@ -59,6 +60,9 @@ type Config struct {
 	FullRawPasteWindow bool
 	// Logf receives debug lines; nil discards them.
 	Logf func(format string, args ...any)
+	// Keep: never hand the board over to another notebook or command of
+	// this machine while connected (env WEBREPL_KEEP=1, or %connect --keep).
+	Keep bool
 }
 
 // Kernel implements jupyter.Handler.
@@ -82,6 +86,11 @@ type Kernel struct {
 	resetUntold bool
 	closed      bool
 	doneOnce    sync.Once
+	// claim: this kernel's standing for the board at claimURL among the
+	// machine's processes (handover); keep: %connect --keep or Config.Keep.
+	claim    *handover.Claim
+	claimURL string
+	keep     bool
 }
 
 // New returns a kernel for the board cfg names.
@@ -99,7 +108,7 @@ func New(cfg Config) *Kernel {
 	if u, err := normaliseURL(url); err == nil && url != "" {
 		url = u // "192.168.4.1" → "ws://192.168.4.1:8266/", as %connect takes it
 	}
-	return &Kernel{cfg: cfg, done: make(chan struct{}), url: url, password: cfg.Password}
+	return &Kernel{cfg: cfg, done: make(chan struct{}), url: url, password: cfg.Password, keep: cfg.Keep}
 }
 
 // Done is closed when a frontend asked the kernel to shut down (or restart);
@@ -276,4 +285,5 @@ func (k *Kernel) Close() {
 			k.cfg.Logf("kernel: closing WebREPL session: %v", err)
 		}
 	}
+	k.closeClaim()
 }

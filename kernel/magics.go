@@ -11,7 +11,7 @@ import (
 // Line magics: lines starting with % at the top of a cell, handled on the
 // host before the rest of the cell runs on the board.
 var magicHelp = map[string]string{
-	"%connect":    "%connect URL [--password PW]  connect to a board's WebREPL (ws://HOST:8266/)",
+	"%connect":    "%connect URL [--password PW] [--keep]  connect to a board's WebREPL (ws://HOST:8266/); --keep: other notebooks wait instead of taking it over",
 	"%disconnect": "%disconnect                   close the WebREPL session so other clients can connect",
 	"%lsmagic":    "%lsmagic                      list these magics",
 	"%softreset":  "%softreset                    restart the board's interpreter (RAM state is lost, files stay)",
@@ -64,6 +64,7 @@ func splitMagics(cell string) (magics []magicLine, rest string) {
 type connectArgs struct {
 	url      string
 	password string
+	keep     bool // --keep: do not hand the board over to other notebooks
 }
 
 func parseConnect(args []string) (connectArgs, error) {
@@ -77,6 +78,8 @@ func parseConnect(args []string) (connectArgs, error) {
 			}
 			i++
 			c.password = args[i]
+		case a == "--keep":
+			c.keep = true
 		case strings.HasPrefix(a, "--password="):
 			c.password = strings.TrimPrefix(a, "--password=")
 		case strings.HasPrefix(a, "-"):

@@ -46,7 +46,7 @@ type Console struct {
 
 // DialConsole connects to the board at url (the forms Dial accepts) and logs
 // in, leaving the board in its friendly REPL. It fails with the same errors
-// as Dial: ErrUnreachable, ErrNotWebREPL, ErrBusy, ErrWrongPassword or a
+// as Dial: ErrUnreachable, ErrNotWebREPL, ErrBusy, ErrRebooting, ErrWrongPassword or a
 // *TimeoutError naming the step.
 func DialConsole(ctx context.Context, url string, opts Options) (*Console, error) {
 	u, err := normalizeURL(url)

@@ -13,7 +13,16 @@ var (
 	ErrWrongPassword = errors.New("wrong WebREPL password")
 	// ErrBusy: the board upgraded the connection and closed it at once, which
 	// is how WebREPL turns away a second client (docs/protocol/webrepl.md §1.6).
-	ErrBusy = errors.New("another client is already connected to this board's WebREPL")
+	// Our own processes hand the board over (package handover) before they
+	// get here, so the other client is a foreign one.
+	ErrBusy = errors.New("the board turned this connection away because another WebREPL client is connected " +
+		"(Thonny, a browser WebREPL page, another machine or user): close that client, or press the board's reset button")
+	// ErrRebooting: the TCP connection was closed before any HTTP answer,
+	// which is what a board whose WebREPL server is not up yet does right
+	// after a reset (firmware before 1.20 also turns a second client away
+	// like this, §1.6). Dial retries it with back-off.
+	ErrRebooting = errors.New("the board closed the connection before the WebSocket handshake: it is rebooting " +
+		"(or, with firmware before 1.20, another WebREPL client is connected)")
 	// ErrNotWebREPL: something answered, but not as a WebREPL server (for
 	// example the plain HTML page a board serves to browsers, §1.3).
 	ErrNotWebREPL = errors.New("not a WebREPL endpoint")

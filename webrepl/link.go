@@ -188,9 +188,9 @@ func classifyDialError(parent, dctx context.Context, host, step string, resp *ht
 		return fmt.Errorf("%w: %s: %v", ErrUnreachable, host, err)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-		// Firmware before 1.20 turns a second client away by closing the
-		// socket before any HTTP answer (§1.6).
-		return fmt.Errorf("%w: %s closed the connection during the WebSocket handshake", ErrBusy, host)
+		// A board not serving yet after a reset closes at once; so does
+		// firmware before 1.20 turning a second client away (§1.6).
+		return fmt.Errorf("%w (%s)", ErrRebooting, host)
 	}
 	return fmt.Errorf("%w: %s did not answer like a WebSocket server: %v", ErrNotWebREPL, host, err)
 }

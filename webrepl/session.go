@@ -199,7 +199,7 @@ type connectInfo struct {
 // Dial connects to the board at url ("ws://192.168.4.1:8266/", "host:port"
 // or "host"), logs in and brings the board to the raw REPL (§3.7), however it
 // was left: running main.py, in friendly paste mode, or holding half-typed
-// input. Failures are ErrUnreachable, ErrNotWebREPL, ErrBusy,
+// input. Failures are ErrUnreachable, ErrNotWebREPL, ErrBusy, ErrRebooting (after retrying it within ConnectTimeout),
 // ErrWrongPassword or a *TimeoutError naming the step.
 func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
 	u, err := normalizeURL(url)
@@ -209,6 +209,9 @@ func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
 	s := &Session{url: u, opts: opts.withDefaults()}
 	s.closedCtx, s.closeNow = context.WithCancel(context.Background())
 	l, info, err := s.connect(ctx)
+	if errors.Is(err, ErrRebooting) {
+		l, info, err = s.connectWhileRebooting(ctx, err)
+	}
 	if err != nil {
 		s.closeNow()
 		return nil, err
@@ -217,6 +220,30 @@ func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// connectWhileRebooting retries a board that closed the connection before
+// the handshake (rebooting) with back-off, within ConnectTimeout.
+func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link, connectInfo, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
+	defer cancel()
+	err, backoff := first, 100*time.Millisecond
+	for attempt := 1; ; attempt++ {
+		s.logf("webrepl: %v; retrying (attempt %d)", err, attempt)
+		if sleepCtx(rctx, backoff) != nil {
+			if ctx.Err() != nil {
+				return nil, connectInfo{}, ctx.Err()
+			}
+			return nil, connectInfo{}, fmt.Errorf("%w; still so after %s", err, s.opts.ConnectTimeout)
+		}
+		backoff = min(backoff*2, 2*time.Second)
+		var l *link
+		var info connectInfo
+		l, info, err = s.connect(rctx)
+		if !errors.Is(err, ErrRebooting) {
+			return l, info, err
+		}
+	}
 }
 
 // URL is the normalised board URL.

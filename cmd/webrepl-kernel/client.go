@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"webrepl-kernel/handover"
 	"webrepl-kernel/webrepl"
 )
 
@@ -27,6 +28,7 @@ type connFlags struct {
 	url      string
 	password string
 	timeout  time.Duration
+	claim    *handover.Claim // this command's standing for the board (package handover)
 }
 
 func addConnFlags(fs *flag.FlagSet) *connFlags {
@@ -83,6 +85,9 @@ func (c *connFlags) connect(ctx context.Context, opts webrepl.Options) (*webrepl
 		return nil, err
 	}
 	opts.Password = c.password
+	if err := c.holdBoard(ctx); err != nil {
+		return nil, err
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	s, err := webrepl.Dial(dialCtx, c.url, opts)
@@ -92,8 +97,33 @@ func (c *connFlags) connect(ctx context.Context, opts webrepl.Options) (*webrepl
 	return s, nil
 }
 
+// holdBoard asks a notebook or command of ours that holds the board while
+// idle to let go, and waits (saying for what) for a busy one. A command
+// is busy as long as it runs: it never lets go before it ends.
+func (c *connFlags) holdBoard(ctx context.Context) error {
+	claim, err := handover.New(handover.Options{URL: c.url, What: handover.DescribeProcess(false),
+		Notify: func(line string) { fmt.Fprintln(os.Stderr, line) }})
+	if err != nil {
+		return err
+	}
+	if err := claim.Acquire(ctx); err != nil {
+		claim.Close()
+		return err
+	}
+	c.claim = claim
+	return nil
+}
+
+// release removes this command's hand-over entry (after its link closed).
+func (c *connFlags) release() {
+	if c.claim != nil {
+		c.claim.Close()
+	}
+}
+
 func runExec(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
+	defer conn.release() // deferred first, so after the session's Close
 	pacingName := fs.String("pacing", "auto", "how the program is sent: auto, raw-paste or paced")
 	fullWindow := fs.Bool("full-window", false, "raw-paste with all 2·W bytes of credit in flight: about twice as fast on an ESP32 with\nMicroPython 1.15 or later; never on ESP8266 or ESP32 1.14, whose 255-byte input queue can drop a byte")
 	pos, err := parseArgs(fs, args)
@@ -218,6 +248,7 @@ func remoteName(local, remote string) string {
 
 func runPut(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
+	defer conn.release() // deferred first, so after the session's Close
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -250,6 +281,7 @@ func runPut(ctx context.Context, fs *flag.FlagSet, args []string) error {
 
 func runGet(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
+	defer conn.release() // deferred first, so after the session's Close
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -310,6 +342,7 @@ func writeFileAtomically(name string, data []byte) error {
 
 func runLs(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
+	defer conn.release() // deferred first, so after the session's Close
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err

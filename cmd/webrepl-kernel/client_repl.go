@@ -29,6 +29,7 @@ const quitFlushTimeout = 2 * time.Second
 
 func runRepl(ctx context.Context, fs *flag.FlagSet, args []string) (err error) {
 	conn := addConnFlags(fs)
+	defer conn.release() // deferred first, so after the console's Close
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -40,6 +41,9 @@ func runRepl(ctx context.Context, fs *flag.FlagSet, args []string) (err error) {
 		return errors.New("repl needs a terminal on stdin (use exec to run a file)")
 	}
 	if err := conn.resolve(); err != nil {
+		return err
+	}
+	if err := conn.holdBoard(ctx); err != nil {
 		return err
 	}
 	dialCtx, cancel := context.WithTimeout(ctx, conn.timeout)

@@ -44,6 +44,9 @@ func runKernel(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		FullRawPasteWindow: os.Getenv(kernelspec.EnvFullWindow) == "1",
 		Version:            version,
 		Logf:               logf,
+		// WEBREPL_KEEP=1: other notebooks of this machine wait instead of
+		// taking the board over (as %connect --keep).
+		Keep: os.Getenv("WEBREPL_KEEP") == "1",
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
