@@ -12,14 +12,15 @@
 // after a board reset webrepl reconnects and the kernel keeps going (the
 // helper is defined again when missing). An interrupt sends Ctrl-C, and a
 // board that does not stop within Config.InterruptGrace is given up on with
-// advice to press reset.
+// advice to press reset. %softreset and %hardreset reset the board through
+// the Session and say that RAM state is gone. The kernel holds the board
+// among this machine's processes through package handover (handover.go):
+// another notebook or command may ask an idle kernel to let go, and the
+// next cell says the board was used elsewhere.
 //
-// Meant to grow here next: file magics (%put/%get/%ls through the Session's
-// file operations, with progress as update_display_data), %softreset and
-// %hardreset (Session.SoftReset/HardReset, then the helper is redefined),
-// inspect_request from the board (type and repr of the object at the cursor,
-// found only when it is a plain name chain, as completion does), and
-// display_data from board code (a marker frame carrying a MIME type).
+// Not done yet: file magics (%put/%get/%ls through the Session's file
+// operations), inspect_request from the board (it is answered found=false),
+// and display_data from board code.
 package kernel
 
 import (
