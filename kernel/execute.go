@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"webrepl-kernel/handover"
 	"webrepl-kernel/jupyter"
 	"webrepl-kernel/webrepl"
 )
@@ -486,6 +487,9 @@ func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.Exec
 				k.password = "" // ask again next time
 			}
 			k.mu.Unlock()
+		}
+		if errors.Is(err, webrepl.ErrBusy) && handover.Unsupported != "" {
+			return nil, hostError("ConnectionError", err.Error()+"; "+handover.Unsupported)
 		}
 		return nil, hostError("ConnectionError", err.Error())
 	}

@@ -78,6 +78,9 @@ type link struct {
 
 	done  chan struct{} // closed when the reader goroutine has ended
 	cause error         // why the reader ended; read only after done
+	// cleanEnd: the peer ended the connection (TCP close or a close frame)
+	// rather than sending something that is not WebSocket; read after done.
+	cleanEnd bool
 
 	writeMu    sync.Mutex
 	lastWrite  atomic.Int64 // unix nanoseconds
@@ -200,6 +203,9 @@ func (l *link) readLoop() {
 	for {
 		mt, payload, err := l.ws.ReadMessage()
 		if err != nil {
+			var closeErr *websocket.CloseError
+			l.cleanEnd = errors.As(err, &closeErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+				errors.Is(err, syscall.ECONNRESET)
 			l.cause = describeReadEnd(err)
 			lost := &linkLostError{cause: l.cause}
 			l.repl.fail(lost)

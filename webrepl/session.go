@@ -375,8 +375,13 @@ func login(ctx context.Context, l *link, pw string) error {
 	cancel()
 	if err != nil {
 		if errors.Is(err, ErrLinkLost) {
-			if len(got) == 0 {
+			switch {
+			case len(got) == 0 && l.cleanEnd:
+				// Upgrade, then a close with no frame at all: how WebREPL
+				// turns away a second client (docs/protocol/webrepl.md §1.6).
 				return fmt.Errorf("%w (%s accepted the WebSocket and closed it at once)", ErrBusy, l.host)
+			case len(got) == 0:
+				return fmt.Errorf("%w: %s sent data that is not WebSocket frames after the handshake (%v)", ErrNotWebREPL, l.host, l.cause)
 			}
 			return fmt.Errorf("%w: the board closed the connection before asking for the password (it sent %.40q)", ErrNotWebREPL, got)
 		}

@@ -91,6 +91,9 @@ func (c *connFlags) connect(ctx context.Context, opts webrepl.Options) (*webrepl
 	dialCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	s, err := webrepl.Dial(dialCtx, c.url, opts)
+	if err != nil && errors.Is(err, webrepl.ErrBusy) && handover.Unsupported != "" {
+		return nil, fmt.Errorf("connecting to %s: %w; %s", c.url, err, handover.Unsupported)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", c.url, err)
 	}
