@@ -49,7 +49,7 @@ type Claim struct {
 	opts   Options
 	wait   time.Duration
 	entry  string // path of the board's entry file
-	lock   string // path of the board's lock file
+	lock   string // path of the folder's lock file (one for all boards: no file left per URL)
 	socket string // this process's socket
 	pid    int    // os.Getpid(); tests give two claims of one process two PIDs
 
@@ -86,7 +86,7 @@ func newClaim(opts Options, wait time.Duration, pid int) *Claim {
 	return &Claim{
 		opts: opts, wait: wait, pid: pid,
 		entry:  filepath.Join(opts.Dir, k+".json"),
-		lock:   filepath.Join(opts.Dir, k+".lock"),
+		lock:   filepath.Join(opts.Dir, "lock"),
 		socket: filepath.Join(opts.Dir, fmt.Sprintf("%s-%d.sock", k, pid)),
 	}
 }

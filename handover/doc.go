@@ -8,7 +8,8 @@
 // There is no daemon. Coordination lives in the user's runtime folder
 // ($XDG_RUNTIME_DIR, else the OS temp folder), in a subfolder of mode 0700:
 // per board URL (hashed) one entry file naming the holder (PID, what it is,
-// its unix socket) and a lock file that serialises take-overs. A newcomer
+// its unix socket), one socket per process, and one lock file that
+// serialises take-overs. A newcomer
 // connects to the holder's socket and asks it to let go; an idle holder
 // calls Release, answers "released" and reconnects by itself (Acquire) the
 // next time it needs the board; a busy or kept holder answers so, and the

@@ -45,7 +45,17 @@ func TestMain(m *testing.M) {
 			os.Setenv("WEBREPL_SIM_MODULES", filepath.Join(filepath.Dir(file), "..", "..", "sim", "board", "node_modules"))
 		}
 	}
-	os.Exit(m.Run())
+	// A hand-over folder of this run's own, inherited by every command the
+	// tests start (tests that need one per command pass XDG_RUNTIME_DIR).
+	runtimeDir, err := os.MkdirTemp("", "cli-test-runtime-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("XDG_RUNTIME_DIR", runtimeDir)
+	code := m.Run()
+	os.RemoveAll(runtimeDir)
+	os.Exit(code)
 }
 
 // testTimeout bounds each step; generous, the machine may be busy.
