@@ -131,12 +131,18 @@ func TestStaleEntryIsTaken(t *testing.T) {
 		{PID: os.Getppid(), What: "notebook pid reused", Socket: filepath.Join(dir, "gone.sock"), URL: testURL},
 	} {
 		b, _ := json.Marshal(e)
+		if err := os.WriteFile(e.Socket, nil, 0o600); err != nil { // left behind, refuses connections
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(c.entry, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		c.Drop()
 		if err := c.Acquire(context.Background()); err != nil {
 			t.Fatalf("%s: %v", e.What, err)
+		}
+		if _, err := os.Stat(e.Socket); !os.IsNotExist(err) {
+			t.Fatalf("%s: the stale socket is still there (%v)", e.What, err)
 		}
 		got, _ := readEntry(c.entry)
 		if got == nil || got.PID != os.Getpid() {

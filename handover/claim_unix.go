@@ -182,6 +182,9 @@ func (c *Claim) tryTake(ctx context.Context) (*message, error) {
 		switch {
 		case err != nil:
 			c.opts.Logf("handover: holder PID %d is gone (%v); taking its entry", e.PID, err)
+			if filepath.Dir(e.Socket) == c.opts.Dir && e.Socket != c.socket {
+				_ = os.Remove(e.Socket) // the dead process's socket, if it left one
+			}
 		case ans.State != stateReleased:
 			return ans, nil
 		}
