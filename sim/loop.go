@@ -427,6 +427,7 @@ func (b *Board) acceptLoop(ctx context.Context, ln net.Listener) {
 			conn.Close()
 			continue
 		}
+		disableNoDelay(conn)
 		b.trackConn(conn, true)
 		go b.handshake(ctx, conn, gen)
 	}

@@ -150,7 +150,7 @@ func (s *session) writeLoop(ctx context.Context) {
 			if f.frame == nil {
 				return
 			}
-			if _, err := s.conn.Write(f.frame); err != nil {
+			if err := writeBoardFrame(s.conn, f.frame); err != nil {
 				s.conn.Close()
 				return
 			}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 )
 
 // The byte-exact answers of the board's webrepl.py (docs/protocol/webrepl.md §1.3).
@@ -193,4 +194,34 @@ func encodeBoardFrame(opcode byte, payload []byte) ([]byte, error) {
 		frame = append(frame, 126, byte(len(payload)>>8), byte(len(payload)))
 	}
 	return append(frame, payload...), nil
+}
+
+// writeBoardFrame sends one encoded frame the way the firmware's
+// modwebsocket.c websocket_write does: the header in one socket write and
+// the payload in a second (docs/protocol/webrepl.md §1.4). With Nagle on
+// (lwIP's default, see disableNoDelay) the payload waits for the client's
+// ACK of the header, which a client with delayed ACKs holds back for up to
+// ~40 ms; modelling the two writes makes that stall visible.
+func writeBoardFrame(w io.Writer, frame []byte) error {
+	head := 2
+	if len(frame) >= 2 && frame[1]&0x7F == 126 {
+		head = 4
+	}
+	if len(frame) <= head {
+		_, err := w.Write(frame)
+		return err
+	}
+	if _, err := w.Write(frame[:head]); err != nil {
+		return err
+	}
+	_, err := w.Write(frame[head:])
+	return err
+}
+
+// disableNoDelay turns Nagle's algorithm back on for an accepted
+// connection (Go disables it by default); lwIP on the board leaves it on.
+func disableNoDelay(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(false)
+	}
 }
