@@ -19,6 +19,15 @@ type linkProfile struct {
 	drained bool
 }
 
+// port is what the board's os.uname().sysname says: the ideal board is an
+// ESP32 that never loses input.
+func (p linkProfile) port() string {
+	if p.name == "esp8266" {
+		return "esp8266"
+	}
+	return "esp32"
+}
+
 func lookupProfile(name string) (linkProfile, error) {
 	switch name {
 	case "", "esp32":

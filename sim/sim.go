@@ -203,9 +203,10 @@ func (b *Board) prepareCommand(ctx context.Context) error {
 	b.command = func(raw bool) *exec.Cmd {
 		cmd := exec.Command(rt.node, append([]string{"main.mjs"}, withRaw(raw)...)...)
 		cmd.Dir = rt.dir
+		cmd.Env = append(os.Environ(), "WEBREPL_SIM_PORT="+b.profile.port())
 		if rt.modules != "" {
 			// main.mjs reads it too; relative to the cache directory it would be wrong.
-			cmd.Env = append(os.Environ(), modulesEnv+"="+rt.modules)
+			cmd.Env = append(cmd.Env, modulesEnv+"="+rt.modules)
 		}
 		return cmd
 	}

@@ -384,7 +384,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 	// Bytes of the granted credit kept unused, so at most 2·W−1 are ever
 	// outstanding (see Options.FullRawPasteWindow).
 	reserve := 1
-	if s.opts.FullRawPasteWindow {
+	if w, _ := s.RawPasteWindow(); w == WindowFull {
 		reserve = 0
 	}
 	ended := false // the board sent its 0x04

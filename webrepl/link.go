@@ -134,7 +134,13 @@ func dialLink(ctx context.Context, wsURL string, stats *statCounters) (*link, er
 	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
 	dialer := websocket.Dialer{
-		NetDialContext:  (&net.Dialer{}).DialContext,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return withQuickAck(c), nil
+		},
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
 	}

@@ -80,7 +80,12 @@ type Options struct {
 	// with 2·W−1 outstanding only W new bytes can move per ESP32 drain
 	// (~80 ms); with 2·W, both windows move and throughput doubles.
 	FullRawPasteWindow bool
-	Logf               func(format string, args ...any) // optional debug log
+	// Window chooses the raw-paste window: WindowAuto (default) takes 2·W
+	// on an ESP32 with MicroPython 1.15 or later, identified at connect, and
+	// 2·W−1 elsewhere; WindowFull and WindowSafe force one or the other.
+	// FullRawPasteWindow is the older spelling of WindowFull.
+	Window Window
+	Logf   func(format string, args ...any) // optional debug log
 
 	// KeepAlive: an empty text frame is sent after this long without any
 	// write. Default 30s; negative disables it.
@@ -134,6 +139,63 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// Window is the raw-paste window policy (docs/protocol/webrepl.md §4.4).
+type Window int
+
+const (
+	WindowAuto Window = iota // by the board identified at connect
+	WindowFull               // 2·W outstanding
+	WindowSafe               // 2·W−1 outstanding
+)
+
+func (w Window) String() string {
+	switch w {
+	case WindowFull:
+		return "full"
+	case WindowSafe:
+		return "safe"
+	}
+	return "auto"
+}
+
+// ParseWindow reads "auto", "full" or "safe".
+func ParseWindow(s string) (Window, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "auto", "":
+		return WindowAuto, nil
+	case "full":
+		return WindowFull, nil
+	case "safe":
+		return WindowSafe, nil
+	}
+	return WindowAuto, fmt.Errorf("unknown window %q (want auto, full or safe)", s)
+}
+
+// fullWindowFor is the window policy applied to a board: only an ESP32
+// from 1.15 on has the 259-byte ring that holds 2·W bytes; ESP8266, ESP32
+// up to 1.14 (255 bytes) and anything unidentified keep one byte in hand
+// (docs/protocol/webrepl.md §4.4, §5.1, §5.3).
+func (s *Session) fullWindowFor(port string, v Version) Window {
+	switch {
+	case s.opts.Window == WindowFull || s.opts.FullRawPasteWindow:
+		return WindowFull
+	case s.opts.Window == WindowSafe:
+		return WindowSafe
+	case port == "esp32" && v.AtLeast(1, 15, 0):
+		return WindowFull
+	}
+	return WindowSafe
+}
+
+// RawPasteWindow is the window policy in use on the current connection
+// (WindowFull or WindowSafe) and the port the board named at connect.
+func (s *Session) RawPasteWindow() (Window, string) {
+	s.mu.Lock()
+	port, v := s.port, s.firmware
+	s.mu.Unlock()
+	return s.fullWindowFor(port, v), port
+}
+
 // Version is a MicroPython release as reported by GET_VER (§2.5).
 type Version struct{ Major, Minor, Micro int }
 
@@ -170,6 +232,7 @@ type Session struct {
 	mu       sync.Mutex
 	link     *link
 	firmware Version
+	port     string // os.uname().sysname at connect, "" if unknown
 	epoch    string // marker this session left in the board's RAM
 	ramLost  bool
 	needSync bool // the raw REPL state is unknown (an operation was abandoned)
@@ -194,6 +257,7 @@ const (
 type connectInfo struct {
 	firmware Version
 	epoch    string
+	port     string // os.uname().sysname, "" if unknown
 }
 
 // Dial connects to the board at url ("ws://192.168.4.1:8266/", "host:port"
@@ -321,7 +385,7 @@ func (s *Session) connect(ctx context.Context) (*link, connectInfo, error) {
 		return fail(err)
 	}
 	s.rawPaste.Store(int32(rawPasteUnknown))
-	if info.epoch, err = s.probeEpoch(ctx, l); err != nil {
+	if info.epoch, info.port, err = s.probeEpoch(ctx, l); err != nil {
 		return fail(err)
 	}
 	return l, info, nil
@@ -336,10 +400,11 @@ func (s *Session) install(l *link, info connectInfo, reconnect bool) error {
 	}
 	lost := s.epoch != "" && info.epoch != s.epoch
 	s.link, s.firmware, s.epoch, s.ramLost, s.needSync = l, info.firmware, info.epoch, lost, false
+	s.port = info.port
 	s.mu.Unlock()
 	s.stats.connects.Add(1)
 	l.startKeepAlive(s.opts.KeepAlive)
-	s.logf("webrepl: connected to %s (MicroPython %s, RAM lost: %v)", s.url, info.firmware, lost)
+	s.logf("webrepl: connected to %s (%s, MicroPython %s, raw-paste window %s, RAM lost: %v)", s.url, info.port, info.firmware, s.fullWindowFor(info.port, info.firmware), lost)
 	if reconnect && s.opts.OnReconnect != nil {
 		s.opts.OnReconnect(lost)
 	}
@@ -490,20 +555,31 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // probeEpoch leaves a random marker in the board's RAM (in sys.modules, so
 // the user's globals stay clean) or reads the one already there. A marker
 // that changed between two connections means the board reset in between.
-func (s *Session) probeEpoch(ctx context.Context, l *link) (string, error) {
+func (s *Session) probeEpoch(ctx context.Context, l *link) (epoch, port string, err error) {
 	var raw [8]byte
 	_, _ = rand.Read(raw[:])
 	candidate := hex.EncodeToString(raw[:])
-	code := fmt.Sprintf("print(__import__('sys').modules.setdefault('__webrepl_session_marker','%s'))", candidate)
+	// The second line names the port (os.uname().sysname: "esp32",
+	// "esp8266"), which with GET_VER picks the raw-paste window (Options.Window).
+	code := fmt.Sprintf("print(__import__('sys').modules.setdefault('__webrepl_session_marker','%s'))\n"+
+		"try:print(__import__('os').uname()[0])\nexcept:print('?')\n", candidate)
 	out, exc, err := s.runCapture(ctx, l, []byte(code))
 	if err != nil {
-		return "", fmt.Errorf("checking the board's state after login: %w", err)
+		return "", "", fmt.Errorf("checking the board's state after login: %w", err)
 	}
 	if exc != nil {
 		s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", exc.Type, exc.Message)
-		return candidate, nil
+		return candidate, "", nil
 	}
-	return strings.TrimSpace(string(out)), nil
+	lines := strings.Fields(string(out))
+	if len(lines) == 0 {
+		return candidate, "", nil
+	}
+	port = ""
+	if len(lines) > 1 && lines[1] != "?" {
+		port = strings.ToLower(lines[1])
+	}
+	return lines[0], port, nil
 }
 
 // Reconnect drops the current connection if any and connects again, retrying

@@ -142,9 +142,12 @@ def _os_module():
         uname_result = None
     impl = sys.implementation
     release = '%d.%d.%d' % impl.version[:3]
-    values = ('esp32', 'esp32', release,
+    # The port the simulator models (sim --profile): clients identify the
+    # board by os.uname().sysname, as on a real ESP32/ESP8266.
+    port = _board.port
+    values = (port, port, release,
               'v%s (webrepl-kernel simulator)' % release,
-              'ESP32 simulator (webrepl-kernel) with ESP32')
+              '%s simulator (webrepl-kernel) with %s' % (port.upper(), port.upper()))
 
     def uname():
         if uname_result is None:

@@ -714,6 +714,8 @@ function halt(type) {
 }
 
 const boardJS = {
+  // Set by the Go side from the profile; os.uname() reports it (boardlib.mjs).
+  port: process.env.WEBREPL_SIM_PORT || 'esp32',
   libsource: boardLibSource,
   machine_source: machineSource,
   network_source: networkSource,
