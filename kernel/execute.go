@@ -476,7 +476,7 @@ func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.Exec
 		}
 	}
 	s, err := webrepl.Dial(cell.ctx, url, webrepl.Options{Password: password, Pacing: k.cfg.Pacing,
-		FullRawPasteWindow: k.cfg.FullRawPasteWindow, Logf: k.cfg.Logf, OnReconnect: k.noteReconnect})
+		FullRawPasteWindow: k.cfg.FullRawPasteWindow, Window: k.cfg.Window, Logf: k.cfg.Logf, OnReconnect: k.noteReconnect})
 	if err != nil {
 		if interrupted, _ := cell.state(); interrupted && errors.Is(err, context.Canceled) {
 			return nil, interruptedError()

@@ -59,6 +59,8 @@ type Config struct {
 	// uploads, only for an ESP32 with MicroPython 1.15 or later (never an
 	// ESP8266, which would lose bytes).
 	FullRawPasteWindow bool
+	// Window is passed to webrepl.Dial (auto: chosen per board at connect).
+	Window webrepl.Window
 	// Logf receives debug lines; nil discards them.
 	Logf func(format string, args ...any)
 	// Keep: never hand the board over to another notebook or command of

@@ -39,6 +39,9 @@ const (
 	// about twice as fast uploads, but only for an ESP32 with MicroPython
 	// 1.15 or later; an ESP8266 would lose bytes.
 	EnvFullWindow = "WEBREPL_FULL_WINDOW"
+	// EnvWindow is the raw-paste window policy, "auto", "full" or "safe"
+	// (webrepl.Options.Window); unset means auto.
+	EnvWindow = "WEBREPL_WINDOW"
 )
 
 //go:embed assets/logo-32x32.png assets/logo-64x64.png assets/logo-svg.svg
@@ -63,6 +66,7 @@ type Options struct {
 	URL         string // board URL written into env (optional)
 	Password    string // board password written into env (optional)
 	FullWindow  bool   // write EnvFullWindow=1 into env (ESP32 ≥ 1.15 only)
+	Window      string // "auto" (or ""), "full", "safe": written as EnvWindow unless auto
 	Executable  string // absolute path of the kernel binary; os.Executable() if ""
 }
 
@@ -76,7 +80,7 @@ func NewSpec(exe string, opts Options) Spec {
 		Language:      Language,
 		InterruptMode: "message",
 	}
-	if opts.URL != "" || opts.Password != "" || opts.FullWindow {
+	if opts.URL != "" || opts.Password != "" || opts.FullWindow || (opts.Window != "" && opts.Window != "auto") {
 		spec.Env = map[string]string{}
 		if opts.URL != "" {
 			spec.Env[EnvURL] = opts.URL
@@ -86,6 +90,9 @@ func NewSpec(exe string, opts Options) Spec {
 		}
 		if opts.FullWindow {
 			spec.Env[EnvFullWindow] = "1"
+		}
+		if opts.Window != "" && opts.Window != "auto" {
+			spec.Env[EnvWindow] = opts.Window
 		}
 	}
 	return spec
@@ -252,8 +259,17 @@ func InstallFlags(fs *flag.FlagSet) (check func() (Options, error)) {
 	fs.StringVar(&opts.URL, "url", "", "board `URL`: ws://HOST:PORT/, wss://…, HOST (port 8266) or HOST:PORT (else %connect in the notebook)")
 	fs.StringVar(&opts.Password, "password", "", "WebREPL password (stored in kernel.json, readable only by you)")
 	fs.BoolVar(&opts.FullWindow, "full-window", false,
-		"upload cells with the full raw-paste window (about 2x faster; ESP32 with MicroPython 1.15+ only, never ESP8266)")
-	return func() (Options, error) { return opts, checkPlace() }
+		"same as --window full (kept for older installs)")
+	fs.StringVar(&opts.Window, "window", "auto",
+		"raw-paste window: auto (full on ESP32 with MicroPython 1.15+, identified at connect; safe elsewhere), full, safe")
+	return func() (Options, error) {
+		switch opts.Window {
+		case "auto", "full", "safe":
+		default:
+			return opts, fmt.Errorf("--window %q: want auto, full or safe", opts.Window)
+		}
+		return opts, checkPlace()
+	}
 }
 
 // UninstallFlags defines the uninstall subcommand's flags on fs; see

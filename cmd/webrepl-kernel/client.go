@@ -128,7 +128,8 @@ func runExec(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
 	defer conn.release() // deferred first, so after the session's Close
 	pacingName := fs.String("pacing", "auto", "how the program is sent: auto, raw-paste or paced")
-	fullWindow := fs.Bool("full-window", false, "raw-paste with all 2·W bytes of credit in flight: about twice as fast on an ESP32 with\nMicroPython 1.15 or later; never on ESP8266 or ESP32 1.14, whose 255-byte input queue can drop a byte")
+	fullWindow := fs.Bool("full-window", false, "same as --window full (kept for older scripts)")
+	windowName := fs.String("window", "auto", "raw-paste window: auto (2·W on an ESP32 with MicroPython 1.15+, identified at connect;\n2·W−1 elsewhere), full (2·W; never on ESP8266 or ESP32 1.14), safe (2·W−1)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -140,11 +141,15 @@ func runExec(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return badValue("--pacing: %v", err)
 	}
+	window, err := webrepl.ParseWindow(*windowName)
+	if err != nil {
+		return badValue("--window: %v", err)
+	}
 	code, err := readProgram(pos[0])
 	if err != nil {
 		return err
 	}
-	s, err := conn.connect(ctx, webrepl.Options{Pacing: pacing, FullRawPasteWindow: *fullWindow})
+	s, err := conn.connect(ctx, webrepl.Options{Pacing: pacing, FullRawPasteWindow: *fullWindow, Window: window})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"webrepl-kernel/jupyter"
 	"webrepl-kernel/kernel"
 	"webrepl-kernel/kernelspec"
+	"webrepl-kernel/webrepl"
 )
 
 // version is stamped into kernel_info (override with -ldflags -X main.version=…).
@@ -42,6 +43,7 @@ func runKernel(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		Password: os.Getenv(kernelspec.EnvPassword),
 		// Only "1" turns it on: a mistaken value must not risk lost bytes.
 		FullRawPasteWindow: os.Getenv(kernelspec.EnvFullWindow) == "1",
+		Window:             windowFromEnv(),
 		Version:            version,
 		Logf:               logf,
 		// WEBREPL_KEEP=1: other notebooks of this machine wait instead of
@@ -130,4 +132,16 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// windowFromEnv reads kernelspec.EnvWindow; a value it does not know means
+// "safe", so that a typo can never risk lost bytes.
+func windowFromEnv() webrepl.Window {
+	v := os.Getenv(kernelspec.EnvWindow)
+	w, err := webrepl.ParseWindow(v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "webrepl-kernel kernel: %s=%q: %v; using safe\n", kernelspec.EnvWindow, v, err)
+		return webrepl.WindowSafe
+	}
+	return w
 }
