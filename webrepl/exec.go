@@ -176,8 +176,10 @@ func (s *Session) execOn(ctx context.Context, l *link, code []byte, stdout io.Wr
 
 	usePaste := pacing == PacingRawPaste ||
 		(pacing == PacingAuto && rawPasteSupport(s.rawPaste.Load()) != rawPasteNo)
+	already := 0 // program bytes that went out with a refused raw-paste request
 	if usePaste {
-		offered, err := s.rawPasteSend(ctx, l, code, since)
+		offered, early, err := s.rawPasteSend(ctx, l, code, since)
+		already = early
 		if err != nil {
 			return nil, s.sendFailure(ctx, l, err)
 		}
@@ -192,7 +194,7 @@ func (s *Session) execOn(ctx context.Context, l *link, code []byte, stdout io.Wr
 	}
 	if res.Pacing != PacingRawPaste {
 		res.Pacing = PacingPaced
-		interrupted, err := s.pacedSend(ctx, l, code, since)
+		interrupted, err := s.pacedSend(ctx, l, code, already, since)
 		if err != nil {
 			return nil, s.sendFailure(ctx, l, err)
 		}
@@ -305,11 +307,13 @@ func (s *Session) abandon(ctx context.Context, l *link, p *replyParser, out *lfW
 
 // pacedSend is the standard raw REPL with the §5.5 fallback pacing: frames
 // of ChunkSize bytes, ChunkGap apart, the final 0x04 riding in the last one.
-func (s *Session) pacedSend(ctx context.Context, l *link, code []byte, since int64) (interrupted bool, err error) {
+//
+// The first from bytes already went out (behind a refused raw-paste request).
+func (s *Session) pacedSend(ctx context.Context, l *link, code []byte, from int, since int64) (interrupted bool, err error) {
 	payload := append(bytes.Clone(code), 0x04)
 	size := s.opts.ChunkSize
-	for off := 0; off < len(payload); off += size {
-		if off > 0 {
+	for off := from; off < len(payload); off += size {
+		if off > from || from > 0 {
 			if err := sleepCtx(ctx, s.opts.ChunkGap); err != nil {
 				return false, err
 			}
@@ -332,9 +336,30 @@ func (s *Session) pacedSend(ctx context.Context, l *link, code []byte, since int
 // The board grants W bytes with every 0x01 (the greeting grants 2·W). At
 // most 2·W−1 bytes are ever outstanding, counting the final 0x04, so a 255-
 // byte input queue (ESP8266, ESP32 v1.14) cannot overflow (§4.4).
-func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since int64) (offered bool, err error) {
-	if err := l.writeText([]byte{0x05, 'A', 0x01}); err != nil {
-		return false, err
+//
+// Where the firmware is known to have raw-paste (GET_VER ≥ 1.14 and not
+// refused on this connection) the request and the first window leave in one
+// frame, without waiting for the answer: a small cell then costs one drain
+// (one round trip) instead of two. The burst never exceeds what the board's
+// input ring holds with the 3 request bytes (docs/protocol/webrepl.md §4.4,
+// §5.1). If the board refuses after all, those bytes are already in its
+// standard raw-REPL line, and early says how many so the caller goes on from
+// there (standard raw mode ends the program at 0x04 just the same).
+func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since int64) (offered bool, early int, err error) {
+	payload := append(bytes.Clone(code), 0x04)
+	request := []byte{0x05, 'A', 0x01}
+	first := s.pipelinedBurst(code, len(payload))
+	sentOK, err := l.writeTextUnlessInterrupted(append(request, payload[:first]...), since)
+	if err != nil {
+		return false, 0, err
+	}
+	if !sentOK {
+		first = 0
+		// A Ctrl-C went out before the request: nothing was sent; the
+		// board is at its raw prompt, so ask the plain way.
+		if err := l.writeText(request); err != nil {
+			return false, 0, err
+		}
 	}
 	nctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
@@ -342,7 +367,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 	for {
 		b, err := l.repl.take(nctx)
 		if err != nil {
-			return false, stepError(ctx, err, "waiting for the board's answer to raw-paste mode")
+			return false, 0, stepError(ctx, err, "waiting for the board's answer to raw-paste mode")
 		}
 		acc = append(acc, b...)
 		if i := bytes.Index(acc, []byte("R\x01")); i >= 0 {
@@ -355,32 +380,31 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 			s.skippedBefore(acc[:i])
 			l.repl.unread(acc[i+2:])
 			if _, err := l.repl.readUntil(nctx, []byte(">")); err != nil {
-				return false, stepError(ctx, err, "waiting for the raw prompt after raw-paste was refused")
+				return false, 0, stepError(ctx, err, "waiting for the raw prompt after raw-paste was refused")
 			}
 			s.rawPaste.Store(int32(rawPasteNo))
-			return false, nil
+			return false, first, nil
 		}
 		if i := bytes.Index(acc, []byte(rawBanner)); i >= 0 {
 			// Firmware before 1.14 took the bytes as raw input and
 			// restarted the raw REPL on the Ctrl-A.
 			l.repl.unread(acc[i+len(rawBanner):])
 			s.rawPaste.Store(int32(rawPasteNo))
-			return false, nil
+			return false, first, nil
 		}
 	}
 	s.rawPaste.Store(int32(rawPasteYes))
 	wb, err := l.repl.readFull(nctx, 2)
 	if err != nil {
-		return true, stepError(ctx, err, "waiting for the raw-paste window size")
+		return true, 0, stepError(ctx, err, "waiting for the raw-paste window size")
 	}
 	window := int(binary.LittleEndian.Uint16(wb))
 	if window == 0 {
-		return true, errors.New("the board announced a raw-paste window of 0 bytes")
+		return true, 0, errors.New("the board announced a raw-paste window of 0 bytes")
 	}
 	cancel()
 
-	payload := append(bytes.Clone(code), 0x04)
-	granted, sent := window, 0
+	granted, sent := window, first
 	// Bytes of the granted credit kept unused, so at most 2·W−1 are ever
 	// outstanding (see Options.FullRawPasteWindow).
 	reserve := 1
@@ -414,7 +438,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 			b, err := l.repl.take(fctx)
 			fcancel()
 			if err != nil {
-				return true, stepError(ctx, err, flowStep)
+				return true, 0, stepError(ctx, err, flowStep)
 			}
 			apply(b)
 			continue
@@ -422,7 +446,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 		n := min(avail, window, len(payload)-sent)
 		ok, err := l.writeTextUnlessInterrupted(payload[sent:sent+n], since)
 		if err != nil {
-			return true, err
+			return true, 0, err
 		}
 		if !ok {
 			break // a Ctrl-C went out: the board aborts and answers 0x04
@@ -435,10 +459,10 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 		// interrupt already went out, that has released it.
 		if sent < len(payload) {
 			if _, err := l.writeTextUnlessInterrupted([]byte{0x04}, since); err != nil {
-				return true, err
+				return true, 0, err
 			}
 		}
-		return true, nil
+		return true, 0, nil
 	}
 	// Wait for the board's 0x04 acknowledging the end of data, skipping the
 	// last window grants.
@@ -447,12 +471,39 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 	for !ended {
 		b, err := l.repl.take(actx)
 		if err != nil {
-			return true, stepError(ctx, err, "waiting for the board to acknowledge the end of the program")
+			return true, 0, stepError(ctx, err, "waiting for the board to acknowledge the end of the program")
 		}
 		apply(b)
 	}
-	return true, nil
+	return true, 0, nil
 }
+
+// pipelinedBurst is how many payload bytes may ride with the raw-paste
+// request (0: wait for the answer first). Only on firmware known to offer
+// raw-paste, and only for text without 0x01/0x02, which a refusing board's
+// standard raw REPL would take as commands (§3.3).
+func (s *Session) pipelinedBurst(code []byte, payloadLen int) int {
+	if rawPasteSupport(s.rawPaste.Load()) == rawPasteNo {
+		return 0
+	}
+	s.mu.Lock()
+	v := s.firmware
+	s.mu.Unlock()
+	if !v.AtLeast(1, 14, 0) || bytes.IndexByte(code, 0x01) >= 0 || bytes.IndexByte(code, 0x02) >= 0 {
+		return 0
+	}
+	// The greeting grants 2·W (W = 128 on every port, §4.2); the ring
+	// holds 259 bytes on an ESP32 from 1.15 on, 255 elsewhere, and must
+	// also take the 3 request bytes.
+	credit, ring := 2*rawPasteW-1, 255
+	if w, _ := s.RawPasteWindow(); w == WindowFull {
+		credit, ring = 2*rawPasteW, 259
+	}
+	return min(payloadLen, credit, ring-3)
+}
+
+// rawPasteW is the raw-paste window every port announces (§4.2, §9).
+const rawPasteW = 128
 
 func (s *Session) skippedBefore(b []byte) {
 	if len(b) > 0 {
