@@ -5,7 +5,7 @@ BIN     := bin/webrepl-kernel
 # The simulator uses the npm package installed here by `npm ci` (pinned by the lockfile).
 export WEBREPL_SIM_MODULES := $(CURDIR)/sim/board/node_modules
 
-.PHONY: all build deps sim-deps test test-go test-node test-fuzz test-jupyter test-notebooks bench demo clean
+.PHONY: all build deps sim-deps test test-realmp test-go test-node test-fuzz test-jupyter test-notebooks bench demo clean
 
 all: build
 
@@ -25,6 +25,7 @@ test: deps build
 	$(GO) vet ./...
 	$(MAKE) test-node
 	$(MAKE) test-go
+	$(MAKE) test-realmp
 	$(MAKE) test-fuzz
 	$(MAKE) test-jupyter
 	$(MAKE) test-notebooks
@@ -32,6 +33,14 @@ test: deps build
 # The simulated board's Node side on its own (framing, raw-paste, input, files).
 test-node: sim-deps
 	node --test sim/board/test/*.test.mjs
+
+# Real MicroPython (../shared/realmp, or $$WEBREPL_REALMP): the WebREPL client's
+# conformance tests against the firmware's own WebREPL code; one line when absent.
+export WEBREPL_REALMP ?= $(abspath $(CURDIR)/../shared/realmp)
+test-realmp:
+	@if [ -x "$(WEBREPL_REALMP)/start.sh" ]; then \
+		$(GO) test -count=1 -timeout 10m -run '^TestRealmp' ./webrepl; \
+	else echo "realmp tests skipped: no real MicroPython board at $(WEBREPL_REALMP)"; fi
 
 test-go:
 	$(GO) test -count=1 -timeout 14m ./...
