@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -61,7 +63,17 @@ const (
 	// ("WB" with code 1) and no data follows.
 	FaultGetStatus Fault = "get-status"
 
-	// Floods (a peer that sends without end) go here.
+	// Floods: a peer that sends as fast as the client reads, without end
+	// (a wrong address, a device in a print loop that ignores Ctrl-C). The
+	// text is printable and never contains what a client waits for.
+
+	// FaultFloodLogin: the Password: prompt arrives, then text without end;
+	// the password is read and ignored, no answer ever comes.
+	FaultFloodLogin Fault = "flood-login"
+	// FaultFloodOutput: the login works (any password), then the board
+	// prints without end and ignores everything the client sends (Ctrl-C
+	// included), so the raw REPL is never reached.
+	FaultFloodOutput Fault = "flood-output"
 )
 
 // Faults returns every fault mode the board knows, FaultNone first.
@@ -70,6 +82,7 @@ func Faults() []Fault {
 		FaultNone, FaultSilent, FaultHTML, FaultGarbageFrames,
 		FaultNoPrompt, FaultMuteREPL,
 		FaultCorruptPut, FaultPutStatus, FaultCorruptGet, FaultGetStatus,
+		FaultFloodLogin, FaultFloodOutput,
 	}
 }
 
@@ -143,4 +156,50 @@ func serveGarbage(conn net.Conn) {
 		}
 		time.Sleep(garbageFrameGap)
 	}
+}
+
+// floodLine is what a flooding board sends, over and over, in frames of
+// floodFrame bytes: printable, so a client that shows it shows text.
+const (
+	floodLine  = "flood flood flood flood flood flood flood flood flood flood\r\n"
+	floodFrame = 4096
+)
+
+// serveFlood sends the Password: prompt, then (FaultFloodOutput) waits for
+// the password line and answers as if it were right, then sends text
+// frames until the connection ends. What the client sends is read and
+// discarded, so the client never blocks on a full window.
+func serveFlood(conn net.Conn, reader *bufio.Reader, fault Fault) {
+	if writeFrame(conn, []byte(passwordPrompt)) != nil {
+		return
+	}
+	if fault == FaultFloodOutput {
+		var typed []byte
+		for !bytes.ContainsAny(typed, "\r\n") {
+			f, err := readClientFrame(reader)
+			if err != nil {
+				return
+			}
+			if f.opcode == opText || f.opcode == opContinuation {
+				typed = append(typed[:min(len(typed), maxPasswordBytes)], f.payload...)
+			}
+		}
+		if writeFrame(conn, []byte(connectedBanner)) != nil {
+			return
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, reader) }()
+	payload := bytes.Repeat([]byte(floodLine), floodFrame/len(floodLine)+1)[:floodFrame]
+	for writeFrame(conn, payload) == nil {
+	}
+}
+
+// writeFrame sends one text frame in one write.
+func writeFrame(conn net.Conn, payload []byte) error {
+	frame, err := encodeBoardFrame(opText, payload)
+	if err != nil {
+		return err
+	}
+	_, err = conn.Write(frame)
+	return err
 }

@@ -189,3 +189,36 @@ func TestUnknownFaultRefused(t *testing.T) {
 		t.Fatal("SetFault accepted an unknown fault")
 	}
 }
+
+// TestFaultFloods: after the prompt (flood-login) or after a login with any
+// password (flood-output), text frames keep coming, megabytes of them,
+// printable, whatever the client sends.
+func TestFaultFloods(t *testing.T) {
+	t.Parallel()
+	for _, fault := range []Fault{FaultFloodLogin, FaultFloodOutput} {
+		t.Run(string(fault), func(t *testing.T) {
+			t.Parallel()
+			b := faultBoard(t, fault)
+			c := dialRaw(t, b.URL(), upgradeRequest(upgradeHeaders))
+			c.readN(len(handshakeReplyPrefix) + 28 + 4)
+			if op, p := c.readFrame(); op&0x0F != opText || string(p) != passwordPrompt {
+				t.Fatalf("first frame %x %q, want the prompt", op, p)
+			}
+			c.write(maskedFrame(0x81, []byte("wrong\r")))
+			if fault == FaultFloodOutput {
+				if _, p := c.readFrame(); string(p) != connectedBanner {
+					t.Fatalf("after the password %q, want the login banner", p)
+				}
+			}
+			const want = 4 << 20
+			for got := 0; got < want; {
+				c.write(maskedFrame(0x81, []byte{0x03}))
+				op, p := c.readFrame()
+				if op&0x0F != opText || len(p) == 0 || bytes.ContainsFunc(p, func(r rune) bool { return r != '\r' && r != '\n' && (r < ' ' || r > '~') }) {
+					t.Fatalf("after %d bytes: frame %x of %d bytes %.40q", got, op, len(p), p)
+				}
+				got += len(p)
+			}
+		})
+	}
+}

@@ -470,6 +470,11 @@ func (b *Board) handshake(ctx context.Context, conn net.Conn, gen int) {
 			b.forget(conn)
 			return
 		}
+		if fault == FaultFloodLogin || fault == FaultFloodOutput {
+			serveFlood(conn, reader, fault)
+			b.forget(conn)
+			return
+		}
 		b.post(ctx, evClient{gen: gen, conn: conn, reader: reader})
 	}
 }
