@@ -85,7 +85,8 @@ test('input(): Ctrl-C raises KeyboardInterrupt at the caller', async (t) => {
 
 test('input() in the friendly REPL', async (t) => {
   const b = await startBoard(t);
-  assert.equal(await b.exchange('n = input("name? ")\r', 'name? '), 'n = input("name? ")\r\nname? ');
+  // The echo of the line holds "name? " too: wait for the prompt on the next line.
+  assert.equal(await b.exchange('n = input("name? ")\r', '\r\nname? '), 'n = input("name? ")\r\nname? ');
   assert.equal(await b.exchange('bob\r', '>>> '), 'bob\r\n>>> ');
   assert.equal(await b.exchange('n\r', '>>> '), "n\r\n'bob'\r\n>>> ");
 });
@@ -105,7 +106,9 @@ test('stdin queue of 259 bytes drops and counts overflow', async (t) => {
   const b = await startBoard(t, { raw: true, queue: 259 });
   const from = b.messages.length;
   const m = b.mark();
-  b.send('import time\ntime.sleep(1.5)\n\x04');
+  // Busy until told: a fixed sleep could end before the input below arrives on a loaded
+  // machine. A Ctrl-C while code runs is not queued, so it still gets through.
+  b.send('import time\ntry:\n time.sleep(120)\nexcept KeyboardInterrupt:\n pass\n\x04');
   await executingSince(b, from, 1);
   // The board is busy and reads nothing: 259 bytes fit, the rest is lost.
   b.send('#'.repeat(300));
@@ -115,6 +118,7 @@ test('stdin queue of 259 bytes drops and counts overflow', async (t) => {
     return d.length === 2 && d;
   }, 'two d messages');
   assert.deepEqual(drops.map((d) => d.payload.readUInt32BE(0)), [41, 341]);
+  b.send('\x03');
   await b.until(m, '\x04>');
   // What did fit is now a comment in the raw buffer; Ctrl-C at the prompt clears it.
   assert.equal(await b.exchange('\x03print("clean")\x04', '\x04>'), 'OKclean\r\n\x04\x04>');
