@@ -64,6 +64,7 @@ func startBoard(t testing.TB) *sim.Board {
 }
 
 func TestRequestsAnsweredWithoutABoard(t *testing.T) {
+	t.Parallel()
 	rk := startKernel(t, Config{})
 	c := newTestClient(t, rk.info)
 	c.waitReady()
@@ -148,6 +149,7 @@ func TestRequestsAnsweredWithoutABoard(t *testing.T) {
 }
 
 func TestCellsRunOnTheBoard(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
@@ -261,6 +263,7 @@ func TestCellsRunOnTheBoard(t *testing.T) {
 }
 
 func TestInterruptStopsARunningCell(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
@@ -334,6 +337,7 @@ func TestPasswordAskedThroughStdin(t *testing.T) {
 }
 
 func TestConnectMagicAndUnreachableBoard(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{})
 	c := newTestClient(t, rk.info)
@@ -361,6 +365,7 @@ func TestConnectMagicAndUnreachableBoard(t *testing.T) {
 }
 
 func TestShutdownAndRestartFreeTheBoard(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	for round, restart := range []bool{true, false} {
 		rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
@@ -390,6 +395,7 @@ func TestShutdownAndRestartFreeTheBoard(t *testing.T) {
 }
 
 func TestBoardResetThenNextCellReconnects(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
@@ -430,6 +436,7 @@ func TestBoardResetThenNextCellReconnects(t *testing.T) {
 }
 
 func TestSysExitReportsTheSoftReset(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
@@ -455,6 +462,7 @@ func TestSysExitReportsTheSoftReset(t *testing.T) {
 }
 
 func TestInterruptOfUninterruptibleLoopExplainsRecovery(t *testing.T) {
+	t.Parallel()
 	// A program that swallows KeyboardInterrupt never stops, like an ESP32
 	// loop that never looks at its socket; the simulated board's "user"
 	// presses reset only much later.
@@ -479,6 +487,7 @@ func TestInterruptOfUninterruptibleLoopExplainsRecovery(t *testing.T) {
 }
 
 func TestInputReadsALineFromTheFrontend(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
@@ -526,6 +535,7 @@ func TestInputReadsALineFromTheFrontend(t *testing.T) {
 }
 
 func TestMultiLineAnswerFeedsTheNextInputCalls(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
@@ -588,6 +598,7 @@ func TestMultiLineAnswerFeedsTheNextInputCalls(t *testing.T) {
 }
 
 func TestForgedMessageIgnoredByTheKernel(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
@@ -629,6 +640,7 @@ func TestForgedMessageIgnoredByTheKernel(t *testing.T) {
 }
 
 func TestFullRawPasteWindowUploadsALargeCellOnESP32(t *testing.T) {
+	t.Parallel()
 	board := simtest.Start(t, sim.Options{Profile: "esp32", Password: "secret", DrainPeriod: 5 * time.Millisecond, ResetAfter: 20 * time.Second})
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password(), FullRawPasteWindow: true})
 	c := newTestClient(t, rk.info)

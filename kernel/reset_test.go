@@ -48,6 +48,7 @@ func waitUntilServing(t *testing.T, url, password string) {
 }
 
 func TestResetBetweenCellsIsExplained(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
@@ -91,6 +92,7 @@ func TestResetBetweenCellsIsExplained(t *testing.T) {
 }
 
 func TestLinkDropWithoutResetIsNotCalledAReset(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	proxy := simtest.NewCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(board.URL(), "ws://"), "/"))
 	rk := startKernel(t, Config{URL: proxy.URL(), Password: board.Password()})
@@ -119,6 +121,7 @@ func TestLinkDropWithoutResetIsNotCalledAReset(t *testing.T) {
 }
 
 func TestPrintToStderrIsTheStderrStream(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
 	c := newTestClient(t, rk.info)
