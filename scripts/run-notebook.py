@@ -1,7 +1,10 @@
 """Run notebooks on the kernel with nbclient and show each cell's output.
 
 A cell tagged "raises-exception" must fail; any other failing cell fails the run.
-Usage: /usr/bin/python3 scripts/run-notebook.py [--quiet] NOTEBOOK...
+A notebook for another kernel, or with no kernelspec in its metadata (a learner's own file saved
+into notebooks/), is skipped with a note instead of failing the run.
+--write stores the executed notebook back into its file (how the lessons' outputs are made).
+Usage: /usr/bin/python3 scripts/run-notebook.py [--quiet] [--write] NOTEBOOK...
 """
 import sys
 
@@ -21,9 +24,24 @@ def text_of(output):
     return ""
 
 
-def run(path, quiet):
+KERNEL = "micropython-webrepl"
+
+
+def connect_line(output):
+    # The kernel's "Connected to ws://HOST:PORT/ (MicroPython V)" names this run's board;
+    # stored lessons must read the same on any board, so it is not kept.
+    return output.get("output_type") == "stream" and output.get("text", "").startswith("Connected to ")
+
+
+def run(path, quiet, write):
+    """True when the notebook passed, False when it failed, None when it was skipped."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name=nb.metadata["kernelspec"]["name"])
+    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    if kernel != KERNEL:
+        why = "no kernelspec in its metadata" if kernel is None else "its kernel is %s" % kernel
+        print("%s: skipped: %s, not %s" % (path, why, KERNEL), file=sys.stderr)
+        return None
+    client = NotebookClient(nb, timeout=120, kernel_name=KERNEL, record_timing=not write)
     try:
         client.execute()
     except CellExecutionError as err:
@@ -44,15 +62,23 @@ def run(path, quiet):
             if out:
                 print("  " + out.rstrip("\n").replace("\n", "\n  "))
             print()
+    if write and ok:
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if not connect_line(o)]
+        nbformat.validate(nb)
+        nbformat.write(nb, path)
     return ok
 
 
 def main(argv):
     quiet = "--quiet" in argv
-    paths = [a for a in argv if a != "--quiet"]
-    results = [run(p, quiet) for p in paths]
-    print("notebooks: %d passed, %d failed" % (results.count(True), results.count(False)))
-    return 0 if all(results) else 1
+    write = "--write" in argv
+    paths = [a for a in argv if a not in ("--quiet", "--write")]
+    results = [run(p, quiet, write) for p in paths]
+    print("notebooks: %d passed, %d failed, %d skipped"
+          % (results.count(True), results.count(False), results.count(None)))
+    return 1 if False in results else 0
 
 
 if __name__ == "__main__":
