@@ -379,7 +379,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 			// Understood but refused; a '>' follows.
 			s.skippedBefore(acc[:i])
 			l.repl.unread(acc[i+2:])
-			if _, err := l.repl.readUntil(nctx, []byte(">")); err != nil {
+			if _, _, err := l.repl.readUntil(nctx, []byte(">")); err != nil {
 				return false, 0, stepError(ctx, err, "waiting for the raw prompt after raw-paste was refused")
 			}
 			s.rawPaste.Store(int32(rawPasteNo))
@@ -391,6 +391,12 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 			l.repl.unread(acc[i+len(rawBanner):])
 			s.rawPaste.Store(int32(rawPasteNo))
 			return false, first, nil
+		}
+		// None of the answers yet: keep only what could be the start of
+		// one, so a peer sending something else costs no memory.
+		if keep := len(rawBanner) - 1; len(acc) > 4*keep {
+			s.skippedBefore(acc[:len(acc)-keep])
+			acc = append([]byte(nil), acc[len(acc)-keep:]...)
 		}
 	}
 	s.rawPaste.Store(int32(rawPasteYes))

@@ -81,6 +81,9 @@ type link struct {
 	// cleanEnd: the peer ended the connection (TCP close or a close frame)
 	// rather than sending something that is not WebSocket; read after done.
 	cleanEnd bool
+	// floodedClose: the reader gave up on the close handshake because the
+	// peer kept sending; read after done.
+	floodedClose bool
 
 	writeMu    sync.Mutex
 	lastWrite  atomic.Int64 // unix nanoseconds
@@ -154,10 +157,11 @@ func dialLink(ctx context.Context, wsURL string, stats *statCounters) (*link, er
 // newLink wraps an open WebSocket and starts its reader goroutine.
 func newLink(ws *websocket.Conn, host string, stats *statCounters) *link {
 	ws.SetReadLimit(maxIncomingMessage)
+	stop := make(chan struct{})
 	l := &link{
 		ws: ws, host: host, stats: stats,
-		repl: newByteStream(), file: newByteStream(),
-		done: make(chan struct{}), stop: make(chan struct{}),
+		repl: newByteStream(stop), file: newByteStream(stop),
+		done: make(chan struct{}), stop: stop,
 	}
 	l.demux = frameDemux{repl: l.repl, file: l.file, stats: stats}
 	l.lastWrite.Store(time.Now().UnixNano())
@@ -206,6 +210,7 @@ func classifyDialError(parent, dctx context.Context, host, step string, resp *ht
 
 func (l *link) readLoop() {
 	defer close(l.done)
+	afterClose := 0
 	for {
 		mt, payload, err := l.ws.ReadMessage()
 		if err != nil {
@@ -218,9 +223,30 @@ func (l *link) readLoop() {
 			l.file.fail(lost)
 			return
 		}
+		select {
+		case <-l.stop:
+			// Closing: only the board's answer to the close frame is
+			// awaited. A peer that keeps sending data instead is not going
+			// to answer; stop reading rather than wait out the timer.
+			afterClose += len(payload)
+			if afterClose > maxAfterClose {
+				l.cause = errors.New("connection closed (the peer kept sending instead of answering the close)")
+				l.floodedClose = true
+				lost := &linkLostError{cause: l.cause}
+				l.repl.fail(lost)
+				l.file.fail(lost)
+				return
+			}
+			continue
+		default:
+		}
 		l.demux.add(mt, payload)
 	}
 }
+
+// maxAfterClose is how much data a closing link reads while waiting for the
+// board's answer to its close frame: a board answers within a frame or two.
+const maxAfterClose = 64 << 10
 
 func describeReadEnd(err error) error {
 	var closeErr *websocket.CloseError
@@ -330,6 +356,9 @@ func (l *link) close() {
 			timer := time.NewTimer(2 * time.Second)
 			select {
 			case <-l.done:
+				if l.floodedClose {
+					break
+				}
 				// The board answers the close frame, then closes TCP and only
 				// then frees its single client slot (§1.4, §1.6). Waiting for
 				// that end lets the next client connect at once.

@@ -1,7 +1,6 @@
 package webrepl
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -436,16 +435,16 @@ func dialAndLogin(ctx context.Context, wsURL, password string, stats *statCounte
 func login(ctx context.Context, l *link, pw string) error {
 	step := "waiting for the Password: prompt"
 	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	got, err := l.repl.readUntil(sctx, []byte(passwordPrompt))
+	got, n, err := l.repl.readUntil(sctx, []byte(passwordPrompt))
 	cancel()
 	if err != nil {
 		if errors.Is(err, ErrLinkLost) {
 			switch {
-			case len(got) == 0 && l.cleanEnd:
+			case n == 0 && l.cleanEnd:
 				// Upgrade, then a close with no frame at all: how WebREPL
 				// turns away a second client (docs/protocol/webrepl.md §1.6).
 				return fmt.Errorf("%w (%s accepted the WebSocket and closed it at once)", ErrBusy, l.host)
-			case len(got) == 0:
+			case n == 0:
 				return fmt.Errorf("%w: %s sent data that is not WebSocket frames after the handshake (%v)", ErrNotWebREPL, l.host, l.cause)
 			}
 			return fmt.Errorf("%w: the board closed the connection before asking for the password (it sent %.40q)", ErrNotWebREPL, got)
@@ -462,22 +461,25 @@ func login(ctx context.Context, l *link, pw string) error {
 	step = "waiting for the answer to the password"
 	sctx, cancel = context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
-	var acc []byte
+	// Two windows over the answer, never the whole of it: a peer that
+	// floods here costs neither memory nor rescanning (and take checks the
+	// deadline before the data).
+	ok, denied := windowScanner{pattern: []byte(loginOK)}, windowScanner{pattern: []byte(loginDenied)}
 	for {
 		b, err := l.repl.take(sctx)
-		acc = append(acc, b...)
-		switch {
-		case bytes.Contains(acc, []byte(loginOK)):
-			i := bytes.Index(acc, []byte(loginOK)) + len(loginOK)
-			l.repl.unread(acc[i:])
-			return nil
-		case bytes.Contains(acc, []byte(loginDenied)):
-			return fmt.Errorf("%w for %s", ErrWrongPassword, l.host)
-		case err != nil:
+		if err != nil {
 			if errors.Is(err, ErrLinkLost) {
 				return fmt.Errorf("the board closed the connection during login: %w", err)
 			}
 			return stepError(ctx, err, step)
+		}
+		okEnd, deniedEnd := ok.scan(b), denied.scan(b)
+		switch {
+		case okEnd >= 0 && (deniedEnd < 0 || okEnd < deniedEnd):
+			l.repl.unread(b[okEnd:])
+			return nil
+		case deniedEnd >= 0:
+			return fmt.Errorf("%w for %s", ErrWrongPassword, l.host)
 		}
 	}
 }
@@ -498,9 +500,9 @@ func (s *Session) enterRawREPL(ctx context.Context, l *link) error {
 		if err := l.writeText([]byte{0x03}); err != nil {
 			return err
 		}
-		drained, err := l.repl.drainQuiet(rctx, 200*time.Millisecond, 2*time.Second)
-		if len(drained) > 0 {
-			s.logf("webrepl: discarded %d bytes while resynchronising: %.120q", len(drained), drained)
+		drained, n, err := l.repl.drainQuiet(rctx, 200*time.Millisecond, 2*time.Second)
+		if n > 0 {
+			s.logf("webrepl: discarded %d bytes while resynchronising: %.120q", n, drained)
 		}
 		if err != nil {
 			return stepError(ctx, err, step)
@@ -509,7 +511,7 @@ func (s *Session) enterRawREPL(ctx context.Context, l *link) error {
 			return err
 		}
 		actx, acancel := context.WithTimeout(rctx, 2*time.Second)
-		_, err = l.repl.readUntil(actx, []byte(rawBanner))
+		_, _, err = l.repl.readUntil(actx, []byte(rawBanner))
 		acancel()
 		if err == nil {
 			return nil
@@ -522,23 +524,28 @@ func (s *Session) enterRawREPL(ctx context.Context, l *link) error {
 }
 
 // drainQuiet discards input until nothing arrived for quiet, or for at most
-// limit in all.
-func (s *byteStream) drainQuiet(ctx context.Context, quiet, limit time.Duration) ([]byte, error) {
-	var acc []byte
+// limit in all. It returns the first maxSeen bytes (for the log) and how
+// many it discarded.
+func (s *byteStream) drainQuiet(ctx context.Context, quiet, limit time.Duration) ([]byte, int, error) {
+	var head []byte
+	n := 0
 	end := time.Now().Add(limit)
 	for time.Now().Before(end) {
 		qctx, cancel := context.WithTimeout(ctx, quiet)
 		b, err := s.take(qctx)
 		cancel()
-		acc = append(acc, b...)
+		n += len(b)
+		if room := maxSeen - len(head); room > 0 {
+			head = append(head, b[:min(room, len(b))]...)
+		}
 		if err != nil {
 			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-				return acc, nil
+				return head, n, nil
 			}
-			return acc, err
+			return head, n, err
 		}
 	}
-	return acc, nil
+	return head, n, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -627,3 +627,39 @@ func (m multiWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestFloodingPeersKeepTheDeadlines: a peer flooding text after Password:
+// fails the password step at its deadline, and one flooding after the
+// login fails the raw REPL step at the connect deadline, each within a
+// second, although data never stops arriving.
+func TestFloodingPeersKeepTheDeadlines(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		fault    sim.Fault
+		step     string
+		deadline time.Duration
+	}{
+		{sim.FaultFloodLogin, "answer to the password", stepTimeout},
+		{sim.FaultFloodOutput, "raw REPL prompt", 3 * time.Second},
+	} {
+		t.Run(string(c.fault), func(t *testing.T) {
+			t.Parallel()
+			b := simtest.StartFault(t, c.fault)
+			start := time.Now()
+			s, err := Dial(testCtx(t), b.URL(), Options{Password: b.Password(), ConnectTimeout: c.deadline})
+			took := time.Since(start)
+			if err == nil {
+				s.Close()
+			}
+			var te *TimeoutError
+			if !errors.As(err, &te) || !strings.Contains(te.Step, c.step) {
+				t.Fatalf("err = %v, want a TimeoutError waiting for the %s", err, c.step)
+			}
+			t.Logf("%s: %v after %v (step deadline %v)", c.fault, err, took.Round(time.Millisecond), c.deadline)
+			if took > c.deadline+time.Second {
+				t.Errorf("the step took %v, more than its deadline %v and a second", took, c.deadline)
+			}
+			assertOneLine(t, err)
+		})
+	}
+}

@@ -6,33 +6,62 @@ import (
 	"sync"
 )
 
-// byteStream is an unbounded byte pipe from the connection's reader goroutine
-// to the one Session operation that consumes it. The reader never blocks on
-// it, so REPL text and file-transfer bytes can interleave freely.
+// maxBuffered bounds what a byteStream holds unread. When it is full the
+// connection's reader goroutine waits, so the WebSocket and then TCP stop
+// taking data and the board is slowed down to the pace of whoever consumes
+// its output, instead of the client's memory growing with a babbling peer.
+const maxBuffered = 256 << 10
+
+// maxSeen bounds the bytes readUntil hands back from before its pattern:
+// enough to quote in an error message.
+const maxSeen = 256
+
+// byteStream is a bounded byte pipe from the connection's reader goroutine
+// to the one Session operation that consumes it. REPL text and
+// file-transfer bytes have a stream each, so they can interleave.
 type byteStream struct {
 	mu   sync.Mutex
 	buf  []byte
 	err  error         // set once, when the connection ends
-	wake chan struct{} // capacity 1: "something changed"
+	wake chan struct{} // capacity 1: "something arrived"
+	room chan struct{} // capacity 1: "something was taken"
+	stop <-chan struct{}
 }
 
-func newByteStream() *byteStream { return &byteStream{wake: make(chan struct{}, 1)} }
+// newByteStream makes a stream whose push gives up waiting for room once
+// stop is closed (the link is being closed).
+func newByteStream(stop <-chan struct{}) *byteStream {
+	return &byteStream{wake: make(chan struct{}, 1), room: make(chan struct{}, 1), stop: stop}
+}
 
-func (s *byteStream) notify() {
+func signal(c chan struct{}) {
 	select {
-	case s.wake <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
 
-func (s *byteStream) push(p []byte) {
+// push appends p, first waiting while the stream is full. It returns false
+// if the stream was stopped while waiting (p is then dropped with the link).
+func (s *byteStream) push(p []byte) bool {
 	if len(p) == 0 {
-		return
+		return true
 	}
-	s.mu.Lock()
-	s.buf = append(s.buf, p...)
-	s.mu.Unlock()
-	s.notify()
+	for {
+		s.mu.Lock()
+		if len(s.buf) < maxBuffered {
+			s.buf = append(s.buf, p...)
+			s.mu.Unlock()
+			signal(s.wake)
+			return true
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.room:
+		case <-s.stop:
+			return false
+		}
+	}
 }
 
 // fail records why the stream ended; buffered bytes stay readable first.
@@ -42,17 +71,23 @@ func (s *byteStream) fail(err error) {
 		s.err = err
 	}
 	s.mu.Unlock()
-	s.notify()
+	signal(s.wake)
 }
 
-// take waits for buffered bytes and returns all of them.
+// take waits for buffered bytes and returns all of them (at most about
+// maxBuffered). The end of ctx is checked first, so a peer that keeps
+// sending cannot keep a step alive past its deadline.
 func (s *byteStream) take(ctx context.Context) ([]byte, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		s.mu.Lock()
 		if len(s.buf) > 0 {
 			b := s.buf
 			s.buf = nil
 			s.mu.Unlock()
+			signal(s.room)
 			return b, nil
 		}
 		err := s.err
@@ -71,13 +106,15 @@ func (s *byteStream) take(ctx context.Context) ([]byte, error) {
 // takeBuffered returns what is buffered now without waiting.
 func (s *byteStream) takeBuffered() []byte {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	b := s.buf
 	s.buf = nil
+	s.mu.Unlock()
+	signal(s.room)
 	return b
 }
 
-// unread puts bytes back in front of the stream.
+// unread puts bytes back in front of the stream. They came out of it, so
+// the stream stays within about twice maxBuffered.
 func (s *byteStream) unread(p []byte) {
 	if len(p) == 0 {
 		return
@@ -85,7 +122,7 @@ func (s *byteStream) unread(p []byte) {
 	s.mu.Lock()
 	s.buf = append(append(make([]byte, 0, len(p)+len(s.buf)), p...), s.buf...)
 	s.mu.Unlock()
-	s.notify()
+	signal(s.wake)
 }
 
 // readFull reads exactly n bytes.
@@ -106,21 +143,55 @@ func (s *byteStream) readFull(ctx context.Context, n int) ([]byte, error) {
 	return out, nil
 }
 
-// readUntil reads until pattern has been seen and returns everything up to
-// and including it; the bytes after it stay in the stream.
-func (s *byteStream) readUntil(ctx context.Context, pattern []byte) ([]byte, error) {
-	var acc []byte
+// windowScanner looks for a pattern in a stream without keeping the
+// stream: only the last len(pattern)-1 bytes are carried from one chunk to
+// the next, and the first maxSeen bytes are kept to be quoted.
+type windowScanner struct {
+	pattern []byte
+	tail    []byte // end of what was scanned, shorter than pattern
+	seen    []byte // the first maxSeen bytes scanned
+	total   int    // bytes scanned
+}
+
+// scan looks at the next chunk. When the pattern ends in it, scan returns
+// the index just after the pattern's end in b; otherwise -1.
+func (w *windowScanner) scan(b []byte) int {
+	if room := maxSeen - len(w.seen); room > 0 {
+		w.seen = append(w.seen, b[:min(room, len(b))]...)
+	}
+	w.total += len(b)
+	// Only the joint needs copying: a pattern wholly inside b is found there.
+	joint := append(append([]byte(nil), w.tail...), b[:min(len(b), len(w.pattern)-1)]...)
+	if i := bytes.Index(joint, w.pattern); i >= 0 {
+		return i + len(w.pattern) - len(w.tail)
+	}
+	if i := bytes.Index(b, w.pattern); i >= 0 {
+		return i + len(w.pattern)
+	}
+	keep := len(w.pattern) - 1
+	if len(b) >= keep {
+		w.tail = append(w.tail[:0], b[len(b)-keep:]...)
+	} else {
+		w.tail = append(w.tail, b...)
+		w.tail = w.tail[max(0, len(w.tail)-keep):]
+	}
+	return -1
+}
+
+// readUntil reads until pattern has been seen; the bytes after it stay in
+// the stream. It keeps only a bounded window of what it reads, and returns
+// the first maxSeen bytes read (to quote in errors) and how many it read
+// before and including the pattern.
+func (s *byteStream) readUntil(ctx context.Context, pattern []byte) (seen []byte, n int, err error) {
+	w := windowScanner{pattern: pattern}
 	for {
 		b, err := s.take(ctx)
 		if err != nil {
-			return acc, err
+			return w.seen, w.total, err
 		}
-		searchFrom := max(0, len(acc)-len(pattern)+1)
-		acc = append(acc, b...)
-		if i := bytes.Index(acc[searchFrom:], pattern); i >= 0 {
-			end := searchFrom + i + len(pattern)
-			s.unread(acc[end:])
-			return acc[:end:end], nil
+		if end := w.scan(b); end >= 0 {
+			s.unread(b[end:])
+			return w.seen, w.total - (len(b) - end), nil
 		}
 	}
 }
