@@ -400,14 +400,20 @@ func (k *Kernel) defineHelper(cell *runningCell, s *webrepl.Session) *cellError 
 func (k *Kernel) execFailure(cell *runningCell, s *webrepl.Session, err error) *cellError {
 	interrupted, gaveUp := cell.state()
 	lostBoard := errors.Is(err, webrepl.ErrProgramExited) || errors.Is(err, webrepl.ErrBoardReset) || errors.Is(err, webrepl.ErrLinkLost)
-	keep := lostBoard && !gaveUp && cell.ctx.Err() == nil && s.Connected()
+	// After sys.exit() webrepl does not wait for the board to come back:
+	// the session reconnects when the next cell needs it.
+	exited := errors.Is(err, webrepl.ErrProgramExited)
+	keep := lostBoard && !gaveUp && cell.ctx.Err() == nil && (s.Connected() || exited)
 	k.forgetReset() // the error below says what happened to the board
 	if !keep {
 		k.dropSession(s)
 	}
 	next := "; the next cell connects again"
-	if keep {
+	switch {
+	case keep && s.Connected():
 		next = "; reconnected to the board"
+	case keep:
+		next = "; the next cell reconnects"
 	}
 	switch {
 	case gaveUp:

@@ -13,7 +13,11 @@ import (
 // droppedError: the connection ended while a program was being sent or run.
 type droppedError struct {
 	afterExit bool // both 0x04 seen, no prompt: sys.exit() (§3.2)
-	cause     error
+	// unacknowledged: the board never acknowledged the program (no "OK"
+	// of the raw REPL, no end-of-data 0x04 of raw-paste, §3.2, §4.3), so
+	// it did not start it and it can be sent again.
+	unacknowledged bool
+	cause          error
 }
 
 func (e *droppedError) Error() string { return e.cause.Error() }
@@ -29,14 +33,28 @@ func (e *droppedError) Unwrap() error { return e.cause }
 func (s *Session) Exec(ctx context.Context, code []byte, stdout io.Writer) (*Result, error) {
 	var res *Result
 	err := s.withReady(ctx, func(ctx context.Context, l *link) error {
-		var err error
-		res, err = s.execOn(ctx, l, code, stdout, s.opts.Pacing)
-		var dropped *droppedError
-		if errors.As(err, &dropped) {
+		for attempt := 1; ; attempt++ {
+			var err error
+			res, err = s.execOn(ctx, l, code, stdout, s.opts.Pacing)
+			var dropped *droppedError
+			if !errors.As(err, &dropped) {
+				return err
+			}
 			res = nil
-			return s.afterDrop(ctx, dropped)
+			// A link that died unnoticed (between two programs, say) takes
+			// the program nowhere: the board never acknowledged it, so
+			// nothing of it ran. Send it once more on a new connection;
+			// once, so that a board that drops every link is reported.
+			if !dropped.unacknowledged || attempt > 1 || ctx.Err() != nil || s.isClosed() {
+				return s.afterDrop(ctx, dropped)
+			}
+			s.logf("webrepl: the link dropped before the board acknowledged the program (%v); reconnecting to send it again", dropped.cause)
+			if err := s.reconnectLocked(ctx); err != nil {
+				return fmt.Errorf("%w before the board acknowledged the program, which did not run (%s); reconnecting failed: %w",
+					ErrLinkLost, lostCause(dropped.cause), err)
+			}
+			l = s.currentLink()
 		}
-		return err
 	})
 	return res, err
 }
@@ -104,12 +122,20 @@ func (s *Session) afterDrop(ctx context.Context, d *droppedError) error {
 	if s.isClosed() {
 		return ErrClosed
 	}
+	if d.afterExit {
+		// The program ended and the board soft-resets: nothing is left to
+		// wait for, and a board that does not come back must not hold the
+		// caller. The next operation reconnects (ready), and the reset it
+		// then finds was reported here already.
+		s.mu.Lock()
+		s.resetTold = true
+		s.mu.Unlock()
+		return ErrProgramExited
+	}
 	rerr := s.reconnectLocked(ctx)
 	switch {
-	case d.afterExit && rerr != nil:
-		return fmt.Errorf("%w (reconnecting failed: %w)", ErrProgramExited, rerr)
-	case d.afterExit:
-		return ErrProgramExited
+	case d.unacknowledged && rerr == nil:
+		return fmt.Errorf("%w again before the board acknowledged the program, which did not run (%s); reconnected", ErrLinkLost, lostCause(d.cause))
 	case rerr != nil:
 		return fmt.Errorf("%w while the program ran (%s); reconnecting failed: %w", ErrLinkLost, lostCause(d.cause), rerr)
 	case s.RAMLost():
@@ -237,7 +263,7 @@ func (s *Session) unsolicited(p []byte) {
 // leaves the session able to recover.
 func (s *Session) sendFailure(ctx context.Context, l *link, err error) error {
 	if errors.Is(err, ErrLinkLost) {
-		return &droppedError{cause: err}
+		return &droppedError{unacknowledged: true, cause: err}
 	}
 	s.markNeedSync()
 	return stepError(ctx, err, "sending the program")
@@ -256,7 +282,7 @@ func (s *Session) follow(ctx context.Context, l *link, p *replyParser, out *lfWr
 		b, err := l.repl.take(wctx)
 		if err != nil {
 			if errors.Is(err, ErrLinkLost) {
-				return &droppedError{afterExit: p.state == replyWantPrompt, cause: err}
+				return &droppedError{afterExit: p.state == replyWantPrompt, unacknowledged: p.state == replyWantOK, cause: err}
 			}
 			if ctx.Err() != nil {
 				return s.abandon(ctx, l, p, out)

@@ -235,6 +235,9 @@ type Session struct {
 	epoch    string // marker this session left in the board's RAM
 	ramLost  bool
 	needSync bool // the raw REPL state is unknown (an operation was abandoned)
+	// resetTold: the caller was told the board resets (ErrProgramExited),
+	// so the reconnection that finds it reset does not tell OnReconnect.
+	resetTold bool
 
 	rawPaste atomic.Int32 // rawPasteSupport of the current connection
 	phase    atomic.Int32 // execPhase of the running Exec
@@ -398,14 +401,15 @@ func (s *Session) install(l *link, info connectInfo, reconnect bool) error {
 		return ErrClosed
 	}
 	lost := s.epoch != "" && info.epoch != s.epoch
-	s.link, s.firmware, s.epoch, s.ramLost, s.needSync = l, info.firmware, info.epoch, lost, false
+	told := s.resetTold
+	s.link, s.firmware, s.epoch, s.ramLost, s.needSync, s.resetTold = l, info.firmware, info.epoch, lost, false, false
 	s.port = info.port
 	s.mu.Unlock()
 	s.stats.connects.Add(1)
 	l.startKeepAlive(s.opts.KeepAlive)
 	s.logf("webrepl: connected to %s (%s, MicroPython %s, raw-paste window %s, RAM lost: %v)", s.url, info.port, info.firmware, s.fullWindowFor(info.port, info.firmware), lost)
 	if reconnect && s.opts.OnReconnect != nil {
-		s.opts.OnReconnect(lost)
+		s.opts.OnReconnect(lost && !told)
 	}
 	return nil
 }
