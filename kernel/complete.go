@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"webrepl-kernel/jupyter"
 	"webrepl-kernel/webrepl"
 )
 
@@ -139,4 +140,25 @@ func (k *Kernel) codeCompletions(ctx context.Context, code string, cursor int) (
 	}
 	sort.Strings(matches)
 	return matches, start
+}
+
+// complete answers complete_request: magic names on the host, other names
+// from the connected board.
+func (k *Kernel) complete(ctx context.Context, r *jupyter.Request) {
+	var req jupyter.CompleteRequest
+	if err := r.Decode(&req); err != nil {
+		k.reply(r, jupyter.ErrorReply{Ename: "ValueError", Evalue: err.Error()})
+		return
+	}
+	cursor := req.CursorPos
+	if n := len([]rune(req.Code)); cursor < 0 || cursor > n {
+		cursor = n
+	}
+	reply := jupyter.CompleteReply{Status: jupyter.StatusOK, CursorStart: cursor, CursorEnd: cursor}
+	if matches, start, ok := completeMagic(req.Code, cursor); ok {
+		reply.Matches, reply.CursorStart = matches, start
+	} else {
+		reply.Matches, reply.CursorStart = k.codeCompletions(ctx, req.Code, cursor)
+	}
+	k.reply(r, reply)
 }

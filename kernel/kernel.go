@@ -18,6 +18,11 @@
 // another notebook or command may ask an idle kernel to let go, and the
 // next cell says the board was used elsewhere.
 //
+// Files by concern: execute.go (the cell path), cell.go (a running cell and
+// its interrupt), input.go (input() answers), board.go (the connection and
+// reset notices), magics.go (parsing) and magictable.go (the magic table,
+// one handler each), complete.go, inspect.go, handover.go.
+//
 // Not done yet: file magics (%put/%get/%ls through the Session's file
 // operations), inspect_request from the board (it is answered found=false),
 // and display_data from board code.
@@ -130,7 +135,7 @@ func (k *Kernel) HandleShell(ctx context.Context, r *jupyter.Request) {
 	case "complete_request":
 		k.complete(ctx, r)
 	case "inspect_request":
-		k.reply(r, jupyter.InspectReply{Status: jupyter.StatusOK})
+		k.inspect(ctx, r)
 	case "history_request":
 		k.historyReply(r)
 	case "comm_info_request":
@@ -210,25 +215,6 @@ func (k *Kernel) isComplete(r *jupyter.Request) {
 	reply := jupyter.IsCompleteReply{Status: status}
 	if status == statusIncomplete {
 		reply.Indent = indent
-	}
-	k.reply(r, reply)
-}
-
-func (k *Kernel) complete(ctx context.Context, r *jupyter.Request) {
-	var req jupyter.CompleteRequest
-	if err := r.Decode(&req); err != nil {
-		k.reply(r, jupyter.ErrorReply{Ename: "ValueError", Evalue: err.Error()})
-		return
-	}
-	cursor := req.CursorPos
-	if n := len([]rune(req.Code)); cursor < 0 || cursor > n {
-		cursor = n
-	}
-	reply := jupyter.CompleteReply{Status: jupyter.StatusOK, CursorStart: cursor, CursorEnd: cursor}
-	if matches, start, ok := completeMagic(req.Code, cursor); ok {
-		reply.Matches, reply.CursorStart = matches, start
-	} else {
-		reply.Matches, reply.CursorStart = k.codeCompletions(ctx, req.Code, cursor)
 	}
 	k.reply(r, reply)
 }

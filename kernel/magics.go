@@ -4,33 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 )
-
-// Line magics: lines starting with % at the top of a cell, handled on the
-// host before the rest of the cell runs on the board.
-var magicHelp = map[string]string{
-	"%connect":    "%connect URL [--password PW] [--keep]  connect to a board's WebREPL (ws://HOST:8266/); --keep: other notebooks wait instead of taking it over",
-	"%disconnect": "%disconnect                   close the WebREPL session so other clients can connect",
-	"%lsmagic":    "%lsmagic                      list these magics",
-	"%softreset":  "%softreset                    restart the board's interpreter (RAM state is lost, files stay)",
-	"%hardreset":  "%hardreset                    reset the board like its reset button (RAM state is lost)",
-}
-
-func magicNames() []string {
-	names := make([]string, 0, len(magicHelp))
-	for n := range magicHelp {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
 
 // magicLine is one parsed line magic.
 type magicLine struct {
 	name string   // "%connect"
 	args []string // whitespace-separated arguments
+	body string   // for a %% magic: the rest of the cell
 }
 
 // splitMagics takes the magic lines at the top of a cell (blank and comment
@@ -91,7 +72,7 @@ func parseConnect(args []string) (connectArgs, error) {
 		}
 	}
 	if c.url == "" {
-		return c, errors.New("usage: " + magicHelp["%connect"])
+		return c, errors.New("usage: " + "%connect URL [--password PW] [--keep]")
 	}
 	u, err := normaliseURL(c.url)
 	if err != nil {
