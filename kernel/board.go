@@ -179,6 +179,7 @@ func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.Exec
 	}
 	k.session, k.password, k.resetUntold = s, password, false
 	k.mu.Unlock()
-	io.stdout(fmt.Sprintf("Connected to %s (MicroPython %s)\n", s.URL(), s.Firmware()))
+	// Silent when it works: a first cell shows only what it printed, so
+	// stored lesson outputs are the same on any board (%board tells).
 	return s, nil
 }

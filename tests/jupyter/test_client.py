@@ -2,7 +2,6 @@
 board, then a restart and a second kernel: each must find the board free
 (the kernel logs out of WebREPL when it stops). Run by run.sh."""
 
-import os
 import signal
 import sys
 import time
@@ -43,14 +42,12 @@ def check(cond, what):
 
 
 def main():
-    url = os.environ["WEBREPL_TEST_URL"]
     km, kc = start_new_kernel(kernel_name="micropython-webrepl")
     try:
         reply, out = run(kc, "for i in range(3):\n    print('line', i)\n")
         check(reply["status"] == "ok", "cell 1 succeeds")
         text = stdout(out)
-        check(f"Connected to {url}" in text, "cell 1 reports the connection")
-        check("line 0\nline 1\nline 2\n" in text, "cell 1 prints its three lines")
+        check(text == "line 0\nline 1\nline 2\n", "cell 1 shows exactly its three lines (connecting is silent)")
 
         reply, out = run(kc, "import sys\nsys.implementation.name")
         results = [c for t, c in out if t == "execute_result"]
