@@ -113,7 +113,7 @@ func New(cfg Config) *Kernel {
 		cfg.Version = "dev"
 	}
 	url := cfg.URL
-	if u, err := normaliseURL(url); err == nil && url != "" {
+	if u, err := webrepl.NormalizeURL(url); err == nil && url != "" {
 		url = u // "192.168.4.1" → "ws://192.168.4.1:8266/", as %connect takes it
 	}
 	return &Kernel{cfg: cfg, done: make(chan struct{}), url: url, password: cfg.Password, keep: cfg.Keep}

@@ -3,8 +3,9 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
+
+	"webrepl-kernel/webrepl"
 )
 
 // magicLine is one parsed line magic.
@@ -74,37 +75,12 @@ func parseConnect(args []string) (connectArgs, error) {
 	if c.url == "" {
 		return c, errors.New("usage: " + "%connect URL [--password PW] [--keep]")
 	}
-	u, err := normaliseURL(c.url)
+	u, err := webrepl.NormalizeURL(c.url)
 	if err != nil {
 		return c, err
 	}
 	c.url = u
 	return c, nil
-}
-
-// normaliseURL accepts "ws://host:port/", "host:port" or "host" (WebREPL's
-// port 8266 by default).
-func normaliseURL(raw string) (string, error) {
-	if !strings.Contains(raw, "://") {
-		raw = "ws://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", fmt.Errorf("board URL %q: %w", raw, err)
-	}
-	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return "", fmt.Errorf("board URL %q: use ws:// (WebREPL)", raw)
-	}
-	if u.Hostname() == "" {
-		return "", fmt.Errorf("board URL %q has no host", raw)
-	}
-	if u.Port() == "" {
-		u.Host += ":8266"
-	}
-	if u.Path == "" {
-		u.Path = "/"
-	}
-	return u.String(), nil
 }
 
 // completeMagic completes a magic name at the cursor. ok is false when the

@@ -49,7 +49,7 @@ type Console struct {
 // as Dial: ErrUnreachable, ErrNotWebREPL, ErrBusy, ErrRebooting, ErrWrongPassword or a
 // *TimeoutError naming the step.
 func DialConsole(ctx context.Context, url string, opts Options) (*Console, error) {
-	u, err := normalizeURL(url)
+	u, err := NormalizeURL(url)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,28 +95,48 @@ type link struct {
 	closeOnce sync.Once
 }
 
-// normalizeURL accepts "ws://host:port/path", "host:port" and "host"
-// (WebREPL's port 8266 is the default).
-func normalizeURL(raw string) (string, error) {
+// DefaultPort is WebREPL's TCP port (docs/protocol/webrepl.md §1.1).
+const DefaultPort = "8266"
+
+// NormalizeURL checks a board address and completes it; it is the one
+// place that says what a board address is, for Dial, DialConsole, the
+// kernel's %connect and the command line. "ws://…" and "wss://…" are taken
+// as they are (an empty path becomes "/"); a bare "HOST" becomes
+// ws://HOST:8266/ and "HOST:PORT" ws://HOST:PORT/. Anything else, such as
+// http://… or a bare host with a path, is refused with a one-line error, so
+// a wrong address fails where it is typed rather than in the first cell.
+func NormalizeURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", errors.New("empty board URL")
+		return "", errors.New("empty board address (want ws://HOST:8266/, HOST or HOST:PORT)")
 	}
 	if !strings.Contains(raw, "://") {
-		raw = "ws://" + raw
+		if strings.ContainsAny(raw, "/?#@ ") {
+			return "", fmt.Errorf("board address %q: want ws://HOST:PORT/, wss://HOST:PORT/, HOST or HOST:PORT", raw)
+		}
+		host, port := raw, DefaultPort
+		if h, p, err := net.SplitHostPort(raw); err == nil {
+			host, port = h, p
+		}
+		raw = "ws://" + net.JoinHostPort(host, port) + "/"
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("board URL %q: %w", raw, err)
+		return "", fmt.Errorf("board address %q: %v", raw, err)
 	}
 	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return "", fmt.Errorf("board URL %q: scheme must be ws:// (WebREPL), not %s://", raw, u.Scheme)
+		return "", fmt.Errorf("board address %q: WebREPL is a WebSocket, the scheme must be ws:// or wss://, not %s://", raw, u.Scheme)
 	}
-	if u.Host == "" {
-		return "", fmt.Errorf("board URL %q has no host", raw)
+	if u.Hostname() == "" {
+		return "", fmt.Errorf("board address %q has no host", raw)
 	}
-	if u.Port() == "" {
-		u.Host = net.JoinHostPort(u.Hostname(), "8266")
+	if u.User != nil {
+		return "", fmt.Errorf("board address %q: WebREPL takes no user name in the address (give the password apart)", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("board address %q: bad port %q", raw, p)
+		}
 	}
 	if u.Path == "" {
 		u.Path = "/"

@@ -268,7 +268,7 @@ type connectInfo struct {
 // input. Failures are ErrUnreachable, ErrNotWebREPL, ErrBusy, ErrRebooting (after retrying it within ConnectTimeout),
 // ErrWrongPassword or a *TimeoutError naming the step.
 func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
-	u, err := normalizeURL(url)
+	u, err := NormalizeURL(url)
 	if err != nil {
 		return nil, err
 	}

@@ -88,30 +88,6 @@ func TestVersionNamesTheBuild(t *testing.T) {
 	}
 }
 
-func TestBoardURL(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"192.168.4.1":          "ws://192.168.4.1:8266/",
-		"board.local:8270":     "ws://board.local:8270/",
-		"[fe80::1]:8266":       "ws://[fe80::1]:8266/",
-		"ws://10.0.0.2:8266/":  "ws://10.0.0.2:8266/",
-		"ws://10.0.0.2:8266":   "ws://10.0.0.2:8266/",
-		"wss://proxy.example/": "wss://proxy.example/",
-		"ws://h:1/any/path":    "ws://h:1/any/path",
-		" 10.0.0.3 ":           "ws://10.0.0.3:8266/",
-	} {
-		got, err := boardURL(in)
-		if err != nil || got != want {
-			t.Errorf("boardURL(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "http://x", "https://x:8266/", "ftp://x", "ws://", "ws:///path", "x/path", "user@x", "x:99999", "x:port", "x:0"} {
-		if got, err := boardURL(in); err == nil {
-			t.Errorf("boardURL(%q) = %q, want an error", in, got)
-		}
-	}
-}
-
 // install refuses a URL that is not a WebREPL address on the spot, in one
 // line, and completes a bare host into the URL kernel.json carries.
 func TestInstallChecksAndCompletesTheURL(t *testing.T) {

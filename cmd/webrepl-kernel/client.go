@@ -46,7 +46,7 @@ func (c *connFlags) resolve() error {
 	if c.url == "" {
 		return errors.New("no board address: give --url ws://HOST:8266/ or set WEBREPL_URL")
 	}
-	u, err := boardURL(c.url)
+	u, err := webrepl.NormalizeURL(c.url)
 	if err != nil {
 		return badValue("%v", err)
 	}

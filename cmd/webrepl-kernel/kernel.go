@@ -98,7 +98,7 @@ func runInstall(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	}
 	if opts.URL != "" {
 		// Refused now, not in the notebook's first cell.
-		if opts.URL, err = boardURL(opts.URL); err != nil {
+		if opts.URL, err = webrepl.NormalizeURL(opts.URL); err != nil {
 			return badValue("--url: %v", err)
 		}
 	}
