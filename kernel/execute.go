@@ -109,6 +109,12 @@ func (k *Kernel) runCell(ctx context.Context, r *jupyter.Request, req jupyter.Ex
 	if strings.TrimSpace(code) == "" {
 		return nil
 	}
+	return k.runOnBoard(cell, r, req, io, code, nil)
+}
+
+// runOnBoard runs code as a cell on the board (a cell's own code, or what
+// %run sends); tidy, if set, edits the board's exception before it is shown.
+func (k *Kernel) runOnBoard(cell *runningCell, r *jupyter.Request, req jupyter.ExecuteRequest, io cellIO, code string, tidy func(boardError) boardError) *cellError {
 	s, failure := k.connect(cell, r, req, io)
 	if failure != nil {
 		return failure
@@ -141,6 +147,9 @@ func (k *Kernel) runCell(ctx context.Context, r *jupyter.Request, req jupyter.Ex
 				return failure
 			}
 			continue
+		}
+		if tidy != nil {
+			e = tidy(e)
 		}
 		ename, evalue, tb := errorOutput(e, program.wrapped)
 		return &cellError{ename: ename, evalue: evalue, traceback: tb}

@@ -21,10 +21,11 @@
 // Files by concern: execute.go (the cell path), cell.go (a running cell and
 // its interrupt), input.go (input() answers), board.go (the connection and
 // reset notices), magics.go (parsing) and magictable.go (the magic table,
-// one handler each), complete.go, inspect.go, handover.go.
+// one handler each), filemagics.go (board files), complete.go, inspect.go,
+// handover.go.
 //
-// Not done yet: file magics (%put/%get/%ls through the Session's file
-// operations), inspect_request from the board (it is answered found=false),
+// The file magics (%ls, %cat, %put, %get, %rm, %mkdir, %%writefile, %run)
+// are in filemagics.go. Not done yet: inspect_request from the board (it is answered found=false),
 // and display_data from board code.
 package kernel
 
@@ -68,6 +69,10 @@ type Config struct {
 	Window webrepl.Window
 	// Logf receives debug lines; nil discards them.
 	Logf func(format string, args ...any)
+	// Dir is the local folder that the file magics' local paths (%put,
+	// %get) are relative to; "" is the process's working directory, which
+	// Jupyter servers set to the notebook's folder when they start a kernel.
+	Dir string
 	// Keep: never hand the board over to another notebook or command of
 	// this machine while connected (env WEBREPL_KEEP=1, or %connect --keep).
 	Keep bool

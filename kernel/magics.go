@@ -12,12 +12,17 @@ import (
 type magicLine struct {
 	name string   // "%connect"
 	args []string // whitespace-separated arguments
+	raw  string   // the arguments as typed (for quoted paths)
 	body string   // for a %% magic: the rest of the cell
+	// cellMagic: a %% magic on the cell's first line, which owns the rest
+	// of the cell (IPython's rule); a %% line anywhere else is refused.
+	cellMagic bool
 }
 
 // splitMagics takes the magic lines at the top of a cell (blank and comment
 // lines may sit between them). The rest of the cell is returned with those
-// lines blanked, so line numbers on the board stay the cell's.
+// lines blanked, so line numbers on the board stay the cell's. A cell whose
+// first line is a %% magic is that magic alone, the rest its body.
 func splitMagics(cell string) (magics []magicLine, rest string) {
 	lines := strings.Split(cell, "\n")
 	for i, line := range lines {
@@ -29,7 +34,13 @@ func splitMagics(cell string) (magics []magicLine, rest string) {
 			break
 		}
 		fields := strings.Fields(line)
-		magics = append(magics, magicLine{name: fields[0], args: fields[1:]})
+		m := magicLine{name: fields[0], args: fields[1:], raw: strings.TrimSpace(line[len(fields[0]):])}
+		if strings.HasPrefix(m.name, "%%") && len(magics) == 0 {
+			m.cellMagic = true
+			m.body = strings.Join(lines[i+1:], "\n")
+			return []magicLine{m}, ""
+		}
+		magics = append(magics, m)
 		lines[i] = ""
 	}
 	if len(magics) == 0 {

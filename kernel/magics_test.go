@@ -7,7 +7,7 @@ import (
 
 func TestSplitMagics(t *testing.T) {
 	magics, rest := splitMagics("%connect ws://b:8266/ --password pw\n# note\n%lsmagic\nx = 1\n%notmagic")
-	want := []magicLine{{name: "%connect", args: []string{"ws://b:8266/", "--password", "pw"}}, {name: "%lsmagic", args: []string{}}}
+	want := []magicLine{{name: "%connect", args: []string{"ws://b:8266/", "--password", "pw"}, raw: "ws://b:8266/ --password pw"}, {name: "%lsmagic", args: []string{}}}
 	if !reflect.DeepEqual(magics, want) {
 		t.Errorf("magics = %#v, want %#v", magics, want)
 	}

@@ -19,6 +19,7 @@ type magicCall struct {
 	req  jupyter.ExecuteRequest
 	io   cellIO
 	args []string
+	raw  string // the arguments as typed
 	body string // the cell's text after the first line, for a %% magic
 }
 
@@ -42,6 +43,7 @@ func magicTable() []magic {
 		{"%hardreset", "%hardreset", "reset the board like its reset button (RAM state is lost)",
 			func(c *magicCall) *cellError { return c.k.resetBoard(c.cell, c.r, c.req, c.io, true) }},
 	}
+	t = append(t, fileMagics()...)
 	sort.Slice(t, func(i, j int) bool { return t[i].name < t[j].name })
 	return t
 }
@@ -86,7 +88,10 @@ func (k *Kernel) runMagic(cell *runningCell, r *jupyter.Request, req jupyter.Exe
 		io.stdout("usage: " + entry.usage + "\n" + entry.help + "\n")
 		return nil
 	}
-	return entry.run(&magicCall{k: k, cell: cell, r: r, req: req, io: io, args: m.args, body: m.body})
+	if strings.HasPrefix(m.name, "%%") && !m.cellMagic {
+		return hostError("UsageError", m.name+" must be the first line of the cell (the rest of the cell is its text)")
+	}
+	return entry.run(&magicCall{k: k, cell: cell, r: r, req: req, io: io, args: m.args, raw: m.raw, body: m.body})
 }
 
 // usageError is a magic called with the wrong arguments.

@@ -2,6 +2,7 @@ package webrepl
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -38,6 +39,30 @@ const (
 )
 
 const fileStatusOK = "WB\x00\x00"
+
+// File-system errors of the board that have no io/fs counterpart; each
+// error from List, Stat, Remove, Mkdir, Put and Get that the board raised
+// matches one of these, fs.ErrNotExist, fs.ErrExist or fs.ErrPermission
+// with errors.Is when its errno is known.
+var (
+	ErrNotDir   = errors.New("not a folder")                       // ENOTDIR 20
+	ErrIsDir    = errors.New("is a folder")                        // EISDIR 21
+	ErrNoSpace  = errors.New("no space left on the board's flash") // ENOSPC 28
+	ErrNotEmpty = errors.New("folder not empty")                   // ENOTEMPTY 39
+	// ErrGetCorrupt: the bytes a Get received differ from the file on the
+	// board (hash or size computed there after the transfer).
+	ErrGetCorrupt = errors.New("the data received does not match the file on the board")
+)
+
+// Check says how a transfer was checked on the board after it ended.
+type Check string
+
+const (
+	// CheckSHA256: the board hashed the file with hashlib.sha256.
+	CheckSHA256 Check = "SHA-256"
+	// CheckSize: the board has no hashlib.sha256; only the size was compared.
+	CheckSize Check = "size"
+)
 
 // fileRecord builds the 82-byte request "<2sBBQLH64s" (§2.1).
 func fileRecord(op byte, size uint32, name string) []byte {
@@ -153,11 +178,13 @@ func fsError(op, path string, exc *Exception) error {
 			case 1, 13:
 				e.kind = fs.ErrPermission
 			case 20:
-				e.kind = errors.New("not a directory")
+				e.kind = ErrNotDir
 			case 21:
-				e.kind = errors.New("is a directory")
+				e.kind = ErrIsDir
 			case 28:
-				e.kind = errors.New("no space left on the board's flash")
+				e.kind = ErrNoSpace
+			case 39, 66: // Linux and BSD numbering; MicroPython uses the port's
+				e.kind = ErrNotEmpty
 			}
 		}
 	}
@@ -299,28 +326,45 @@ func parentDir(p string) string {
 // and then checks the file on the board: its SHA-256 where hashlib has one,
 // its size otherwise. progress, if set, sees the bytes sent so far.
 func (s *Session) Put(ctx context.Context, remote string, data []byte, progress func(done, total int)) error {
+	_, err := s.PutChecked(ctx, remote, data, progress)
+	return err
+}
+
+// PutChecked is Put, and says how the file was checked on the board.
+func (s *Session) PutChecked(ctx context.Context, remote string, data []byte, progress func(done, total int)) (Check, error) {
 	if err := checkRemoteName(remote); err != nil {
-		return err
+		return "", err
 	}
 	if uint64(len(data)) > math.MaxUint32 {
-		return fmt.Errorf("put %s: %d bytes is more than the protocol's 4 GiB limit", remote, len(data))
+		return "", fmt.Errorf("put %s: %d bytes is more than the protocol's 4 GiB limit", remote, len(data))
 	}
-	return s.withRAW(ctx, func(ctx context.Context, l *link) error {
-		// A failed open() on the board drops the whole session (§2.2), so
-		// look before leaping.
-		var check strings.Builder
-		if d := parentDir(remote); d != "" {
-			check.WriteString(" if not o.stat(" + pyString(d) + ")[0]&0x4000:raise OSError(20)\n")
+	var check Check
+	err := s.withRAW(ctx, func(ctx context.Context, l *link) error {
+		// A failed open() or write() on the board drops the whole session
+		// (§2.2), so look before leaping: the folder, the name, and the
+		// free space (statvfs: block size × blocks available; the old file's
+		// blocks come back when it is overwritten). A board without statvfs
+		// skips the space check.
+		var pre strings.Builder
+		d := parentDir(remote)
+		if d != "" {
+			pre.WriteString(" if not o.stat(" + pyString(d) + ")[0]&0x4000:raise OSError(20)\n")
 		}
-		check.WriteString(" try:\n  m=o.stat(" + pyString(remote) + ")[0]\n except OSError:\n  m=0\n if m&0x4000:raise OSError(21)\n")
-		if _, err := s.helper(ctx, l, "put", remote, check.String()); err != nil {
+		pre.WriteString(" try:\n  m=o.stat(" + pyString(remote) + ")\n except OSError:\n  m=(0,)*7\n" +
+			" if m[0]&0x4000:raise OSError(21)\n" +
+			" try:\n  v=o.statvfs(" + pyString(cmp.Or(d, ".")) + ")\n  f=v[0]*v[4]\n except Exception:\n  f=-1\n" +
+			" if 0<=f<" + strconv.Itoa(len(data)) + "-m[6]:raise OSError(28)\n")
+		if _, err := s.helper(ctx, l, "put", remote, pre.String()); err != nil {
 			return err
 		}
 		if err := s.putOn(ctx, l, remote, data, progress); err != nil {
 			return err
 		}
-		return s.verifyOn(ctx, l, remote, data)
+		var err error
+		check, err = s.verifyOn(ctx, l, remote, data, true)
+		return err
 	})
+	return check, err
 }
 
 func (s *Session) putOn(ctx context.Context, l *link, remote string, data []byte, progress func(done, total int)) error {
@@ -331,17 +375,33 @@ func (s *Session) putOn(ctx context.Context, l *link, remote string, data []byte
 	if progress != nil {
 		progress(0, total)
 	}
-	if err := l.write(websocket.BinaryMessage, fileRecord(fileOpPut, uint32(total), remote)); err != nil {
+	sent := 0
+	// Once the request is out, the board's file channel is in the middle
+	// of a transfer until it sends the closing status; a failure before
+	// that leaves it there, so the link is closed and the next operation
+	// reconnects rather than feed the board's file parser (§2.1, §2.3).
+	fail := func(err error) error {
+		l.close()
+		if sent < total && errors.Is(err, context.Canceled) {
+			return fmt.Errorf("put %s: stopped after %d of %d bytes; the file on the board is incomplete: %w", remote, sent, total, err)
+		}
 		return putDropped(remote, err)
+	}
+	if err := l.write(websocket.BinaryMessage, fileRecord(fileOpPut, uint32(total), remote)); err != nil {
+		return fail(err)
 	}
 	if err := awaitFileStatus(ctx, l, 10*time.Second, "waiting for the board to open "+remote); err != nil {
-		return putDropped(remote, err)
+		return fail(err)
 	}
 	for off := 0; off < total; off += putChunk {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
 		end := min(off+putChunk, total)
 		if err := l.write(websocket.BinaryMessage, data[off:end]); err != nil {
-			return putDropped(remote, err)
+			return fail(err)
 		}
+		sent = end
 		if progress != nil {
 			progress(end, total)
 		}
@@ -349,7 +409,7 @@ func (s *Session) putOn(ctx context.Context, l *link, remote string, data []byte
 	// ESP8266 writes about 25 kB/s (§2.3); allow several times that.
 	wait := 10*time.Second + time.Duration(total/5000)*time.Second
 	if err := awaitFileStatus(ctx, l, wait, "waiting for the board to confirm "+remote+" was written"); err != nil {
-		return putDropped(remote, err)
+		return fail(err)
 	}
 	return nil
 }
@@ -361,7 +421,10 @@ func putDropped(remote string, err error) error {
 	return fmt.Errorf("put %s: %w", remote, err)
 }
 
-func (s *Session) verifyOn(ctx context.Context, l *link, remote string, data []byte) error {
+// verifyOn checks the board file remote against data, which was sent to
+// the board (put) or received from it (get): the board computes the file's
+// SHA-256, or its size where hashlib has no sha256.
+func (s *Session) verifyOn(ctx context.Context, l *link, remote string, data []byte, sent bool) (Check, error) {
 	p := pyString(remote)
 	body := " try:\n  h=__import__('hashlib').sha256()\n except (ImportError,AttributeError):\n" +
 		"  print('size',o.stat(" + p + ")[6])\n  return\n" +
@@ -369,36 +432,48 @@ func (s *Session) verifyOn(ctx context.Context, l *link, remote string, data []b
 		" finally:\n  f.close()\n print('sha256',__import__('binascii').hexlify(h.digest()).decode())\n"
 	lines, err := s.helper(ctx, l, "verify", remote, body)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(lines) != 1 {
-		return fmt.Errorf("verify %s: unexpected answer %q", remote, lines)
+		return "", fmt.Errorf("verify %s: unexpected answer %q", remote, lines)
+	}
+	mismatch, moved := ErrVerifyFailed, "sent"
+	if !sent {
+		mismatch, moved = ErrGetCorrupt, "received"
 	}
 	kind, value, _ := strings.Cut(lines[0], " ")
 	switch kind {
 	case "sha256":
 		sum := sha256.Sum256(data)
 		if want := hex.EncodeToString(sum[:]); value != want {
-			return fmt.Errorf("%w: %s has SHA-256 %s on the board, %s was sent", ErrVerifyFailed, remote, value, want)
+			return "", fmt.Errorf("%w: %s has SHA-256 %.12s… on the board, the %d bytes %s have %.12s…", mismatch, remote, value, len(data), moved, want)
 		}
+		return CheckSHA256, nil
 	case "size":
 		if value != strconv.Itoa(len(data)) {
-			return fmt.Errorf("%w: %s has %s bytes on the board, %d were sent", ErrVerifyFailed, remote, value, len(data))
+			return "", fmt.Errorf("%w: %s has %s bytes on the board, %d were %s", mismatch, remote, value, len(data), moved)
 		}
-	default:
-		return fmt.Errorf("verify %s: unexpected answer %q", remote, lines[0])
+		return CheckSize, nil
 	}
-	return nil
+	return "", fmt.Errorf("verify %s: unexpected answer %q", remote, lines[0])
 }
 
-// Get reads the board file remote over the binary protocol (§2.4).
-// progress, if set, sees the bytes received so far out of the size the
-// board reported beforehand.
+// Get reads the board file remote over the binary protocol (§2.4) and
+// checks what arrived against the file's SHA-256 (or size) computed on the
+// board afterwards; a mismatch matches ErrGetCorrupt. progress, if set, sees
+// the bytes received so far out of the size the board reported beforehand.
 func (s *Session) Get(ctx context.Context, remote string, progress func(done, total int)) ([]byte, error) {
+	data, _, err := s.GetChecked(ctx, remote, progress)
+	return data, err
+}
+
+// GetChecked is Get, and says how the data was checked on the board.
+func (s *Session) GetChecked(ctx context.Context, remote string, progress func(done, total int)) ([]byte, Check, error) {
 	if err := checkRemoteName(remote); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var data []byte
+	var check Check
 	err := s.withRAW(ctx, func(ctx context.Context, l *link) error {
 		// A missing file would make the board drop the session (§2.2).
 		fi, err := s.statOn(ctx, l, remote)
@@ -406,31 +481,52 @@ func (s *Session) Get(ctx context.Context, remote string, progress func(done, to
 			return err
 		}
 		if fi.IsDir {
-			return fmt.Errorf("get %s: is a directory", remote)
+			return &fs.PathError{Op: "get", Path: remote, Err: ErrIsDir}
 		}
 		data, err = s.getOn(ctx, l, remote, int(fi.Size), progress)
+		if err != nil {
+			return err
+		}
+		check, err = s.verifyOn(ctx, l, remote, data, false)
 		return err
 	})
-	return data, err
+	if err != nil {
+		return nil, "", err
+	}
+	return data, check, nil
 }
+
+// getGrowth bounds how much more than its announced size a file may send
+// (it is being written while it is read): the hash check reports it, but
+// the buffer stays bounded.
+const getGrowth = 1 << 20
 
 func (s *Session) getOn(ctx context.Context, l *link, remote string, total int, progress func(done, total int)) ([]byte, error) {
 	if stale := l.file.takeBuffered(); len(stale) > 0 {
 		s.logf("webrepl: discarded %d stale file-channel bytes", len(stale))
 	}
+	// As in putOn: a GET left half-way would take later requests for
+	// chunk requests (§2.4.1), so a failure closes the link.
+	fail := func(err error) error {
+		l.close()
+		return getDropped(remote, err)
+	}
 	if err := l.write(websocket.BinaryMessage, fileRecord(fileOpGet, 0, remote)); err != nil {
-		return nil, getDropped(remote, err)
+		return nil, fail(err)
 	}
 	if err := awaitFileStatus(ctx, l, 10*time.Second, "waiting for the board to open "+remote); err != nil {
-		return nil, getDropped(remote, err)
+		return nil, fail(err)
 	}
 	if progress != nil {
 		progress(0, total)
 	}
 	data := make([]byte, 0, total)
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fail(err)
+		}
 		if err := l.write(websocket.BinaryMessage, []byte{0}); err != nil {
-			return nil, getDropped(remote, err)
+			return nil, fail(err)
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		hdr, err := l.file.readFull(cctx, 2)
@@ -443,17 +539,20 @@ func (s *Session) getOn(ctx context.Context, l *link, remote string, total int, 
 		}
 		cancel()
 		if err != nil {
-			return nil, getDropped(remote, stepError(ctx, err, "waiting for the next chunk of "+remote))
+			return nil, fail(stepError(ctx, err, "waiting for the next chunk of "+remote))
 		}
 		if n == 0 {
 			break
+		}
+		if len(data) > total+getGrowth {
+			return nil, fail(fmt.Errorf("%w: %s grew past %d bytes during the transfer (%d announced)", ErrGetCorrupt, remote, len(data), total))
 		}
 		if progress != nil {
 			progress(len(data), max(total, len(data)))
 		}
 	}
 	if err := awaitFileStatus(ctx, l, 10*time.Second, "waiting for the end of "+remote); err != nil {
-		return nil, getDropped(remote, err)
+		return nil, fail(err)
 	}
 	if len(data) != total {
 		s.logf("webrepl: %s changed during the transfer: %d bytes announced, %d read", remote, total, len(data))

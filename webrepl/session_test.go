@@ -518,8 +518,17 @@ func TestFilesOnFaultyBoard(t *testing.T) {
 	} else {
 		assertOneLine(t, err)
 	}
+	setFault(sim.FaultCorruptGet)
+	if got, err := s.Get(ctx, "data.bin", nil); !errors.Is(err, ErrGetCorrupt) {
+		t.Errorf("corrupted get: %v (%d bytes), want ErrGetCorrupt", err, len(got))
+	} else {
+		assertOneLine(t, err)
+	}
 	setFault(sim.FaultNone)
-	got, err := s.Get(ctx, "data.bin", nil)
+	got, check, err := s.GetChecked(ctx, "data.bin", nil)
+	if check != CheckSHA256 {
+		t.Errorf("get checked by %q, want SHA-256", check)
+	}
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("Get after the faults: %v, %d bytes (want %d)", err, len(got), len(data))
 	}
