@@ -56,9 +56,11 @@ test-fuzz:
 test-jupyter: build
 	./tests/jupyter/run.sh $(BIN)
 
-# The lesson notebooks run end to end on a simulated ESP32.
+# The lesson notebooks run end to end on a simulated ESP32: with Debian's nbclient, and with
+# `run --check`, which also compares every output with the stored one.
 test-notebooks: build
 	scripts/with-board.sh $(BIN) $(PYTHON) scripts/run-notebook.py --quiet notebooks/*.ipynb
+	$(BIN) run --sim --check notebooks/*.ipynb
 
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./...

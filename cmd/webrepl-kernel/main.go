@@ -1,7 +1,7 @@
 // Command webrepl-kernel is a Jupyter kernel that runs notebook cells on a
 // MicroPython board over WebREPL. Every subcommand is a thin wrapper around a
 // package: sim (sim/), exec/put/get/ls/repl (webrepl/), kernel (kernel/),
-// install/uninstall (kernelspec/); version reports the build.
+// run (notebook/), install/uninstall (kernelspec/); version reports the build.
 //
 // Conventions, kept in one place (this file) so every subcommand follows
 // them: `-h`/`--help` (top level, `help [COMMAND]`, or after any
@@ -65,6 +65,8 @@ func commands() []command {
 			about: "List a folder on the board: size in bytes (or <dir>) and name.", run: runLs},
 		{name: "repl", summary: "interactive REPL on a board (Ctrl-] quits)",
 			about: "Interactive friendly REPL on the board in this terminal. Ctrl-] quits.", run: runRepl},
+		{name: "run", args: "NOTEBOOK.ipynb...", summary: "run notebooks headless on a board or a simulated one (--sim)",
+			about: runAbout, run: runRun},
 		{name: "sim", args: "--password PW", summary: "run a simulated MicroPython board (WebREPL server)",
 			about: "Run a simulated MicroPython board with a WebREPL server until interrupted.", run: runSim},
 		{name: "version", summary: "print the version, the commit it was built from and the Go version",

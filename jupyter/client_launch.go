@@ -1,0 +1,207 @@
+package jupyter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ConnectionFileArg is replaced in LaunchOptions.Argv by the connection
+// file's path, as in a kernelspec's argv.
+const ConnectionFileArg = "{connection_file}"
+
+// LaunchOptions says how to start a kernel process.
+type LaunchOptions struct {
+	Argv   []string  // the command line; ConnectionFileArg is replaced
+	Env    []string  // KEY=VALUE added to this process's environment
+	Output io.Writer // the kernel's stdout and stderr; nil discards them
+}
+
+// LaunchedKernel is a kernel process started by Launch with a client
+// connected to it. Stop ends it.
+type LaunchedKernel struct {
+	*KernelClient
+	Info KernelInfoReply // the kernel_info_reply that said it is ready
+
+	cmd    *exec.Cmd
+	dir    string        // holds the connection file and the ipc sockets
+	exited chan struct{} // closed when the process has exited
+	status error         // cmd.Wait's result, set before exited closes
+}
+
+// Launch starts a kernel process with a fresh connection file (ipc
+// sockets in a private temporary folder: no port can be taken by another
+// process between choosing and binding it), connects to it and waits until
+// it answers kernel_info (see KernelClient.KernelInfo). ctx bounds the
+// start only.
+func Launch(ctx context.Context, opts LaunchOptions) (*LaunchedKernel, error) {
+	if len(opts.Argv) == 0 {
+		return nil, errors.New("jupyter: launch: no command")
+	}
+	dir, err := os.MkdirTemp("", "kernel-")
+	if err != nil {
+		return nil, fmt.Errorf("jupyter: launch: %w", err)
+	}
+	info := ConnectionInfo{
+		Transport: "ipc", IP: filepath.Join(dir, "k"),
+		ShellPort: 1, IOPubPort: 2, StdinPort: 3, ControlPort: 4, HBPort: 5,
+		Key: uuid.NewString(), SignatureScheme: SupportedSignatureScheme,
+	}
+	data, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("jupyter: launch: %w", err)
+	}
+	connFile := filepath.Join(dir, "connection.json")
+	if err := os.WriteFile(connFile, data, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("jupyter: launch: %w", err)
+	}
+	argv := make([]string, len(opts.Argv))
+	for i, a := range opts.Argv {
+		argv[i] = strings.ReplaceAll(a, ConnectionFileArg, connFile)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), opts.Env...)
+	out := opts.Output
+	if out == nil {
+		out = io.Discard
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("jupyter: start the kernel: %w", err)
+	}
+	k := &LaunchedKernel{cmd: cmd, dir: dir, exited: make(chan struct{})}
+	go func() {
+		k.status = cmd.Wait()
+		close(k.exited)
+	}()
+	if err := k.start(ctx, info); err != nil {
+		k.kill()
+		return nil, err
+	}
+	return k, nil
+}
+
+// start waits for the kernel's sockets, connects and asks kernel_info.
+func (k *LaunchedKernel) start(ctx context.Context, info ConnectionInfo) error {
+	ctx, cancel := k.Context(ctx)
+	defer cancel()
+	// The kernel binds its ipc sockets in a fixed order; once the last
+	// file exists all of them accept.
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	for _, port := range []int{info.ShellPort, info.ControlPort, info.StdinPort, info.IOPubPort, info.HBPort} {
+		path := strings.TrimPrefix(info.endpoint(port), "ipc://")
+		for {
+			if _, err := os.Stat(path); err == nil {
+				break
+			}
+			select {
+			case <-poll.C:
+			case <-ctx.Done():
+				return fmt.Errorf("jupyter: waiting for the kernel's sockets: %w", context.Cause(ctx))
+			}
+		}
+	}
+	client, err := Connect(info)
+	if err != nil {
+		return err
+	}
+	k.KernelClient = client
+	if k.Info, err = client.KernelInfo(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Exited is closed when the kernel process has exited.
+func (k *LaunchedKernel) Exited() <-chan struct{} { return k.exited }
+
+// ExitStatus is the process's exit error (nil for status 0); valid once
+// Exited is closed.
+func (k *LaunchedKernel) ExitStatus() error {
+	<-k.exited
+	return k.status
+}
+
+// ErrKernelExited is the cause of contexts from Context when the kernel
+// process ends.
+var ErrKernelExited = errors.New("the kernel exited")
+
+// Context returns a context that is also cancelled, with an error wrapping
+// ErrKernelExited as its cause, when the kernel process exits.
+func (k *LaunchedKernel) Context(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	go func() {
+		select {
+		case <-k.exited:
+			if k.status != nil {
+				cancel(fmt.Errorf("%w (%v)", ErrKernelExited, k.status))
+			} else {
+				cancel(ErrKernelExited)
+			}
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
+}
+
+// Stop asks the kernel to shut down, waits for it to exit (up to grace),
+// then terminates and finally kills it; the client's sockets and the
+// connection folder are removed. It returns the process's exit error when
+// it had to be forced.
+func (k *LaunchedKernel) Stop(grace time.Duration) error {
+	if k.KernelClient != nil {
+		select {
+		case <-k.exited:
+		default:
+			ctx, cancel := context.WithTimeout(context.Background(), grace)
+			_ = k.Shutdown(ctx) // a kernel that does not answer is ended below
+			cancel()
+		}
+	}
+	forced := false
+	select {
+	case <-k.exited:
+	case <-time.After(grace):
+		forced = true
+		_ = k.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-k.exited:
+		case <-time.After(grace):
+			_ = k.cmd.Process.Kill()
+			<-k.exited
+		}
+	}
+	k.closeAll()
+	if forced {
+		return fmt.Errorf("jupyter: the kernel did not exit within %v of shutdown_request: %v", grace, k.status)
+	}
+	return nil
+}
+
+// kill ends a kernel that never became ready.
+func (k *LaunchedKernel) kill() {
+	_ = k.cmd.Process.Kill()
+	<-k.exited
+	k.closeAll()
+}
+
+func (k *LaunchedKernel) closeAll() {
+	if k.KernelClient != nil {
+		k.KernelClient.Close()
+	}
+	os.RemoveAll(k.dir)
+}
