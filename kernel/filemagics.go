@@ -39,7 +39,7 @@ const (
 
 func fileMagics() []magic {
 	return []magic{
-		{"%ls", "%ls [DIR]", "list a board folder (default /): sizes in bytes, folders end in /", magicLs},
+		{"%ls", "%ls [DIR]", "list a board folder (default: the current one, / after boot): sizes in bytes, folders end in /", magicLs},
 		{"%cat", "%cat FILE", "show a text file from the board", magicCat},
 		{"%put", "%put LOCAL [REMOTE]", "copy a local file (relative to the notebook's folder) to the board, checked on the board", magicPut},
 		{"%get", "%get REMOTE [LOCAL]", "copy a board file to the notebook's folder (or LOCAL), checked against the board", magicGet},
@@ -171,7 +171,7 @@ func magicLs(c *magicCall) *cellError {
 	if failure != nil {
 		return failure
 	}
-	dir := "/"
+	dir := "." // the board's current folder, as ls does: "/" after boot
 	if len(args) == 1 {
 		dir = args[0]
 	}
@@ -278,7 +278,8 @@ func magicPut(c *magicCall) *cellError {
 }
 
 // putFile writes data to remote with a progress bar and a summary line.
-// A folder as remote takes the file under the name base.
+// For %put (base set) a folder as remote takes the file under the name
+// base, and the summary says where the file went.
 func (c *magicCall) putFile(s *webrepl.Session, what, remote string, data []byte, base string) *cellError {
 	start := time.Now()
 	bar := c.newProgress(what)
@@ -291,7 +292,10 @@ func (c *magicCall) putFile(s *webrepl.Session, what, remote string, data []byte
 	if err != nil {
 		return c.boardFailure(err)
 	}
-	c.io.stdout(fmt.Sprintf("%s → board %s: %s\n", what, remote, summary(len(data), time.Since(start), check)))
+	if base != "" { // %put: say where the file went
+		what += " → board " + remote
+	}
+	c.io.stdout(fmt.Sprintf("%s: %s\n", what, summary(len(data), time.Since(start), check)))
 	return nil
 }
 
@@ -301,7 +305,11 @@ func summary(n int, took time.Duration, check webrepl.Check) string {
 	if check == webrepl.CheckSize {
 		how = "verified by size only (the board has no hashlib.sha256)"
 	}
-	return fmt.Sprintf("%d bytes in %.2f s, %s", n, took.Seconds(), how)
+	secs := fmt.Sprintf("%.2f", took.Seconds())
+	if took < 100*time.Millisecond {
+		secs = fmt.Sprintf("%.3f", took.Seconds())
+	}
+	return fmt.Sprintf("%d bytes in %s s, %s", n, secs, how)
 }
 
 func magicGet(c *magicCall) *cellError {

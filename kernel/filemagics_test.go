@@ -106,7 +106,7 @@ func TestFileMagicsOnTheBoard(t *testing.T) {
 
 	source := "x = 6 * 7\ndef f():\n    return 1 / 0\nprint('ran', x)"
 	out := ok("%%writefile wk.py\n" + source)
-	if text := streamText(out); !strings.Contains(text, fmt.Sprintf("%%%%writefile wk.py → board wk.py: %d bytes in", len(source)+1)) || !strings.Contains(text, "verified") {
+	if text := streamText(out); !strings.Contains(text, fmt.Sprintf("%%%%writefile wk.py: %d bytes in", len(source)+1)) || !strings.Contains(text, "verified") {
 		t.Errorf("writefile printed %q", text)
 	}
 	if text := streamText(ok("%ls")); !strings.Contains(text, fmt.Sprintf("%d  wk.py\n", len(source)+1)) {

@@ -67,6 +67,8 @@ grep -q "micropython-webrepl  *$JUPYTER_DATA_DIR/kernels/micropython-webrepl" <<
 cd "$HERE"
 "$PYTHON" -m unittest -v test_kernel.py
 "$PYTHON" test_client.py
+# The file magics, on the simulator and on ../shared/realmp (skipped with one line when absent).
+"$PYTHON" test_files.py
 # Hand-over between our processes, with a private runtime folder.
 mkdir -m 700 "$WORK/xdg"
 XDG_RUNTIME_DIR="$WORK/xdg" WEBREPL_BIN="$BIN" "$PYTHON" test_handover.py

@@ -51,7 +51,8 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
     completion_samples = [
         {"text": "%con", "matches": ["%connect"]},
         {"text": "%dis", "matches": ["%disconnect"]},
-        {"text": "%", "matches": ["%connect", "%disconnect", "%hardreset", "%lsmagic", "%softreset"]},
+        {"text": "%", "matches": ["%connect", "%disconnect", "%hardreset", "%lsmagic", "%softreset",
+                                  "%ls", "%cat", "%put", "%get", "%rm", "%mkdir", "%%writefile", "%run"]},
         # Names come from the live board (the kernel connects in setUpClass),
         # keywords from the host.
         {"text": "pri", "matches": ["print"]},
