@@ -110,7 +110,8 @@ func parseNameList(repr string) []string {
 }
 
 // codeCompletions completes Python names at the cursor: keywords on the
-// host, everything else from the live board when one is connected.
+// host, everything else from the live board when one is connected. Names
+// starting with "_" are left out unless the prefix starts with "_".
 func (k *Kernel) codeCompletions(ctx context.Context, code string, cursor int) (matches []string, start int) {
 	runes := []rune(code)
 	object, prefix, start, ok := completionTarget(runes[:cursor])
@@ -135,8 +136,14 @@ func (k *Kernel) codeCompletions(ctx context.Context, code string, cursor int) (
 			}
 		}
 	}
+	// As IPython: _private and __dunder__ names only once the typed
+	// prefix starts with "_" (machine.Pin. lists its methods, not its
+	// internals).
+	showPrivate := strings.HasPrefix(prefix, "_")
 	for _, name := range k.boardCompletions(ctx, object, prefix) {
-		add(name)
+		if showPrivate || !strings.HasPrefix(name, "_") {
+			add(name)
+		}
 	}
 	sort.Strings(matches)
 	return matches, start

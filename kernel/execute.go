@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"time"
 
@@ -21,6 +22,20 @@ func hostError(ename, evalue string) *cellError {
 }
 
 func interruptedError() *cellError { return hostError("KeyboardInterrupt", "") }
+
+// exitCell is a cell that only asks to leave: exit, quit, exit(), quit(),
+// exit(keep_kernel=True).
+var exitCell = regexp.MustCompile(`^(?:exit|quit)(?:\(\s*(?:keep_kernel\s*=\s*(True|False)\s*)?\))?$`)
+
+// exitRequest reports whether code is an exit cell and whether it keeps the
+// kernel. IPython's exit is a host-side object, so the board never sees it.
+func exitRequest(code string) (keepKernel, ok bool) {
+	m := exitCell.FindStringSubmatch(strings.TrimSpace(code))
+	if m == nil {
+		return false, false
+	}
+	return m[1] == "True", true
+}
 
 // execute runs one execute_request.
 func (k *Kernel) execute(ctx context.Context, r *jupyter.Request) {
@@ -44,11 +59,22 @@ func (k *Kernel) execute(ctx context.Context, r *jupyter.Request) {
 	if !req.Silent {
 		k.publish(r, "execute_input", jupyter.ExecuteInput{Code: req.Code, ExecutionCount: count})
 	}
-	failure := k.runCell(ctx, r, req, count)
+	var failure *cellError
+	var payload []any
+	if keep, ok := exitRequest(req.Code); ok {
+		// As ipykernel's exit: the frontend (jupyter console) ends, and
+		// shuts the kernel down unless keep_kernel=True.
+		payload = []any{map[string]any{"source": "ask_exit", "keepkernel": keep}}
+	} else if q, ok := parseHelpQuery(req.Code); ok {
+		failure, payload = k.runHelp(ctx, r, req, count, q)
+	} else {
+		failure = k.runCell(ctx, r, req, count)
+	}
 	if failure == nil {
-		k.reply(r, jupyter.ExecuteReply{Status: jupyter.StatusOK, ExecutionCount: count})
+		k.reply(r, jupyter.ExecuteReply{Status: jupyter.StatusOK, ExecutionCount: count, Payload: payload})
 		return
 	}
+	k.noteUncompiled(count, failure)
 	if !req.Silent {
 		k.publish(r, "error", jupyter.Error{Ename: failure.ename, Evalue: failure.evalue, Traceback: failure.traceback})
 	}

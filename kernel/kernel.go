@@ -21,12 +21,13 @@
 // Files by concern: execute.go (the cell path), cell.go (a running cell and
 // its interrupt), input.go (input() answers), board.go (the connection and
 // reset notices), magics.go (parsing) and magictable.go (the magic table,
-// one handler each), filemagics.go (board files), complete.go, inspect.go,
+// one handler each), filemagics.go (board files), complete.go (Tab),
+// inspect.go and inspectsource.go (Shift-Tab, obj? and obj??: the object from
+// the board, its signature and docstring from cell or board-file source),
 // handover.go.
 //
 // The file magics (%ls, %cat, %put, %get, %rm, %mkdir, %%writefile, %run)
-// are in filemagics.go. Not done yet: inspect_request from the board (it is answered found=false),
-// and display_data from board code.
+// are in filemagics.go. Not done yet: display_data from board code.
 package kernel
 
 import (
@@ -86,7 +87,8 @@ type Kernel struct {
 	// Owned by the shell goroutine.
 	executionCount int
 	history        history
-	abortBefore    time.Time // execute requests received before this are aborted
+	abortBefore    time.Time    // execute requests received before this are aborted
+	uncompiled     map[int]bool // cells the board could not compile: none of their defs ran (inspect.go)
 
 	mu       sync.Mutex // guards what follows; never held while talking to the board
 	url      string
