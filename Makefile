@@ -35,12 +35,14 @@ test-node: sim-deps
 	node --test sim/board/test/*.test.mjs
 
 # Real MicroPython (../shared/realmp, or $$WEBREPL_REALMP): the WebREPL client's
-# conformance tests against the firmware's own WebREPL code; one line when absent.
+# conformance tests against the firmware's own WebREPL code, then the kernel's
+# jupyter_kernel_test subclass against it; one line when absent.
 export WEBREPL_REALMP ?= $(abspath $(CURDIR)/../shared/realmp)
-test-realmp:
+test-realmp: build
 	@if [ -x "$(WEBREPL_REALMP)/start.sh" ]; then \
-		$(GO) test -count=1 -timeout 10m -run '^TestRealmp' ./webrepl; \
-	else echo "realmp tests skipped: no real MicroPython board at $(WEBREPL_REALMP)"; fi
+		$(GO) test -count=1 -timeout 10m -run '^TestRealmp' ./webrepl && \
+		./tests/jupyter/run.sh $(BIN) --realmp "$(WEBREPL_REALMP)"; \
+	else echo "realmp tests skipped (WebREPL conformance, jupyter_kernel_test): no real MicroPython board at $(WEBREPL_REALMP)"; fi
 
 test-go:
 	$(GO) test -count=1 -timeout 14m -skip '^TestRealmp' ./...

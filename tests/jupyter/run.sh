@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Runs Debian's Jupyter clients (jupyter_kernel_test, jupyter_client) against
-# the kernel installed into a temporary Jupyter data dir and a simulated board.
-#   usage: tests/jupyter/run.sh bin/webrepl-kernel
+# Runs Debian's Jupyter clients (jupyter_kernel_test, jupyter_client,
+# jupyter console) against the kernel installed into a temporary Jupyter data
+# dir and a simulated board; with --realmp DIR, the jupyter_kernel_test
+# subclass only, against real MicroPython (DIR/start.sh, ../shared/realmp).
+#   usage: tests/jupyter/run.sh bin/webrepl-kernel [--realmp DIR]
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 PATH/TO/webrepl-kernel" >&2
+REALMP=""
+if [ $# -eq 3 ] && [ "$2" = "--realmp" ]; then
+	REALMP=$(realpath "$3")
+elif [ $# -ne 1 ]; then
+	echo "usage: $0 PATH/TO/webrepl-kernel [--realmp DIR]" >&2
 	exit 2
 fi
 BIN=$(realpath "$1")
@@ -37,12 +42,30 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The simulated board, on a free port.
-# shellcheck source=../../scripts/sim-lib.sh
-source "$HERE/../../scripts/sim-lib.sh"
-start_sim "$BIN" "$WORK" --password "$PASSWORD" --reset-after 3s || exit 1
-URL=$SIM_URL
-echo "simulated board at $URL"
+if [ -n "$REALMP" ]; then
+	# Real MicroPython on a free port (start.sh takes a port number, not 0).
+	PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	mkdir "$WORK/flash"
+	"$REALMP/start.sh" "$PORT" "$PASSWORD" "$WORK/flash" >"$WORK/sim.log" 2>&1 &
+	SIM_PID=$!
+	for _ in $(seq 1 600); do
+		grep -q "realboard listening" "$WORK/sim.log" 2>/dev/null && break
+		kill -0 "$SIM_PID" 2>/dev/null || { echo "realmp exited:" >&2; cat "$WORK/sim.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	grep -q "realboard listening" "$WORK/sim.log" || { echo "realmp did not start within 60 s" >&2; exit 1; }
+	URL="ws://127.0.0.1:$PORT/"
+	export WEBREPL_TEST_BOARD=realmp
+	echo "real MicroPython (unix port) at $URL"
+else
+	# The simulated board, on a free port.
+	# shellcheck source=../../scripts/sim-lib.sh
+	source "$HERE/../../scripts/sim-lib.sh"
+	start_sim "$BIN" "$WORK" --password "$PASSWORD" --reset-after 3s || exit 1
+	URL=$SIM_URL
+	export WEBREPL_TEST_BOARD=sim
+	echo "simulated board at $URL"
+fi
 
 export JUPYTER_DATA_DIR="$WORK/data"
 export JUPYTER_RUNTIME_DIR="$WORK/runtime"
@@ -61,11 +84,19 @@ grep -q "micropython-webrepl  *$JUPYTER_DATA_DIR/kernels/micropython-webrepl" <<
 	exit 1
 }
 
+cd "$HERE"
+if [ -n "$REALMP" ]; then
+	"$PYTHON" -m unittest -v test_kernel.py
+	"$BIN" uninstall
+	echo "jupyter tests against real MicroPython passed"
+	exit 0
+fi
+
 # The same board (an ESP32 profile) through a kernel installed with --full-window.
 "$BIN" install --user --name micropython-webrepl-full-window --url "$URL" --password "$PASSWORD" --full-window
 
-cd "$HERE"
 "$PYTHON" -m unittest -v test_kernel.py
+"$PYTHON" test_console.py
 "$PYTHON" test_client.py
 # The file magics, on the simulator and on ../shared/realmp (skipped with one line when absent).
 "$PYTHON" test_files.py

@@ -1,10 +1,18 @@
-"""jupyter_kernel_test (Debian's 0.4.5) against webrepl-kernel and a simulated board.
+"""jupyter_kernel_test (Debian's 0.4.5) against webrepl-kernel and a board.
 
 Run by run.sh, which installs the kernel into a temporary JUPYTER_DATA_DIR
-with the simulated board's URL and password.
+with the board's URL and password: a simulated ESP32, or, with
+WEBREPL_TEST_BOARD=realmp, real MicroPython's unix port (../shared/realmp).
+That board cannot do everything (its README says what): the tests it cannot
+pass are skipped by name (REALMP_CANNOT), each with its reason.
+
+The kernel is fresh when the generic tests start: no cell runs in setUpClass,
+so test_error is the first test that executes a cell (test_completion, which
+sorts before it, asks the host only), as when a user's first cell fails.
 """
 
 import os
+import re
 import time
 import unittest
 from queue import Empty
@@ -13,8 +21,34 @@ import jupyter_kernel_test
 from jupyter_kernel_test.msgspec_v5 import validate_message
 
 TIMEOUT = 30
+BOARD = os.environ.get("WEBREPL_TEST_BOARD", "sim")
+
+# What ../shared/realmp cannot do (its README), by test name, with the reason.
+REALMP_CANNOT = {
+    "test_webrepl_interrupt_stops_a_running_loop":
+        "Ctrl-C over WebREPL does not interrupt running code on the unix port",
+    "test_webrepl_inspect_and_complete_machine_pin": "the unix port has no machine.Pin",
+}
 
 
+def skip_what_the_board_cannot(cls):
+    """On realmp, skips each test REALMP_CANNOT names (a name that matches no
+    test is an error, so the list cannot go stale)."""
+    if BOARD == "realmp":
+        for name, reason in REALMP_CANNOT.items():
+            setattr(cls, name, unittest.skip("realmp: " + reason)(getattr(cls, name)))
+    return cls
+
+
+def page_text(reply):
+    """The text of an execute_reply's one "page" payload (IPython's pager)."""
+    pages = [p for p in reply["content"].get("payload", []) if p.get("source") == "page"]
+    if len(pages) != 1:
+        raise AssertionError(f"expected one page payload, got {reply['content'].get('payload')}")
+    return pages[0]["data"]["text/plain"]
+
+
+@skip_what_the_board_cannot
 class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
     kernel_name = "micropython-webrepl"
     language_name = "python"
@@ -29,6 +63,8 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         {"code": "1+2", "result": "3"},
         {"code": "x = [1, 2]\nx", "result": "[1, 2]"},
         {"code": "'ab' * 2", "result": "'abab'"},
+        {"code": "import sys\nsys.implementation.name", "result": "'micropython'"},
+        {"code": "b'\\x00\\x02'", "result": "b'\\x00\\x02'"},
     ]
     code_history_pattern = "1?2"
     supported_history_operations = ("tail", "range", "search")
@@ -48,26 +84,23 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
     ]
     invalid_code_samples = ["import = 7q", ")", "x = (1, 2]", "  x = 1"]
 
+    # Magics and keywords complete on the host, so these hold before any
+    # cell ran (test_completion runs first); board names: see
+    # test_webrepl_completion_from_the_board.
     completion_samples = [
         {"text": "%con", "matches": ["%connect"]},
         {"text": "%dis", "matches": ["%disconnect"]},
+        {"text": "%soft", "matches": ["%softreset"]},
         {"text": "%", "matches": ["%connect", "%disconnect", "%hardreset", "%lsmagic", "%softreset",
                                   "%ls", "%cat", "%put", "%get", "%rm", "%mkdir", "%%writefile", "%run"]},
-        # Names come from the live board (the kernel connects in setUpClass),
-        # keywords from the host.
-        {"text": "pri", "matches": ["print"]},
         {"text": "whi", "matches": ["while"]},
         {"text": "x = 1 + imp", "matches": ["import"]},
+        {"text": "if x: con", "matches": ["continue"]},
     ]
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The kernel connects lazily, and silently: the first cell shows
-        # only what it printed (nothing, for "pass").
-        reply, outputs = cls._run(cls, "pass")
-        text = "".join(m["content"]["text"] for m in outputs if m["msg_type"] == "stream")
-        cls.first_cell = (reply["content"]["status"], text)
+    # Shift-Tab asks the connected board; test_inspect connects first.
+    code_inspect_sample = "print"
+    # obj? as a cell: the inspection as IPython's "page" payload.
+    code_page_something = "len?"
 
     def _run(self, code, **kwargs):
         msg_id = self.kc.execute(code, **kwargs)
@@ -89,10 +122,22 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
 
     # --- webrepl-kernel specific tests ---
 
-    def test_webrepl_first_cell_shows_only_its_output(self):
-        status, text = self.first_cell
-        self.assertEqual(status, "ok")
-        self.assertEqual(text, "")
+    # --- generic tests that need more than the base class does ---
+
+    def test_error(self):
+        # Named test_error so that it sorts before every other test that
+        # runs a cell: the base test (exactly one output, the error) then
+        # checks a first cell, which connects, shows only its own output.
+        super().test_error()
+        msg_id = self.kc.history(hist_access_type="tail", n=1000, output=False, raw=True)
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        validate_message(reply, "history_reply", msg_id)
+        inputs = [h[2] for h in reply["content"]["history"]]
+        self.assertEqual(inputs, [self.code_generate_error], "test_error was not the first cell of the kernel")
+
+    def test_inspect(self):
+        self._run("pass")  # Shift-Tab never connects: a cell does
+        super().test_inspect()
 
     def test_webrepl_traceback_has_cell_line_numbers(self):
         self.flush_channels()
@@ -192,15 +237,105 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
 
     def test_webrepl_inspect_and_comms(self):
         self.flush_channels()
-        msg_id = self.kc.inspect("print", 5)
+        self._run("pass")
+        msg_id = self.kc.inspect("no_such_name_here", 5)
         reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
         validate_message(reply, "inspect_reply", msg_id)
+        self.assertEqual(reply["content"]["status"], "ok")
         self.assertFalse(reply["content"]["found"])
         msg_id = self.kc.comm_info()
         reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
         validate_message(reply, "comm_info_reply", msg_id)
         self.assertEqual(reply["content"]["comms"], {})
 
+    def _inspect(self, code, detail=0):
+        msg_id = self.kc.inspect(code, len(code), detail)
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        validate_message(reply, "inspect_reply", msg_id)
+        self.assertEqual(reply["content"]["status"], "ok")
+        if not reply["content"]["found"]:
+            return None
+        return reply["content"]["data"]["text/plain"]
+
+    def _complete(self, code):
+        msg_id = self.kc.complete(code, len(code))
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        validate_message(reply, "complete_reply", msg_id)
+        return reply["content"]["matches"]
+
+    def test_webrepl_inspect_a_user_function(self):
+        self.flush_channels()
+        reply, _ = self._run(
+            "calls = []\n"
+            "def scaled(reading, factor=2,\n"
+            "           offset=0):\n"
+            "    \"\"\"Scale a sensor reading.\"\"\"\n"
+            "    calls.append(reading)\n"
+            "    return reading * factor + offset\n")
+        self.assertEqual(reply["content"]["status"], "ok")
+        # Shift-Tab inside the call's parentheses asks about the function.
+        text = self._inspect("y = scaled(3, ")
+        self.assertIsNotNone(text, "a function defined in a cell was not found")
+        self.assertRegex(text, r"Signature: +scaled\(reading, factor=2, offset=0\)\n")
+        self.assertRegex(text, r"Docstring: +Scale a sensor reading\.\n")
+        self.assertRegex(text, r"Type: +function\n")
+        source = self._inspect("scaled", 1)
+        self.assertRegex(source, r"Source: +def scaled\(reading, factor=2,\n")
+        self.assertIn("return reading * factor + offset", source)
+        # scaled? and scaled?? as cells: the same texts, as the pager's payload.
+        for cell, want in (("scaled?", text), ("scaled??", source), ("?scaled", text)):
+            reply, outputs = self._run(cell)
+            self.assertEqual(reply["content"]["status"], "ok")
+            self.assertEqual(page_text(reply), want, cell)
+            self.assertEqual([m["msg_type"] for m in outputs], ["execute_input"], cell)
+        reply, outputs = self._run("no_such_name_here?")
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertEqual("".join(m["content"].get("text", "") for m in outputs),
+                         "Object `no_such_name_here` not found.\n")
+        self.assertIsNone(self._inspect("scaled.nope"))
+        # Inspection evaluated names only: the function never ran.
+        reply, outputs = self._run("print(calls)")
+        self.assertEqual("".join(m["content"].get("text", "") for m in outputs), "[]\n")
+
+    def test_webrepl_inspect_and_complete_machine_pin(self):
+        self.flush_channels()
+        self._run("import machine")
+        text = self._inspect("machine.Pin")
+        self.assertIsNotNone(text)
+        self.assertRegex(text, r"Type: +type\n")
+        members = re.search(r"Members: +(.*)\n", text).group(1).split(", ")
+        for name in ("on", "off", "value", "init", "irq", "IN", "OUT"):
+            self.assertIn(name, members)
+        self.assertFalse([m for m in members if m.startswith("_")], text)
+        names = self._complete("machine.Pin.")
+        self.assertIn("machine.Pin.value", names)
+        self.assertFalse([n for n in names if n.startswith("machine.Pin._")], names)
+        self.assertEqual(set(self._complete("machine.Pin.o")), {"machine.Pin.on", "machine.Pin.off"})
+
+    def test_webrepl_completion_from_the_board(self):
+        self.flush_channels()
+        reply, _ = self._run("class Led:\n    _level = 0\n    def on(self): pass\n    def off(self): pass\n")
+        self.assertEqual(reply["content"]["status"], "ok")
+        self.assertEqual(self._complete("pri"), ["print"])
+        # _private and __dunder__ names only when the prefix asks for them.
+        self.assertEqual(set(self._complete("Led.")), {"Led.on", "Led.off"})
+        private = self._complete("Led._")
+        self.assertIn("Led._level", private)
+        self.assertIn("Led.__name__", private)
+        self.assertEqual(self._complete("Led.__na"), ["Led.__name__"])
+
+    def test_webrepl_exit_and_quit_ask_the_frontend_to_leave(self):
+        self.flush_channels()
+        for cell in ("exit", "quit", "exit()", "quit()"):
+            reply, outputs = self._run(cell)
+            self.assertEqual(reply["content"]["status"], "ok", cell)
+            self.assertEqual(reply["content"]["payload"], [{"source": "ask_exit", "keepkernel": False}], cell)
+            self.assertEqual([m["msg_type"] for m in outputs], ["execute_input"], cell)
+        reply, _ = self._run("exit(keep_kernel=True)")
+        self.assertEqual(reply["content"]["payload"], [{"source": "ask_exit", "keepkernel": True}])
+        # Only the frontend leaves: the kernel and the board carry on.
+        reply, outputs = self._run("print('still here')")
+        self.assertEqual("".join(m["content"].get("text", "") for m in outputs), "still here\n")
 
 if __name__ == "__main__":
     unittest.main()
