@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -445,10 +446,6 @@ func magicWriteFile(c *magicCall) *cellError {
 	return c.putFile(s, what, args[0], data, "")
 }
 
-// runFrame is the frame of the statement %run sends, which the traceback
-// of a board file does not need.
-const runFrame = `  File "<stdin>", line 1, in <module>`
-
 func magicRun(c *magicCall) *cellError {
 	args, failure := c.argsBetween("%run", 1, 1)
 	if failure != nil {
@@ -471,19 +468,38 @@ func magicRun(c *magicCall) *cellError {
 	// is closed before its code runs.
 	name := pythonString(file)
 	code := "exec(compile((lambda f:(f.read(),f.close())[0])(open(" + name + "))," + name + ",'exec'),globals())"
-	return c.k.runOnBoard(c.cell, c.r, c.req, c.io, code, dropRunFrame)
+	return c.k.runOnBoard(c.cell, c.r, c.req, c.io, code, func(e boardError) boardError { return dropRunFrames(e, file) })
 }
 
-// dropRunFrame removes the frame of %run's own statement: the one right
-// after the cell helper's frame.
-func dropRunFrame(e boardError) boardError {
+// dropRunFrames removes the frames of %run's own statement: those between
+// the cell helper's frame (or, without one, the first frame, which the
+// cell path removes as the helper's) and the first frame of the file. A
+// traceback without a frame of the file (it vanished before open) is kept.
+func dropRunFrames(e boardError, file string) boardError {
 	lines := strings.Split(e.Text, "\n")
+	first, keep, target := -1, -1, -1
 	for i, l := range lines {
-		if strings.HasSuffix(l, ", in "+helperName) && i+1 < len(lines) && lines[i+1] == runFrame {
-			e.Text = strings.Join(append(lines[:i+1:i+1], lines[i+2:]...), "\n")
+		if !strings.HasPrefix(l, "  File ") {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if strings.HasSuffix(l, ", in "+helperName) && keep < 0 {
+			keep = i
+		}
+		if strings.HasPrefix(l, "  File "+strconv.Quote(file)+", line ") || strings.HasPrefix(l, `  File "`+file+`", line `) {
+			target = i
 			break
 		}
 	}
+	if keep < 0 {
+		keep = first
+	}
+	if target < 0 || keep < 0 || keep >= target {
+		return e
+	}
+	e.Text = strings.Join(append(lines[:keep+1:keep+1], lines[target:]...), "\n")
 	return e
 }
 

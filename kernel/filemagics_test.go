@@ -58,14 +58,25 @@ func TestFormatListing(t *testing.T) {
 	}
 }
 
-func TestDropRunFrame(t *testing.T) {
+func TestDropRunFrames(t *testing.T) {
 	t.Parallel()
-	e := boardError{Type: "ZeroDivisionError", Text: "Traceback (most recent call last):\n" +
-		"  File \"<stdin>\", line 1, in <module>\n  File \"<stdin>\", line 18, in " + helperName + "\n" +
-		runFrame + "\n  File \"m.py\", line 2, in <module>\nZeroDivisionError: divide by zero\n"}
-	got := dropRunFrame(e).Text
-	if strings.Count(got, "<stdin>") != 2 || !strings.Contains(got, `File "m.py", line 2`) {
-		t.Errorf("dropRunFrame:\n%s", got)
+	tail := "  File \"m.py\", line 2, in <module>\n  File \"<stdin>\", line 3, in g\nZeroDivisionError: divide by zero\n"
+	for _, c := range []struct{ text, want string }{
+		// The raw program, the helper, %run's statement, then the file (and
+		// a function a cell defined, which stays).
+		{"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n  File \"<stdin>\", line 18, in " + helperName +
+			"\n  File \"<stdin>\", line 1, in <module>\n" + tail,
+			"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n  File \"<stdin>\", line 18, in " + helperName + "\n" + tail},
+		// Without a helper frame the first frame stays, for the cell path to remove.
+		{"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n  File \"<cell>\", line 1, in <module>\n" + tail,
+			"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n" + tail},
+		// No frame of the file: unchanged.
+		{"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nOSError: 2\n",
+			"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nOSError: 2\n"},
+	} {
+		if got := dropRunFrames(boardError{Text: c.text}, "m.py").Text; got != c.want {
+			t.Errorf("dropRunFrames:\n%s\nwant:\n%s", got, c.want)
+		}
 	}
 }
 
@@ -222,5 +233,43 @@ func checkProgress(t *testing.T, out []msg, summary string) {
 	}
 	if text := streamText(out); !strings.HasPrefix(text, summary) || strings.Count(text, "\n") != 1 || !strings.Contains(text, "verified") {
 		t.Errorf("summary %q, want one line starting %q", text, summary)
+	}
+}
+
+// An interrupted download stops at once with KeyboardInterrupt, writes no
+// local file, and leaves the board usable: the link, left inside a GET, is
+// replaced by the next operation.
+func TestInterruptedGetLeavesTheBoardUsable(t *testing.T) {
+	t.Parallel()
+	// 10 ms each way: a GET asks chunk by chunk (256 bytes, one round trip
+	// each), so 200 KB takes at least 16 s however fast the machine is.
+	board := simtest.Start(t, sim.Options{Password: "secret", Profile: "ideal", Latency: 10 * time.Millisecond, ResetAfter: 20 * time.Second})
+	dir := t.TempDir()
+	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password(), Dir: dir})
+	c := newTestClient(t, rk.info)
+	c.waitReady()
+	data := bytes.Repeat([]byte("0123456789abcdef"), 200*1024/16)
+	if err := os.WriteFile(filepath.Join(dir, "big.bin"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if reply, _ := c.execute("%put big.bin", nil); reply.str("status") != "ok" {
+		t.Fatalf("%%put: %v", reply.Content)
+	}
+	id := c.send(c.shell, "execute_request", map[string]any{"code": "%get big.bin copy.bin",
+		"silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true})
+	c.waitFor(id, func(m msg) bool { return m.Type() == "display_data" })
+	ir := c.send(c.control, "interrupt_request", map[string]any{})
+	c.reply(c.control, ir)
+	if reply := c.reply(c.shell, id); reply.str("status") != "error" || reply.str("ename") != "KeyboardInterrupt" {
+		t.Errorf("interrupted %%get: %v", reply.Content)
+	}
+	c.outputs(id)
+	if _, err := os.Stat(filepath.Join(dir, "copy.bin")); err == nil {
+		t.Error("an interrupted download wrote copy.bin")
+	}
+	reply, out := c.execute("%ls\nprint('alive')", nil)
+	if reply.str("status") != "ok" || !strings.Contains(streamText(out), fmt.Sprintf("%d  big.bin\n", len(data))) ||
+		!strings.HasSuffix(streamText(out), "alive\n") {
+		t.Errorf("after the interrupted get: %v %q", reply.Content, streamText(out))
 	}
 }
