@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"webrepl-kernel/jupyter"
-	"webrepl-kernel/webrepl"
 )
 
 // completionTimeout bounds asking the board for names: completion must stay
@@ -52,6 +51,40 @@ func completionTarget(before []rune) (object, prefix string, start int, ok bool)
 	return "", token, start, true
 }
 
+// completerName is the board-side function that lists the names a dotted
+// expression (or, for "", the globals and builtins) offers. It resolves the
+// expression as the inspector does (boardResolve: no call, no property
+// getter) and prints each name on a line of its own after a random
+// per-request token, so nothing else printed can pass for a name.
+const completerName = "__wk_complete"
+
+// completionLimit bounds the names one completion brings back.
+const completionLimit = 2000
+
+var completerProgram = fmt.Sprintf(`def %[1]s(o,z,t,P=__import__('builtins').print):
+ def w(k,v):pass
+ g=globals()
+ m=list(g)+dir(__import__('builtins'))
+ if o:
+%[2]s%[3]s n=0
+ for a in sorted(set(m)):
+  if isinstance(a,str) and a.startswith(z) and not a.startswith('__wk'):
+   P(t+a);n+=1
+   if n>=%[4]d:break
+`, completerName, indentPython(boardResolve), indentPython(boardMembers), completionLimit)
+
+// indentPython indents every line of a block of board-side Python by one
+// more space (to nest it under an if).
+func indentPython(block string) string {
+	lines := strings.SplitAfter(block, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = " " + l
+		}
+	}
+	return strings.Join(lines, "")
+}
+
 // boardCompletions asks the connected board which names complete the
 // target. It never connects: completing must not log in to a board.
 func (k *Kernel) boardCompletions(ctx context.Context, object, prefix string) []string {
@@ -63,46 +96,19 @@ func (k *Kernel) boardCompletions(ctx context.Context, object, prefix string) []
 	}
 	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
-	program := fmt.Sprintf("%s(%s,%s)", completerName, pythonString(object), pythonString(prefix))
-	names, missing, err := runCompleter(ctx, s, program)
-	if err == nil && missing {
-		// First completion on this connection, or the user deleted it.
-		if _, err = s.Exec(ctx, []byte(completerProgram), &strings.Builder{}); err == nil {
-			names, _, err = runCompleter(ctx, s, program)
-		}
+	token, err := answerToken()
+	var out string
+	if err == nil {
+		out, err = k.callHelper(ctx, s, completerName, completerProgram, fmt.Sprintf("%s(%s,%s,%s)",
+			completerName, pythonString(object), pythonString(prefix), pythonString(token)))
 	}
 	if err != nil {
 		k.cfg.Logf("kernel: completion on the board: %v", err)
-		if !s.Connected() {
-			k.dropSession(s)
-		}
 		return nil
 	}
-	return names
-}
-
-// runCompleter runs the completer call and parses the framed list of names.
-func runCompleter(ctx context.Context, s *webrepl.Session, program string) (names []string, missing bool, err error) {
-	var value string
-	out := newCellOutput(func(string) {}, func(v string) { value = v }, func(string) {})
-	res, err := s.Exec(ctx, []byte(program), out)
-	out.Close()
-	if err != nil {
-		return nil, false, err
-	}
-	if res != nil && res.Exception != nil {
-		return nil, res.Exception.Type == "NameError" && strings.Contains(res.Exception.Message, completerName), nil
-	}
-	return parseNameList(value), false, nil
-}
-
-// parseNameList reads repr() of a list of identifiers: "['a', 'b']".
-func parseNameList(repr string) []string {
-	inner := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(repr), "["), "]")
 	var names []string
-	for _, item := range strings.Split(inner, ",") {
-		name := strings.Trim(strings.TrimSpace(item), `'"`)
-		if identifier.MatchString(name) {
+	for _, line := range strings.Split(out, "\n") {
+		if name, ok := strings.CutPrefix(line, token); ok && identifier.MatchString(name) {
 			names = append(names, name)
 		}
 	}

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"reflect"
 	"testing"
 )
 
@@ -27,15 +26,5 @@ func TestCompletionTarget(t *testing.T) {
 		if ok != c.ok || (ok && (object != c.object || prefix != c.prefix || start != c.start)) {
 			t.Errorf("completionTarget(%q) = %q %q %d %v; want %q %q %d %v", c.before, object, prefix, start, ok, c.object, c.prefix, c.start, c.ok)
 		}
-	}
-}
-
-func TestParseNameList(t *testing.T) {
-	got := parseNameList("['append', 'clear', \"x\"]")
-	if !reflect.DeepEqual(got, []string{"append", "clear", "x"}) {
-		t.Errorf("got %q", got)
-	}
-	if got := parseNameList("[]"); len(got) != 0 {
-		t.Errorf("empty list gave %q", got)
 	}
 }

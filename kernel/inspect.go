@@ -65,10 +65,16 @@ const inspectorName = "__wk_inspect"
 //	r repr length  D docstring  M member  m member count  F file of definition
 //	G defined in the REPL's globals  n __name__  K kind (class, function, module)
 //	L len() of a built-in container  S a source line from the board's file
-var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins').print):
- g=globals()
- def w(k,v):P(t+k+R(str(v)))
- p=o.split('.')
+//
+// boardResolve is the board-side Python (one space of indent, inside a
+// function with g=globals() and a writer w(key, value)) that resolves the
+// dotted name o into v without running a call: each attribute step is
+// looked up in the class dictionaries along __bases__ first, and a property
+// there is reported (w('P', name)) instead of read; a name that is not
+// there is reported as w('N', o). Shared by the inspector and the completer;
+// it sets p b v a s c d, boardMembers c m u x d y: the functions that
+// include them keep their own names clear of those.
+const boardResolve = ` p=o.split('.')
  b=__import__('builtins')
  if p[0] in g:v=g[p[0]]
  elif hasattr(b,p[0]):v=getattr(b,p[0])
@@ -85,18 +91,13 @@ var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins'
     s.extend(getattr(c,'__bases__',()))
   try:v=getattr(v,a)
   except Exception:return w('N',o)
- w('T',type(v).__name__)
- try:r=R(v)
- except Exception as e:r='<repr failed: %%s>'%%type(e).__name__
- w('r',len(r));w('R',r[:%[2]d])
- k='class' if isinstance(v,type) else 'module' if type(v).__name__ in('module','_Module') else 'function' if type(v).__name__ in('function','closure','bound_method','generator') else ''
- w('K',k)
- d=getattr(v,'__doc__',None) if k else None
- if isinstance(d,str):w('D',d[:%[3]d])
- n=getattr(v,'__name__',None)
- if isinstance(n,str):w('n',n)
- if isinstance(v,(str,bytes,bytearray,list,tuple,dict,set)):w('L',len(v))
- c=[v] if isinstance(v,type) else [type(v)]
+`
+
+// boardMembers sets m to the attribute names of v. MicroPython's dir()
+// tries every attribute it might have, which runs a property's getter, so
+// where a class along v's __bases__ has a property or __getattr__ the names
+// come from the instance and class dictionaries instead.
+const boardMembers = ` c=[v] if isinstance(v,type) else [type(v)]
  m=set(getattr(v,'__dict__',None) or ()) if not isinstance(v,type) else set()
  u=0
  while c:
@@ -109,7 +110,23 @@ var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins'
  if not u:
   try:m=dir(v)
   except Exception:pass
- m=sorted(x for x in m if isinstance(x,str) and not x.startswith('_'))
+`
+
+var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins').print):
+ g=globals()
+ def w(k,v):P(t+k+R(str(v)))
+%[7]s w('T',type(v).__name__)
+ try:r=R(v)
+ except Exception as e:r='<repr failed: %%s>'%%type(e).__name__
+ w('r',len(r));w('R',r[:%[2]d])
+ k='class' if isinstance(v,type) else 'module' if type(v).__name__ in('module','_Module') else 'function' if type(v).__name__ in('function','closure','bound_method','generator') else ''
+ w('K',k)
+ d=getattr(v,'__doc__',None) if k else None
+ if isinstance(d,str):w('D',d[:%[3]d])
+ n=getattr(v,'__name__',None)
+ if isinstance(n,str):w('n',n)
+ if isinstance(v,(str,bytes,bytearray,list,tuple,dict,set)):w('L',len(v))
+%[8]s m=sorted(x for x in m if isinstance(x,str) and not x.startswith('_'))
  w('m',len(m))
  for x in m[:%[4]d]:w('M',x)
  f=None
@@ -138,7 +155,8 @@ var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins'
       if i>=%[6]d:break
    finally:h.close()
   except Exception:pass
-`, inspectorName, inspectReprLimit, inspectDocLimit, inspectMembersLimit, inspectLineLimit, inspectSourceLines)
+`, inspectorName, inspectReprLimit, inspectDocLimit, inspectMembersLimit, inspectLineLimit, inspectSourceLines,
+	boardResolve, boardMembers)
 
 // boardObject is what the inspector found out about one dotted name.
 type boardObject struct {
@@ -315,47 +333,64 @@ func nameAtCursor(code string, cursor int) string {
 	return ""
 }
 
-// inspectOnBoard asks the board about name. It never connects, like
-// completion: a tooltip must not log in to a board or take it from another
-// notebook. ok is false when there is no board or it did not answer.
-func (k *Kernel) inspectOnBoard(ctx context.Context, s *webrepl.Session, name string) (obj boardObject, ok bool) {
+// answerToken is a new random prefix for the lines of one answer of a
+// board-side helper: output that does not start with it (a __repr__ that
+// prints, anything left on the console) cannot pass for the answer.
+func answerToken() (string, error) {
 	var raw [12]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		k.cfg.Logf("kernel: inspect: %v", err)
-		return boardObject{}, false
+		return "", fmt.Errorf("making an answer token: %w", err)
 	}
-	token := "\x02" + hex.EncodeToString(raw[:]) + ":"
-	program := []byte(fmt.Sprintf("%s(%s,%s)", inspectorName, pythonString(name), pythonString(token)))
+	return "\x02" + hex.EncodeToString(raw[:]) + ":", nil
+}
+
+// callHelper runs call, a call of the board-side function helper, and
+// returns what it printed (at most inspectOutputLimit bytes). When the
+// board does not know the function (the first use on this connection, or
+// the user deleted it), definition is run once and the call again. A link
+// found dead drops the session, as a failed cell would.
+func (k *Kernel) callHelper(ctx context.Context, s *webrepl.Session, helper, definition, call string) (string, error) {
 	for attempt := 0; ; attempt++ {
 		out := &boundedBuffer{limit: inspectOutputLimit}
-		res, err := s.Exec(ctx, program, out)
+		res, err := s.Exec(ctx, []byte(call), out)
+		if err == nil && res != nil && res.Exception != nil {
+			e := res.Exception
+			if attempt == 0 && e.Type == "NameError" && strings.Contains(e.Message, helper) {
+				if _, err = s.Exec(ctx, []byte(definition), &boundedBuffer{limit: inspectOutputLimit}); err == nil {
+					continue
+				}
+			} else {
+				err = fmt.Errorf("%s raised %s: %s", helper, e.Type, e.Message)
+			}
+		}
 		if err != nil {
-			k.cfg.Logf("kernel: inspect on the board: %v", err)
 			if !s.Connected() {
 				k.dropSession(s)
 			}
-			return boardObject{}, false
+			return "", err
 		}
-		if res != nil && res.Exception != nil {
-			e := res.Exception
-			if attempt == 0 && e.Type == "NameError" && strings.Contains(e.Message, inspectorName) {
-				// First inspection on this connection, or the user deleted it.
-				if _, err := s.Exec(ctx, []byte(inspectorProgram), &boundedBuffer{limit: inspectOutputLimit}); err != nil {
-					k.cfg.Logf("kernel: defining the inspector: %v", err)
-					return boardObject{}, false
-				}
-				continue
-			}
-			k.cfg.Logf("kernel: inspector raised %s: %s", e.Type, e.Message)
-			return boardObject{}, false
-		}
-		obj, err := parseInspectorOutput(out.String(), token)
-		if err != nil {
-			k.cfg.Logf("kernel: inspect: %v", err)
-			return boardObject{}, false
-		}
-		return obj, true
+		return out.String(), nil
 	}
+}
+
+// inspectOnBoard asks the board about name. It never connects, like
+// completion: a tooltip must not log in to a board or take it from another
+// notebook. ok is false when the board did not answer.
+func (k *Kernel) inspectOnBoard(ctx context.Context, s *webrepl.Session, name string) (obj boardObject, ok bool) {
+	token, err := answerToken()
+	if err == nil {
+		var out string
+		out, err = k.callHelper(ctx, s, inspectorName, inspectorProgram,
+			fmt.Sprintf("%s(%s,%s)", inspectorName, pythonString(name), pythonString(token)))
+		if err == nil {
+			obj, err = parseInspectorOutput(out, token)
+		}
+	}
+	if err != nil {
+		k.cfg.Logf("kernel: inspect %s on the board: %v", name, err)
+		return boardObject{}, false
+	}
+	return obj, true
 }
 
 // boundedBuffer keeps the first limit bytes written to it and drops the

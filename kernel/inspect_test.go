@@ -282,9 +282,22 @@ import helpers`, nil)
 			t.Errorf("inspect %q found %q", unknown, text)
 		}
 	}
+	// Completion resolves names the same way: no getter runs for it either.
+	names := map[string]bool{}
+	for _, code := range []string{"s.", "s.value.", "s.value.x", "Sensor.", "s.pi"} {
+		reply, _ := c.request("complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
+		for _, m := range reply.Content["matches"].([]any) {
+			names[m.(string)] = true
+		}
+	}
+	for _, want := range []string{"s.read", "s.value", "s.pin", "Sensor.read", "Sensor.value"} {
+		if !names[want] {
+			t.Errorf("completion lacks %q (got %v)", want, names)
+		}
+	}
 	reply, out := c.execute("print(ran)", nil)
 	if got := streamText(out); got != "[]\n" {
-		t.Errorf("inspection ran user code: %q (%v)", got, reply.Content)
+		t.Errorf("inspection or completion ran user code: %q (%v)", got, reply.Content)
 	}
 
 	// Help cells: the same text as a "page" payload; unknown names say so.

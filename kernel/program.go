@@ -76,20 +76,6 @@ var helperProgram = "def " + helperName + "(b,n,l,s,i=input,P=__import__('builti
 	"  if g.get('input') is input:del g['input']\n" +
 	"  if g.get('print') is print:del g['print']\n"
 
-// completerName is the board-side function that lists the names a dotted
-// expression (or, for "", the globals and builtins) offers, framed as a
-// value. The expression is an attribute chain checked on the host, so
-// listing it runs no call.
-const completerName = "__wk_names"
-
-var completerProgram = "def " + completerName + "(o,p):\n" +
-	" try:\n" +
-	"  n=dir(eval(o,globals())) if o else list(globals())+dir(__import__('builtins'))\n" +
-	" except Exception:\n" +
-	"  n=[]\n" +
-	" print(" + pythonString(resultStart) + "+repr(sorted(set(x for x in n if x.startswith(p) and not x.startswith('__wk'))))+" +
-	pythonString(resultEnd) + ",end='')\n"
-
 // cellProgram is what is sent to the board for a cell.
 type cellProgram struct {
 	code    []byte
