@@ -329,6 +329,10 @@ func magicGet(c *magicCall) *cellError {
 		local = filepath.Join(local, base)
 		shown = filepath.Join(shown, base)
 	}
+	if st, err := os.Stat(filepath.Dir(local)); err != nil || !st.IsDir() {
+		return hostError("FileNotFoundError", fmt.Sprintf("no such local folder: %s (local paths are relative to %s)",
+			filepath.Dir(shown), c.k.localPath(".")))
+	}
 	s, failure := c.session()
 	if failure != nil {
 		return failure

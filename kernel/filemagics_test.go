@@ -123,8 +123,20 @@ func TestFileMagicsOnTheBoard(t *testing.T) {
 	if text := streamText(ok("%ls")); !strings.Contains(text, fmt.Sprintf("%d  wk.py\n", len(source)+1)) {
 		t.Errorf("%%ls printed %q", text)
 	}
+	if text := streamText(ok("%ls wk.py")); text != fmt.Sprintf("%d  wk.py\n", len(source)+1) {
+		t.Errorf("%%ls of a file printed %q", text)
+	}
 	if text := streamText(ok("%cat wk.py")); text != source+"\n" {
 		t.Errorf("%%cat printed %q", text)
+	}
+	if text := streamText(ok("%%writefile -a wk2.py\nprint('one')")); !strings.HasPrefix(text, "%%writefile wk2.py: ") {
+		t.Errorf("-a of a new file printed %q", text)
+	}
+	if text := streamText(ok("%%writefile -a wk2.py\nprint('two')")); !strings.HasPrefix(text, fmt.Sprintf("%%%%writefile -a wk2.py: %d bytes", len("print('one')\nprint('two')\n"))) {
+		t.Errorf("-a printed %q", text)
+	}
+	if text := streamText(ok("%cat wk2.py")); text != "print('one')\nprint('two')\n" {
+		t.Errorf("after -a: %q", text)
 	}
 	if text := streamText(ok("%run wk.py\nprint(x + 1)")); text != "ran 42\n43\n" {
 		t.Errorf("%%run then a line printed %q", text)
@@ -170,6 +182,7 @@ func TestFileMagicsOnTheBoard(t *testing.T) {
 
 	fails("%cat nothing.txt", "FileNotFoundError", "nothing.txt")
 	fails("%put missing.bin", "FileNotFoundError", "no such local file")
+	fails("%get /data/blob.bin nodir/x.bin", "FileNotFoundError", "no such local folder: nodir")
 	fails("%put blob.bin /wk.py/x.bin", "NotADirectoryError", "/wk.py")
 	fails("%mkdir /data", "FileExistsError", "/data")
 	fails("%rm /data", "OSError", "not empty")
@@ -191,7 +204,7 @@ func TestFileMagicsOnTheBoard(t *testing.T) {
 	if err := board.SetFault(sim.FaultNone); err != nil {
 		t.Fatal(err)
 	}
-	ok("%rm /data/blob.bin /data wk.py bad.py")
+	ok("%rm /data/blob.bin /data wk.py wk2.py bad.py")
 	if text := streamText(ok("%ls")); strings.Contains(text, "wk.py") || strings.Contains(text, "data/") {
 		t.Errorf("after %%rm: %q", text)
 	}

@@ -97,6 +97,8 @@ def exercise(kc, nbdir, label, folder):
     listing = stdout(ok(kc, f"%ls {folder}"))
     check(re.search(rf"^ *{len(source)}  wk_main\.py$", listing, re.M),
           f"{label}: %ls shows the file and its size")
+    check(stdout(ok(kc, f"%ls {folder}/wk_main.py")) == f"{len(source)}  {folder}/wk_main.py\n",
+          f"{label}: %ls of a file shows that file")
     check(stdout(ok(kc, f"%cat {folder}/wk_main.py")) == source, f"{label}: %cat shows the file as written")
     out = ok(kc, f"%run {folder}/wk_main.py\nprint(total + 1)")
     check(stdout(out) == "ran 42\n43\n", f"{label}: %run runs in the board's namespace: {stdout(out)!r}")
@@ -141,7 +143,7 @@ def exercise(kc, nbdir, label, folder):
 
 def with_kernel(label, folder, connect=None):
     nbdir = tempfile.mkdtemp(prefix="wk-notebook-")
-    km, kc = start_new_kernel(kernel_name="micropython-webrepl", cwd=nbdir)
+    km, kc = start_new_kernel(startup_timeout=TIMEOUT, kernel_name="micropython-webrepl", cwd=nbdir)
     try:
         if connect:
             ok(kc, connect)
