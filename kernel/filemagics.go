@@ -126,11 +126,10 @@ func (k *Kernel) localPath(p string) string {
 // session (webrepl reconnects on the next operation).
 func (c *magicCall) boardFailure(err error) *cellError {
 	if interrupted, _ := c.cell.state(); interrupted && errors.Is(err, context.Canceled) {
-		e := interruptedError()
-		if strings.Contains(err.Error(), "incomplete") {
-			e = hostError("KeyboardInterrupt", err.Error())
+		if errors.Is(err, webrepl.ErrPutStopped) {
+			return hostError("KeyboardInterrupt", err.Error())
 		}
-		return e
+		return interruptedError()
 	}
 	p := ""
 	var pe *fs.PathError

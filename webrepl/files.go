@@ -49,6 +49,9 @@ var (
 	ErrIsDir    = errors.New("is a folder")                        // EISDIR 21
 	ErrNoSpace  = errors.New("no space left on the board's flash") // ENOSPC 28
 	ErrNotEmpty = errors.New("folder not empty")                   // ENOTEMPTY 39
+	// ErrPutStopped: a Put was cancelled part-way; the board keeps what
+	// had arrived, an incomplete file.
+	ErrPutStopped = errors.New("stopped")
 	// ErrGetCorrupt: the bytes a Get received differ from the file on the
 	// board (hash or size computed there after the transfer).
 	ErrGetCorrupt = errors.New("the data received does not match the file on the board")
@@ -383,7 +386,7 @@ func (s *Session) putOn(ctx context.Context, l *link, remote string, data []byte
 	fail := func(err error) error {
 		l.close()
 		if sent < total && errors.Is(err, context.Canceled) {
-			return fmt.Errorf("put %s: stopped after %d of %d bytes; the file on the board is incomplete: %w", remote, sent, total, err)
+			return fmt.Errorf("put %s: %w after %d of %d bytes, the file on the board is incomplete: %w", remote, ErrPutStopped, sent, total, err)
 		}
 		return putDropped(remote, err)
 	}
