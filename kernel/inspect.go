@@ -119,7 +119,7 @@ var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins'
  try:r=R(v)
  except Exception as e:r='<repr failed: %%s>'%%type(e).__name__
  w('r',len(r));w('R',r[:%[2]d])
- k='class' if isinstance(v,type) else 'module' if type(v).__name__ in('module','_Module') else 'function' if type(v).__name__ in('function','closure','bound_method','generator') else ''
+ k='class' if isinstance(v,type) else 'module' if type(v).__name__=='module' else 'function' if type(v).__name__ in('function','closure','bound_method','generator') else ''
  w('K',k)
  d=getattr(v,'__doc__',None) if k else None
  if isinstance(d,str):w('D',d[:%[3]d])
@@ -547,7 +547,9 @@ func (k *Kernel) inspect(ctx context.Context, r *jupyter.Request) {
 	k.mu.Lock()
 	s := k.session
 	k.mu.Unlock()
-	if name := nameAtCursor(req.Code, req.CursorPos); name != "" && s != nil {
+	if text, ok := magicHelp(magicAtCursor(req.Code, req.CursorPos)); ok {
+		reply.Found, reply.Data["text/plain"] = true, text
+	} else if name := nameAtCursor(req.Code, req.CursorPos); name != "" && s != nil {
 		ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
 		defer cancel()
 		if text, found := k.inspection(ctx, s, name, req.DetailLevel); found {
@@ -557,13 +559,48 @@ func (k *Kernel) inspect(ctx context.Context, r *jupyter.Request) {
 	k.reply(r, reply)
 }
 
-// helpQuery is a help cell: "obj?", "obj??", "?obj" or "??obj".
+// magicAtCursor is the magic named at the start of the cursor's line
+// ("%put a.py" → "%put"), or "".
+func magicAtCursor(code string, cursor int) string {
+	runes := []rune(code)
+	if cursor < 0 || cursor > len(runes) {
+		cursor = len(runes)
+	}
+	before, after := string(runes[:cursor]), string(runes[cursor:])
+	line := before[strings.LastIndexByte(before, '\n')+1:]
+	if i := strings.IndexByte(after, '\n'); i >= 0 {
+		after = after[:i]
+	}
+	line = strings.TrimLeft(line+after, " \t")
+	if !strings.HasPrefix(line, "%") {
+		return ""
+	}
+	name, _, _ := strings.Cut(line, " ")
+	return strings.TrimRight(name, "?")
+}
+
+// magicHelp is the inspection text of a magic, from the magic table.
+func magicHelp(name string) (string, bool) {
+	m, ok := lookupMagic(name)
+	if !ok {
+		return "", false
+	}
+	kind := "line magic"
+	if strings.HasPrefix(m.name, "%%") {
+		kind = "cell magic"
+	}
+	return fmt.Sprintf("%-*s%s\n%-*s%s\n%-*s%s\n", inspectLabelWidth, "Usage:", m.usage,
+		inspectLabelWidth, "Docstring:", m.help, inspectLabelWidth, "Type:", kind), true
+}
+
+// helpQuery is a help cell: "obj?", "obj??", "?obj" or "??obj"; also
+// "%magic?".
 type helpQuery struct {
 	name   string
 	detail int
 }
 
-var helpCell = regexp.MustCompile(`^(\?{0,2})([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(\?{0,2})$`)
+var helpCell = regexp.MustCompile(`^(\?{0,2})((?:%%?)?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(\?{0,2})$`)
 
 // parseHelpQuery recognises a cell that is only a help query.
 func parseHelpQuery(code string) (helpQuery, bool) {
@@ -579,6 +616,13 @@ func parseHelpQuery(code string) (helpQuery, bool) {
 // their pager), or "Object `x` not found." as output, as IPython says it.
 func (k *Kernel) runHelp(ctx context.Context, r *jupyter.Request, req jupyter.ExecuteRequest, count int, q helpQuery) (*cellError, []any) {
 	io := cellIO{k: k, r: r, silent: req.Silent, count: count, store: req.StoreHistory}
+	if strings.HasPrefix(q.name, "%") {
+		text, ok := magicHelp(q.name)
+		if !ok {
+			return hostError("UsageError", "unknown magic "+q.name+" (%lsmagic lists them)"), nil
+		}
+		return nil, pagePayload(text, req.Silent)
+	}
 	cell := k.startCell(ctx)
 	defer k.endCell(cell)
 	defer k.boardDone()
@@ -596,8 +640,14 @@ func (k *Kernel) runHelp(ctx context.Context, r *jupyter.Request, req jupyter.Ex
 		io.stdout(fmt.Sprintf("Object `%s` not found.\n", q.name))
 		return nil, nil
 	}
-	if req.Silent {
-		return nil, nil
+	return nil, pagePayload(text, req.Silent)
+}
+
+// pagePayload is the execute_reply payload that shows text in the pager
+// (docs/protocol/jupyter.md §1.9); a silent request shows nothing.
+func pagePayload(text string, silent bool) []any {
+	if silent {
+		return nil
 	}
-	return nil, []any{map[string]any{"source": "page", "data": map[string]any{"text/plain": text}, "start": 0}}
+	return []any{map[string]any{"source": "page", "data": map[string]any{"text/plain": text}, "start": 0}}
 }

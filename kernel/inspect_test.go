@@ -75,6 +75,9 @@ func TestParseHelpQueryAndExitRequest(t *testing.T) {
 		{"f???", false, "", 0},
 		{"x = f?", false, "", 0},
 		{"f()?", false, "", 0},
+		{"%put?", true, "%put", 0},
+		{"%%writefile?", true, "%%writefile", 0},
+		{"%put x?", false, "", 0},
 	} {
 		q, ok := parseHelpQuery(c.code)
 		if ok != c.ok || (ok && (q.name != c.name || q.detail != c.detail)) {
@@ -321,6 +324,18 @@ import helpers`, nil)
 		if got := types(out); len(got) != 1 || got[0] != "execute_input" {
 			t.Errorf("%s published %v", q.cell, got)
 		}
+	}
+	// Magics answer from the kernel's own table, in a cell and on Shift-Tab.
+	reply, _ = c.execute("%put?", nil)
+	if payload, _ := reply.Content["payload"].([]any); len(payload) != 1 ||
+		!strings.Contains(payload[0].(map[string]any)["data"].(map[string]any)["text/plain"].(string), "Usage:          %put LOCAL") {
+		t.Errorf("%%put?: %v", reply.Content)
+	}
+	if found, text := inspectText(t, c, "%put blink.py", 2); !found || !strings.Contains(text, "Type:           line magic\n") {
+		t.Errorf("Shift-Tab on %%put: %v %q", found, text)
+	}
+	if reply, _ := c.execute("%nosuch?", nil); reply.str("ename") != "UsageError" {
+		t.Errorf("%%nosuch?: %v", reply.Content)
 	}
 	reply, out = c.execute("nothing_here?", nil)
 	if reply.str("status") != "ok" || streamText(out) != "Object `nothing_here` not found.\n" {
