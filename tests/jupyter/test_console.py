@@ -1,6 +1,7 @@
 """`exit` and `quit()` end Debian's jupyter console as they do with ipykernel:
 the kernel answers with the "ask_exit" payload, the console leaves without
-asking and shuts the kernel down. Run by run.sh (kernel installed, board up).
+asking and shuts the kernel down; `obj?` shows its text through the console's
+pager. Run by run.sh (kernel installed, board up).
 """
 
 import os
@@ -28,9 +29,12 @@ def console(lines):
 
 def main():
     for leave in ("exit", "quit()", "quit", "exit()"):
-        status, out = console(["print(6 * 7)", leave, "print('after ' + 'exit')"])
+        status, out = console(["print(6 * 7)", "len?", leave, "print('after ' + 'exit')"])
         if status != 0 or "42" not in out:
             raise AssertionError(f"{leave}: status {status}, output:\n{out}")
+        # The console shows the "page" payload of a help cell.
+        if "Type:           function" not in out:
+            raise AssertionError(f"len? showed no inspection text:\n{out}")
         if "after exit" in out or "NameError" in out or "Do you really want to exit" in out:
             raise AssertionError(f"{leave} did not end the console at once:\n{out}")
         # The console shut the kernel down (keepkernel false); give it time to go.
