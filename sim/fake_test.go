@@ -393,8 +393,8 @@ func TestFraming(t *testing.T) {
 		// bytes with type 3 at offset 2 makes it a GET_VER request.
 		c.write(maskedFrame(0x81, []byte("\r\x03")))
 		c.write(maskedFrame(0x81, make([]byte, xferHeaderSize-3)))
-		if op, p := c.readFrame(); op != 0x82 || string(p) != firmwareVersion {
-			t.Fatalf("got %x %q, want the GET_VER answer %q", op, p, firmwareVersion)
+		if op, p := c.readFrame(); op != 0x82 || string(p) != "\x01\x1c\x00" {
+			t.Fatalf("got %x %q, want the GET_VER answer of 1.28.0", op, p)
 		}
 		c.write(maskedFrame(0x81, []byte("after")))
 		if op, p := c.readFrame(); op != 0x81 || string(p) != "after" {
@@ -446,8 +446,8 @@ func TestFileTransfer(t *testing.T) {
 	c.login(b.Password())
 
 	c.send(websocket.BinaryMessage, transferRecord(xferGetVer, 0, ""))
-	if got := c.expectBinary(); string(got) != "\x01\x1b\x00" {
-		t.Fatalf("GET_VER %q, want 01 1b 00", got)
+	if got := c.expectBinary(); string(got) != "\x01\x1c\x00" {
+		t.Fatalf("GET_VER %q, want 01 1c 00 (1.28.0, the default)", got)
 	}
 
 	data := make([]byte, 100*1024)
@@ -562,14 +562,15 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 }
 
 func TestLinkModel(t *testing.T) {
+	v127 := firmware{1, 27, 0}
 	run := func(profile string, chunks ...string) []string {
-		p, err := lookupProfile(profile)
+		p, err := lookupProfile(profile, v127)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []string
-		l := &link{profile: p, drainPeriod: time.Hour, in: make(chan timedChunk, len(chunks)),
-			deliver: func(b []byte) { got = append(got, string(b)) }}
+		l := &link{profile: p, drainPeriod: time.Hour, in: make(chan timedChunk, len(chunks)), idle: newReplIdle(),
+			deliver: func(b []byte, direct bool) { got = append(got, string(b)) }}
 		now := time.Now()
 		for _, c := range chunks {
 			l.in <- timedChunk{due: now, data: []byte(c)}
@@ -586,13 +587,13 @@ func TestLinkModel(t *testing.T) {
 	if got := run("esp8266", "ab", "cd"); len(got) != 2 || got[0] != "ab" || got[1] != "cd" {
 		t.Fatalf("esp8266 delivered %q, want one message per frame", got)
 	}
-	if p, _ := lookupProfile("esp32"); p.ringCapacity != 259 {
+	if p, _ := lookupProfile("esp32", v127); p.ringCapacity != 259 {
 		t.Fatalf("esp32 ring %d", p.ringCapacity)
 	}
-	if p, _ := lookupProfile("esp8266"); p.ringCapacity != 255 {
+	if p, _ := lookupProfile("esp8266", v127); p.ringCapacity != 255 {
 		t.Fatalf("esp8266 ring %d", p.ringCapacity)
 	}
-	if _, err := lookupProfile("esp31"); err == nil {
+	if _, err := lookupProfile("esp31", v127); err == nil {
 		t.Fatalf("unknown profile accepted")
 	}
 }

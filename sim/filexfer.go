@@ -21,10 +21,6 @@ const (
 	xferPutStep    = 512
 )
 
-// firmwareVersion is what GET_VER reports (major, minor, micro): the
-// MicroPython release the WebAssembly interpreter was built from.
-const firmwareVersion = "\x01\x1b\x00"
-
 // statusOK is the only status record the firmware ever sends.
 const statusOK = "WB\x00\x00"
 
@@ -50,6 +46,7 @@ const (
 // on a real board (an exception escaping dupterm's read hook).
 type fileTransfer struct {
 	flashDir     string
+	version      []byte // the GET_VER answer: the modelled firmware (Options.Firmware)
 	state        xferState
 	header       [xferHeaderSize]byte
 	headerLen    int
@@ -157,7 +154,7 @@ func (x *fileTransfer) feed(data []byte, headerOnly bool) (consumed int, replies
 func (x *fileTransfer) startRequest() ([][]byte, error) {
 	typ := x.header[2]
 	if typ == xferGetVer {
-		return [][]byte{[]byte(firmwareVersion)}, nil
+		return [][]byte{x.version}, nil
 	}
 	hostPath, err := x.hostPath(x.header[18:82])
 	if err != nil {

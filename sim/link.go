@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -17,6 +18,14 @@ type linkProfile struct {
 	// ring in one burst per socket poll (ESP32). Otherwise every frame is
 	// moved as soon as it arrives (ESP8266's per-segment callback, or ideal).
 	drained bool
+	// directRead: while the REPL waits for input it reads the socket itself
+	// (ESP32 from v1.28), so what arrives then reaches it at once and is
+	// never dropped; the drain above still runs while code executes.
+	directRead bool
+	// vmHook: the VM services the network from a hook called on backward
+	// jumps (ESP8266), so a Ctrl-C interrupts even a loop that never calls
+	// out; on an ESP32 such a loop needs the reset button.
+	vmHook bool
 }
 
 // port is what the board's os.uname().sysname says: the ideal board is an
@@ -28,12 +37,18 @@ func (p linkProfile) port() string {
 	return "esp32"
 }
 
-func lookupProfile(name string) (linkProfile, error) {
+// lookupProfile describes board name running firmware fw
+// (docs/protocol/simulator.md §4).
+func lookupProfile(name string, fw firmware) (linkProfile, error) {
 	switch name {
 	case "", "esp32":
-		return linkProfile{name: "esp32", ringCapacity: 259, drained: true}, nil
+		ring := 259 // stdin_ringbuf_array[260], ports/esp32/mphalport.c (v1.15+)
+		if !fw.atLeast(1, 15) {
+			ring = 255
+		}
+		return linkProfile{name: "esp32", ringCapacity: ring, drained: true, directRead: fw.atLeast(1, 28)}, nil
 	case "esp8266":
-		return linkProfile{name: "esp8266", ringCapacity: 255}, nil
+		return linkProfile{name: "esp8266", ringCapacity: 255, vmHook: true}, nil
 	case "ideal":
 		return linkProfile{name: "ideal", ringCapacity: 0}, nil
 	}
@@ -47,14 +62,47 @@ type timedChunk struct {
 	data []byte
 }
 
+// replIdle tells the link whether the board's REPL is waiting for input
+// (true) or running code; the board's event loop sets it from the board
+// process's busy messages. Only a directRead profile asks.
+type replIdle struct {
+	mu   sync.Mutex
+	idle bool
+	wake chan struct{} // signalled when idle becomes true
+}
+
+func newReplIdle() *replIdle { return &replIdle{idle: true, wake: make(chan struct{}, 1)} }
+
+func (r *replIdle) set(idle bool) {
+	r.mu.Lock()
+	was := r.idle
+	r.idle = idle
+	r.mu.Unlock()
+	if idle && !was {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (r *replIdle) get() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.idle
+}
+
 // link carries one session's REPL input to the board process according to
 // the profile. It ends when in is closed (delivering what it still holds,
-// as the board reads a socket to its end) or ctx ends.
+// as the board reads a socket to its end) or ctx ends. deliver's direct
+// says the REPL read the bytes from the socket itself (directRead), so the
+// ring's capacity does not limit them.
 type link struct {
 	profile     linkProfile
 	drainPeriod time.Duration
 	in          chan timedChunk
-	deliver     func([]byte)
+	idle        *replIdle
+	deliver     func(data []byte, direct bool)
 }
 
 func (l *link) run(ctx context.Context) {
@@ -62,6 +110,7 @@ func (l *link) run(ctx context.Context) {
 		inFlight []timedChunk // sent by the client, still "on the wire"
 		lwip     []byte       // arrived, waiting for the next socket poll
 		tickC    <-chan time.Time
+		idleC    <-chan struct{}
 		timer    = time.NewTimer(time.Hour)
 		in       = l.in
 	)
@@ -71,15 +120,25 @@ func (l *link) run(ctx context.Context) {
 		defer ticker.Stop()
 		tickC = ticker.C
 	}
+	reading := func() bool { return l.profile.directRead && l.idle.get() }
+	if l.profile.directRead {
+		idleC = l.idle.wake
+	}
 	for {
 		now := time.Now()
 		for len(inFlight) > 0 && !inFlight[0].due.After(now) {
 			data := inFlight[0].data
 			inFlight = inFlight[1:]
-			if l.profile.drained {
+			switch {
+			case !l.profile.drained:
+				l.deliver(data, false)
+			case reading():
+				// The REPL waits in mp_hal_stdin_rx_chr and takes the bytes
+				// straight from the socket (anything lwIP still held first).
+				l.deliver(append(lwip, data...), true)
+				lwip = nil
+			default:
 				lwip = append(lwip, data...)
-			} else {
-				l.deliver(data)
 			}
 		}
 		if in == nil {
@@ -87,7 +146,7 @@ func (l *link) run(ctx context.Context) {
 				lwip = append(lwip, c.data...)
 			}
 			if len(lwip) > 0 {
-				l.deliver(lwip)
+				l.deliver(lwip, reading())
 			}
 			return
 		}
@@ -106,7 +165,14 @@ func (l *link) run(ctx context.Context) {
 		case <-timerC:
 		case <-tickC:
 			if len(lwip) > 0 {
-				l.deliver(lwip)
+				l.deliver(lwip, false)
+				lwip = nil
+			}
+		case <-idleC:
+			// The code finished and the REPL reads again: what waited in
+			// lwIP for the next poll is read at once.
+			if len(lwip) > 0 && reading() {
+				l.deliver(lwip, true)
 				lwip = nil
 			}
 		case <-ctx.Done():

@@ -36,8 +36,9 @@ type (
 	evHandshakeRaised struct{ problem string }
 	evSessionEnded    struct{ s *session }
 	evInput           struct {
-		gen  int
-		data []byte
+		gen    int
+		data   []byte
+		direct bool // read by the REPL from the socket (link.deliver)
 	}
 	evResetTimer   struct{ gen int }
 	evResetPressed struct{ handled chan struct{} }
@@ -183,7 +184,11 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 			if e.gen != st.gen || st.node == nil {
 				continue
 			}
-			st.node.send(msgInput, e.data)
+			typ := byte(msgInput)
+			if e.direct {
+				typ = msgInputRead
+			}
+			st.node.send(typ, e.data)
 			if st.executing && st.resetTimer == nil && bytes.IndexByte(e.data, 0x03) >= 0 {
 				gen := st.gen
 				st.resetTimer = time.AfterFunc(b.opts.ResetAfter, func() { b.post(ctx, evResetTimer{gen: gen}) })
@@ -233,6 +238,7 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 		return b.reset(ctx, st, helpers, false)
 	case msgBusy:
 		st.executing = len(m.payload) == 1 && m.payload[0] == 1
+		b.replIdle.set(!st.executing)
 		if !st.executing && st.resetTimer != nil {
 			st.resetTimer.Stop()
 			st.resetTimer = nil
@@ -297,6 +303,7 @@ func (b *Board) bootNode(ctx context.Context, st *boardState, raw bool, delay ti
 	st.gen++
 	gen := st.gen
 	st.booted, st.delayOver, st.serving, st.executing, st.raw, st.modeTail = false, false, false, false, raw, nil
+	b.replIdle.set(true)
 	cmd := b.command(raw)
 	node, err := startNode(ctx, gen, cmd, b.opts.Log, nodeCallbacks{
 		message: func(gen int, m nodeMessage) { b.post(ctx, evNodeMessage{gen: gen, msg: m}) },
@@ -511,13 +518,14 @@ func (b *Board) handleClient(ctx context.Context, st *boardState, e evClient) {
 		onText:   b.countTextFrame,
 		input:    make(chan timedChunk, 64),
 		fault:    b.currentFault,
-		xfer:     fileTransfer{flashDir: b.flashDir, fault: b.currentFault},
+		xfer:     fileTransfer{flashDir: b.flashDir, fault: b.currentFault, version: b.firmware.getVer()},
 	}
 	l := &link{
 		profile:     b.profile,
 		drainPeriod: b.opts.DrainPeriod,
 		in:          s.input,
-		deliver:     func(p []byte) { b.post(ctx, evInput{gen: gen, data: p}) },
+		idle:        b.replIdle,
+		deliver:     func(p []byte, direct bool) { b.post(ctx, evInput{gen: gen, data: p, direct: direct}) },
 	}
 	go l.run(ctx)
 	st.sess = s

@@ -15,7 +15,8 @@ import (
 
 // Message types of the pipe protocol (docs/design.md, "sim/ (Go) ↔ sim/board (Node)").
 const (
-	msgInput      = 'i' // Go → Node: console input
+	msgInput      = 'i' // Go → Node: console input, into the stdin ring (may overflow)
+	msgInputRead  = 'I' // Go → Node: console input the REPL read from the socket itself (never dropped)
 	msgQuit       = 'q' // Go → Node: exit now
 	msgBooted     = 'B' // Node → Go: REPL ready
 	msgOutput     = 'o' // Node → Go: one console write

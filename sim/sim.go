@@ -28,9 +28,15 @@ import (
 // Options configure a simulated board. The zero value is a usable esp32
 // board on a free port with password "secret".
 type Options struct {
-	Addr        string        // "127.0.0.1:0" picks a free port (the default)
-	Password    string        // default "secret"; at most 9 bytes, as on the board
-	Profile     string        // "esp32" (default), "esp8266", "ideal"
+	Addr     string // "127.0.0.1:0" picks a free port (the default)
+	Password string // default "secret"; at most 9 bytes, as on the board
+	Profile  string // "esp32" (default), "esp8266", "ideal"
+	// Firmware is the MicroPython release modelled: "1.28" (DefaultFirmware)
+	// or "1.27". It decides the ESP32's console input path (v1.28 reads the
+	// socket while the REPL waits; v1.27 only every DrainPeriod) and is what
+	// GET_VER, sys.implementation, os.uname and the banner report
+	// (docs/protocol/simulator.md §4).
+	Firmware    string
 	Latency     time.Duration // one-way delay added to each direction
 	DrainPeriod time.Duration // esp32 drain period; default 80ms (tests use shorter)
 	FlashDir    string        // "" = a temporary folder removed on Close
@@ -65,6 +71,8 @@ const (
 type Board struct {
 	opts     Options
 	profile  linkProfile
+	firmware firmware
+	replIdle *replIdle // the REPL waits for input (not running code)
 	flashDir string
 	tmpFlash bool
 	logf     func(format string, args ...any)
@@ -105,7 +113,12 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 	if len(opts.Password) > maxBoardPassword {
 		return nil, fmt.Errorf("password is %d bytes; the board accepts at most %d", len(opts.Password), maxBoardPassword)
 	}
-	profile, err := lookupProfile(opts.Profile)
+	fw, err := lookupFirmware(opts.Firmware)
+	if err != nil {
+		return nil, err
+	}
+	opts.Firmware = fw.short()
+	profile, err := lookupProfile(opts.Profile, fw)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +144,8 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 	b := &Board{
 		opts:     opts,
 		profile:  profile,
+		firmware: fw,
+		replIdle: newReplIdle(),
 		events:   make(chan event, 256),
 		done:     make(chan struct{}),
 		pins:     map[int]int{},
@@ -181,9 +196,15 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 
 // prepareCommand sets up how board processes are started.
 func (b *Board) prepareCommand(ctx context.Context) error {
-	args := []string{"--fs", b.flashDir, "--queue", fmt.Sprint(b.profile.ringCapacity)}
+	args := []string{"--fs", b.flashDir, "--queue", fmt.Sprint(b.profile.ringCapacity), "--firmware", b.firmware.String()}
 	if b.opts.NoRawPaste {
 		args = append(args, "--no-raw-paste")
+	}
+	if b.profile.directRead {
+		args = append(args, "--direct-read")
+	}
+	if b.profile.vmHook {
+		args = append(args, "--vm-hook")
 	}
 	withRaw := func(raw bool) []string {
 		a := append([]string(nil), args...)
@@ -235,6 +256,9 @@ func (b *Board) SetPassword(password string) error {
 	b.password = password
 	return nil
 }
+
+// Firmware is the MicroPython release the board models, e.g. "1.28".
+func (b *Board) Firmware() string { return b.firmware.short() }
 
 // FlashDir is the host folder holding the board's files.
 func (b *Board) FlashDir() string { return b.flashDir }

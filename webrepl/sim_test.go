@@ -103,7 +103,7 @@ func runGenerated(t *testing.T, b *sim.Board, s *webrepl.Session, seed uint64, n
 // the same. The real 80 ms period is covered by TestSimRealDrainPeriod.
 func TestSimGeneratedProgramsRawPaste(t *testing.T) {
 	t.Parallel()
-	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{Profile: "esp32", Firmware: "1.27", DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	n := 1000
 	if testing.Short() {
@@ -115,7 +115,7 @@ func TestSimGeneratedProgramsRawPaste(t *testing.T) {
 // Not parallel: pacing has no flow control, so a board process starved of
 // CPU by other tests would lose input that a real board would not.
 func TestSimGeneratedProgramsPaced(t *testing.T) {
-	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{Profile: "esp32", Firmware: "1.27", DrainPeriod: 5 * time.Millisecond})
 	// The gap is four drain periods, and four chunks together still fit
 	// the 259-byte queue, so a scheduler stall on a busy test machine does
 	// not turn into loss that a real board at this cadence would not see.
@@ -125,7 +125,7 @@ func TestSimGeneratedProgramsPaced(t *testing.T) {
 
 // Not parallel, as TestSimGeneratedProgramsPaced.
 func TestSimRealDrainPeriod(t *testing.T) {
-	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 80 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{Profile: "esp32", Firmware: "1.27", DrainPeriod: 80 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{})
 	runGenerated(t, b, s, 3, 6, webrepl.PacingRawPaste)
 	// The default 100 ms gap; chunks of 128 bytes so that two chunks meeting
@@ -149,7 +149,7 @@ func dialAgain(t *testing.T, b *sim.Board, s *webrepl.Session, opts webrepl.Opti
 // the same board does lose input when a program arrives in one burst.
 func TestSimUnpacedBurstLoses(t *testing.T) {
 	t.Parallel()
-	b := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	b := simtest.Start(t, sim.Options{Profile: "esp32", Firmware: "1.27", DrainPeriod: 5 * time.Millisecond})
 	s := dial(t, b.URL(), b.Password(), webrepl.Options{Pacing: webrepl.PacingPaced, ChunkSize: 4000})
 	code, _ := genProgram(mrand.New(mrand.NewPCG(5, 5)), 3000)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -364,8 +364,8 @@ func TestSimConnectFromAnyState(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			leaveBoardIn(t, b, c.keys...)
 			s := dial(t, b.URL(), b.Password(), webrepl.Options{})
-			if got := s.Firmware().String(); got != "1.27.0" {
-				t.Errorf("Firmware = %s, want 1.27.0", got)
+			if got := s.Firmware().String(); got != sim.DefaultFirmware+".0" {
+				t.Errorf("Firmware = %s, want %s.0", got, sim.DefaultFirmware)
 			}
 			if out, res := run(t, s, "print('clean', 6*7)"); out != "clean 42\n" || res.Exception != nil {
 				t.Errorf("got %q, %+v", out, res.Exception)

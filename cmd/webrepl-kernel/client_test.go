@@ -740,7 +740,7 @@ func TestPasswordPromptDoesNotEcho(t *testing.T) {
 func TestReplPasteArrivesWhole(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	board, err := sim.Start(ctx, sim.Options{Profile: "esp32", DrainPeriod: 80 * time.Millisecond})
+	board, err := sim.Start(ctx, sim.Options{Profile: "esp32", Firmware: "1.27", DrainPeriod: 80 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("starting the simulated board: %v", err)
 	}

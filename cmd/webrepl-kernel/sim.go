@@ -21,6 +21,7 @@ func runSim(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8266", "listen address (port 0 picks a free port)")
 	fs.StringVar(&opts.Password, "password", "", "WebREPL password, at most 9 bytes (required)")
 	fs.StringVar(&opts.Profile, "profile", "esp32", "board and link model: esp32, esp8266 or ideal")
+	fs.StringVar(&opts.Firmware, "firmware", sim.DefaultFirmware, "MicroPython release modelled: 1.28 (the ESP32 REPL reads the socket while it waits) or 1.27 (it sees input only every drain period)")
 	fs.DurationVar(&opts.Latency, "latency", 0, "one-way network delay added to each direction")
 	fs.StringVar(&opts.FlashDir, "flash", "", "host folder holding the board's files (default: a temporary folder)")
 	fs.DurationVar(&opts.ResetAfter, "reset-after", sim.DefaultResetAfter, "press reset when a Ctrl-C is not obeyed for this long")
@@ -42,7 +43,7 @@ func runSim(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Simulated %s board: WebREPL at %s (password %q); Ctrl-C stops it\n", opts.Profile, board.URL(), board.Password())
+	fmt.Printf("Simulated %s board, MicroPython %s: WebREPL at %s (password %q); Ctrl-C stops it\n", opts.Profile, board.Firmware(), board.URL(), board.Password())
 	select {
 	case <-ctx.Done():
 		return board.Close()

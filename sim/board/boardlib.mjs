@@ -140,8 +140,7 @@ def _os_module():
         uname_result = namedtuple('uname_result', ('sysname', 'nodename', 'release', 'version', 'machine'))
     except ImportError:
         uname_result = None
-    impl = sys.implementation
-    release = '%d.%d.%d' % impl.version[:3]
+    release = _board.version or '%d.%d.%d' % sys.implementation.version[:3]
     # The port the simulator models (sim --profile): clients identify the
     # board by os.uname().sysname, as on a real ESP32/ESP8266.
     port = _board.port
@@ -261,6 +260,45 @@ _make_module('network', _board.network_source)
 for _name, _src in json.loads(_board.extra_modules).items():
     _make_module(_name, _src)
 sys.modules['os'] = _os_module()
+
+
+def _sys_module():
+    # sys as the modelled firmware shows it (sim --firmware): sys.implementation and
+    # sys.version name that release; everything else is the interpreter's own sys, and
+    # assignments go to it.
+    release = _board.version
+    if not release:
+        return None
+    impl = sys.implementation
+    version = tuple(int(x) for x in release.split('.')) + tuple(impl.version[3:])
+    try:
+        from collections import namedtuple
+        fields = [f for f in ('name', 'version', '_machine', '_mpy', '_build') if hasattr(impl, f)]
+        implementation = namedtuple('', fields)(*[version if f == 'version' else getattr(impl, f) for f in fields])
+    except ImportError:
+        implementation = impl
+    own = '%d.%d.%d' % impl.version[:3]
+
+    class _Sys:
+        def __getattr__(self, name):
+            return getattr(sys, name)
+
+        def __setattr__(self, name, value):
+            setattr(sys, name, value)
+
+        def __dir__(self):
+            return dir(sys)
+
+        def __repr__(self):
+            return "<module 'sys'>"
+
+    _Sys.implementation = implementation
+    _Sys.version = sys.version.replace('v' + own, 'v' + release)
+    return _Sys()
+
+
+if _sys_module() is not None:
+    sys.modules['sys'] = _sys_module()
 sys.modules['time'] = _time_module()
 # import utime would otherwise find the port's built-in time, whose sleeps ignore Ctrl-C.
 sys.modules['utime'] = sys.modules['time']

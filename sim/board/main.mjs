@@ -4,7 +4,12 @@
 // stdin ring (a SharedArrayBuffer); the interpreter and the REPL layer run in worker.mjs so
 // that console input, Ctrl-C and quit keep working while Python code executes.
 //
-//   node main.mjs --fs DIR --queue N [--raw] [--no-raw-paste]
+//   node main.mjs --fs DIR --queue N [--firmware X.Y.Z] [--direct-read] [--vm-hook] [--raw] [--no-raw-paste]
+//
+// --firmware is the MicroPython release the board reports; --direct-read models an ESP32
+// from v1.28, whose REPL reads the socket itself while it waits for input (Go sends that
+// input as `I`, never dropped); --vm-hook models an ESP8266, whose VM hook lets a Ctrl-C
+// interrupt a loop that never calls out (docs/protocol/simulator.md §4).
 //
 // Frames both ways: 1 byte type, 4 bytes big-endian payload length, payload.
 
@@ -24,12 +29,12 @@ const packagePath = '@micropython/micropython-webassembly-pyscript/micropython.m
 const unboundedQueue = 16 * 1024 * 1024;
 
 function usage(message) {
-  process.stderr.write(`sim/board: ${message}\nusage: node main.mjs --fs DIR --queue N [--raw] [--no-raw-paste]\n`);
+  process.stderr.write(`sim/board: ${message}\nusage: node main.mjs --fs DIR --queue N [--firmware X.Y.Z] [--direct-read] [--vm-hook] [--raw] [--no-raw-paste]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { fsDir: '', queue: -1, raw: false, noRawPaste: false };
+  const opts = { fsDir: '', queue: -1, raw: false, noRawPaste: false, firmware: '', directRead: false, vmHook: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--fs') {
@@ -40,6 +45,13 @@ function parseArgs(argv) {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 0) usage(`--queue ${argv[i]}: not a byte count`);
       opts.queue = n;
+    } else if (arg === '--firmware') {
+      if (i + 1 >= argv.length || !/^\d+\.\d+\.\d+$/.test(argv[i + 1])) usage('--firmware needs a release such as 1.28.0');
+      opts.firmware = argv[++i];
+    } else if (arg === '--direct-read') {
+      opts.directRead = true;
+    } else if (arg === '--vm-hook') {
+      opts.vmHook = true;
     } else if (arg === '--raw') {
       opts.raw = true;
     } else if (arg === '--no-raw-paste') {
@@ -92,7 +104,11 @@ function frame(type, payload) {
 
 const opts = parseArgs(process.argv.slice(2));
 const capacity = opts.queue === 0 ? unboundedQueue : opts.queue;
-const ring = allocRing(capacity);
+// With --direct-read the ring also holds what the REPL reads from the socket itself: those
+// bytes are never dropped at the board's ring size (capacity), only beyond this, which
+// stands for lwIP's receive window (a client sending that much to an idle REPL unread).
+const socketWindow = 64 * 1024;
+const ring = allocRing(opts.directRead ? Math.max(capacity, socketWindow) : capacity);
 const size = ring.size;
 const outbox = allocRing(outboxCapacity);
 let dropped = 0;
@@ -101,8 +117,10 @@ const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
   workerData: {
     sab: ring.sab,
     outboxSab: outbox.sab,
-    capacity,
+    capacity: ring.capacity,
     fsDir: opts.fsDir,
+    firmware: opts.firmware,
+    vmHook: opts.vmHook,
     raw: opts.raw,
     noRawPaste: opts.noRawPaste,
     micropythonURL: resolveMicroPython(),
@@ -113,6 +131,30 @@ const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
   stderr: false,
 });
 worker.stdout.on('data', (chunk) => process.stderr.write(chunk));
+
+// The ESP8266 VM hook (--vm-hook): the worker shares its interpreter's memory and tells
+// where a Ctrl-C goes; this thread then schedules the KeyboardInterrupt itself, as the
+// board's network hook does between bytecodes, so even `while True: pass` stops.
+let vmHook = null;
+worker.on('message', (m) => {
+  if (m && m.type === 'vm-hook') {
+    vmHook = { words: new Int32Array(m.memory), pending: m.pending >> 2, sched: m.sched >> 2, kbd: m.kbd, traceback: (m.kbd + 8) >> 2, interruptChar: m.interruptChar >> 2 };
+  }
+});
+
+// interruptVM does what mp_sched_keyboard_interrupt() does (py/scheduler.c): reset the
+// preallocated KeyboardInterrupt's traceback, make it the pending exception and mark the
+// scheduler pending, so the VM raises it at its next backward jump. Only while the
+// program has Ctrl-C armed (micropython.kbd_intr): otherwise false.
+function interruptVM() {
+  if (!vmHook) return false;
+  const { words } = vmHook;
+  if (Atomics.load(words, vmHook.interruptChar) !== 0x03) return false;
+  Atomics.store(words, vmHook.traceback, 0);
+  Atomics.store(words, vmHook.pending, vmHook.kbd);
+  Atomics.compareExchange(words, vmHook.sched, 1, 0); // MP_SCHED_IDLE → MP_SCHED_PENDING
+  return true;
+}
 
 function writeOut(buf) {
   return process.stdout.write(buf);
@@ -172,24 +214,27 @@ worker.on('exit', (code) => {
 
 // Console input: like ringbuf_put on the board, bytes that do not fit are dropped and
 // counted; a Ctrl-C that arrives while code runs becomes a KeyboardInterrupt instead
-// (os_dupterm behaviour) and is not queued.
-function consoleInput(bytes) {
+// (os_dupterm behaviour) and is not queued. direct input (the REPL reading the socket
+// itself) is limited only by the socket window, not by the board's ring.
+function consoleInput(bytes, direct) {
   const { ctl, data } = ring;
+  const limit = direct ? ring.capacity : Math.min(capacity, ring.capacity);
   let head = Atomics.load(ctl, RING.HEAD);
   let droppedNow = 0;
   let interrupted = false;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
     if (b === 0x03 && Atomics.load(ctl, RING.EXEC) === 1) {
-      Atomics.store(ctl, RING.INTR, 1);
+      // 2: the VM hook has scheduled the KeyboardInterrupt already (worker.mjs).
+      Atomics.store(ctl, RING.INTR, interruptVM() ? 2 : 1);
       interrupted = true;
       continue;
     }
-    const next = (head + 1) % size;
-    if (next === Atomics.load(ctl, RING.TAIL)) {
+    if ((head - Atomics.load(ctl, RING.TAIL) + size) % size >= limit) {
       droppedNow++;
       continue;
     }
+    const next = (head + 1) % size;
     data[head] = b;
     head = next;
   }
@@ -213,8 +258,8 @@ process.stdin.on('data', (chunk) => {
     const type = String.fromCharCode(pending[0]);
     const payload = pending.subarray(5, 5 + len);
     pending = pending.subarray(5 + len);
-    if (type === 'i') {
-      consoleInput(payload);
+    if (type === 'i' || type === 'I') {
+      consoleInput(payload, type === 'I');
     } else if (type === 'q') {
       process.exit(0);
     } else {

@@ -10,10 +10,11 @@
 // output like an ESP32 (bare LF → CRLF, one write per line piece), mirrors the flash
 // directory, and provides the machine/network modules (boardlib.mjs).
 
-import { workerData } from 'node:worker_threads';
+import { workerData, parentPort } from 'node:worker_threads';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RING, openRing, ringUsed, outboxCapacity } from './ring.mjs';
+import { sharedMemoryModule } from './wasmshare.mjs';
 import { boardLibSource, boardSourceName, machineSource, networkSource, extraModules } from './boardlib.mjs';
 
 const CTRL_A = 0x01;
@@ -35,7 +36,7 @@ const busyWaitCallsPerMs = 500;
 
 const flashMount = '/flash'; // where the board's flash lives inside Emscripten's MEMFS
 
-const { sab, outboxSab, capacity, fsDir, raw: bootRaw, noRawPaste, micropythonURL } = workerData;
+const { sab, outboxSab, capacity, fsDir, raw: bootRaw, noRawPaste, micropythonURL, firmware, vmHook } = workerData;
 const { ctl, data, size: slots } = openRing(sab, capacity);
 let tail = Atomics.load(ctl, RING.TAIL);
 
@@ -147,7 +148,11 @@ function endExec() {
   executing = false;
   Atomics.store(ctl, RING.EXEC, 0);
   post('b', Uint8Array.of(0));
-  return Atomics.exchange(ctl, RING.INTR, 0) === 1;
+  const intr = Atomics.exchange(ctl, RING.INTR, 0);
+  // 2: the VM hook scheduled it; pyexec raises what is pending before it returns, so it
+  // was consumed, unless it came too late for that (then it acts at the prompt).
+  if (intr === 2) return clearVMInterrupt();
+  return intr === 1;
 }
 
 function interruptArmed() {
@@ -158,7 +163,14 @@ function interruptArmed() {
 // reads). It turns a pending Ctrl-C into a scheduled KeyboardInterrupt, which the VM
 // raises at its next check.
 function pollInterrupt() {
-  if (!executing || Atomics.load(ctl, RING.INTR) === 0 || !interruptArmed()) return false;
+  if (!executing) return false;
+  const intr = Atomics.load(ctl, RING.INTR);
+  if (intr === 2) {
+    // The VM hook already scheduled it (main.mjs): the VM raises it at its next jump.
+    Atomics.store(ctl, RING.INTR, 0);
+    return true;
+  }
+  if (intr === 0 || !interruptArmed()) return false;
   Atomics.store(ctl, RING.INTR, 0);
   M._mp_sched_keyboard_interrupt();
   return true;
@@ -186,8 +198,13 @@ function boardSleep(ms) {
   }
 }
 
+// takeInterrupt takes a Ctrl-C for a reader that raises KeyboardInterrupt itself (input()),
+// so one the VM hook scheduled as well is withdrawn: one Ctrl-C, one KeyboardInterrupt.
 function takeInterrupt() {
-  return executing && Atomics.exchange(ctl, RING.INTR, 0) === 1;
+  if (!executing) return false;
+  const intr = Atomics.exchange(ctl, RING.INTR, 0);
+  if (intr === 2) clearVMInterrupt();
+  return intr !== 0;
 }
 
 const realNow = Date.now;
@@ -222,6 +239,8 @@ const out = {
 
 const fileQuote = '  File "';
 const emscriptenBanner = '; JS with Emscripten';
+const bannerVersionPrefix = 'MicroPython v';
+const modelledBannerPrefix = bannerVersionPrefix + firmware;
 const simulatedBanner = '; Simulated ESP32 module (webrepl-kernel) with ESP32';
 const rawBanner = 'raw REPL; CTRL-B to exit\r\n';
 const pasteBanner = 'paste mode; Ctrl-C to cancel, Ctrl-D to finish';
@@ -274,6 +293,11 @@ function consoleWrite(bytes) {
     return;
   }
   if (!executing) {
+    if (text !== null && firmware && text.startsWith(bannerVersionPrefix) && !text.startsWith(modelledBannerPrefix)) {
+      // The banner names the modelled release, not the interpreter's own (Options.Firmware).
+      emitText(modelledBannerPrefix + text.slice(text.indexOf(' ', bannerVersionPrefix.length)));
+      return;
+    }
     if (text === emscriptenBanner) {
       emitText(simulatedBanner);
       return;
@@ -349,6 +373,10 @@ function consoleReadline() {
 function readConsole(FS, buffer, offset, length) {
   if (length === 0) return 0;
   for (;;) {
+    if (executing && Atomics.load(ctl, RING.INTR) === 2) {
+      Atomics.store(ctl, RING.INTR, 0);
+      throw new FS.ErrnoError(27); // the VM hook scheduled the KeyboardInterrupt
+    }
     if (executing && Atomics.load(ctl, RING.INTR) === 1) {
       Atomics.store(ctl, RING.INTR, 0);
       if (!interruptArmed()) {
@@ -716,6 +744,8 @@ function halt(type) {
 const boardJS = {
   // Set by the Go side from the profile; os.uname() reports it (boardlib.mjs).
   port: process.env.WEBREPL_SIM_PORT || 'esp32',
+  // The modelled release (main.mjs --firmware); sys.implementation and os.uname report it.
+  version: firmware || '',
   libsource: boardLibSource,
   machine_source: machineSource,
   network_source: networkSource,
@@ -1038,16 +1068,96 @@ function adaptImports(imports) {
   return translated;
 }
 
+// With --vm-hook the interpreter's memory is a shared one that main.mjs can write, so it can
+// schedule a KeyboardInterrupt while the VM spins (wasmshare.mjs).
+let sharedMemory = null;
+
 function withAdaptedImports(load) {
   const { instantiate, instantiateStreaming } = WebAssembly;
-  WebAssembly.instantiate = (source, imports) => instantiate(source, imports && adaptImports(imports));
+  WebAssembly.instantiate = (source, imports) => {
+    if (vmHook && imports && !(source instanceof WebAssembly.Module)) {
+      const shared = sharedMemoryModule(source);
+      sharedMemory = new WebAssembly.Memory({ initial: shared.initial, maximum: shared.maximum, shared: true });
+      imports = { ...imports, env: { ...imports.env, [shared.importName]: sharedMemory } };
+      source = shared.bytes;
+    }
+    return instantiate(source, imports && adaptImports(imports));
+  };
   if (instantiateStreaming) {
-    WebAssembly.instantiateStreaming = (source, imports) => instantiateStreaming(source, imports && adaptImports(imports));
+    WebAssembly.instantiateStreaming = vmHook
+      ? () => Promise.reject(new Error('the VM hook needs the wasm bytes'))
+      : (source, imports) => instantiateStreaming(source, imports && adaptImports(imports));
   }
   return load().finally(() => {
     WebAssembly.instantiate = instantiate;
     if (instantiateStreaming) WebAssembly.instantiateStreaming = instantiateStreaming;
   });
+}
+
+// ---------------------------------------------------------------------------------------
+// The ESP8266 VM hook (--vm-hook).
+//
+// On an ESP8266 the VM calls the network stack between bytecodes (MICROPY_VM_HOOK_POLL,
+// ports/esp8266/mpconfigport.h), so a Ctrl-C reaches mp_sched_keyboard_interrupt() even in
+// `while True: pass`. The WebAssembly port has no such hook and this worker is busy inside
+// the VM then, so main.mjs does what that function does, in the shared memory. Where its
+// words live is learnt here once, by watching what the function itself changes.
+
+let vmWords = null; // { pending, sched, kbd, interruptChar } byte addresses
+
+function memoryWords() {
+  return new Int32Array(sharedMemory.buffer);
+}
+
+function changedWords(before, after) {
+  const changed = [];
+  for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) changed.push({ addr: i * 4, was: before[i], now: after[i] });
+  return changed;
+}
+
+function shareVMHook() {
+  // A KeyboardInterrupt raised once leaves the preallocated exception with a traceback,
+  // which mp_sched_keyboard_interrupt() then resets: that tells the exception's address.
+  const raiseOnce = 'try:\n    for _ in range(2): pass\nexcept KeyboardInterrupt:\n    pass\n';
+  M._mp_sched_keyboard_interrupt();
+  mp.runPython(raiseOnce);
+  const before = memoryWords().slice();
+  M._mp_sched_keyboard_interrupt();
+  const changed = changedWords(before, memoryWords());
+  mp.runPython(raiseOnce); // the pending exception is consumed again
+  // pending exception: NULL → &mp_kbd_exception, whose traceback_data (+8) went to NULL;
+  // sched_state: MP_SCHED_IDLE (1) → MP_SCHED_PENDING (0).
+  const pending = changed.find((w) => w.was === 0 && changed.some((t) => t.addr === w.now + 8 && t.now === 0 && t.was !== 0));
+  const sched = changed.filter((w) => w.was === 1 && w.now === 0);
+  // mp_interrupt_char: the word micropython.kbd_intr() sets.
+  const original = M._mp_hal_get_interrupt_char();
+  mp.runPython('import micropython\nmicropython.kbd_intr(65)');
+  const at65 = memoryWords().slice();
+  mp.runPython('micropython.kbd_intr(66)');
+  // The argument may linger elsewhere (a stack slot): the word is the one the port's own
+  // mp_hal_get_interrupt_char() reads.
+  const words = memoryWords();
+  const charWords = changedWords(at65, words).filter((w) => {
+    if (w.was !== 65 || w.now !== 66) return false;
+    words[w.addr >> 2] = 67;
+    const reads = M._mp_hal_get_interrupt_char() === 67;
+    words[w.addr >> 2] = 66;
+    return reads;
+  });
+  mp.runPython(`micropython.kbd_intr(${original})\ndel micropython`);
+  if (!pending || sched.length !== 1 || charWords.length !== 1) {
+    log(`VM hook: the interpreter's interrupt state was not found (${changed.length} words changed); tight loops stay uninterruptible`);
+    return;
+  }
+  vmWords = { pending: pending.addr, sched: sched[0].addr, kbd: pending.now, interruptChar: charWords[0].addr };
+  parentPort.postMessage({ type: 'vm-hook', memory: sharedMemory.buffer, ...vmWords });
+}
+
+// clearVMInterrupt withdraws a KeyboardInterrupt main.mjs scheduled that has not been
+// raised yet; it reports whether there was one.
+function clearVMInterrupt() {
+  if (!vmWords) return false;
+  return Atomics.exchange(memoryWords(), vmWords.pending >> 2, 0) !== 0;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1079,6 +1189,7 @@ async function boot() {
 
   mp.registerJsModule('_board', boardJS);
   mp.runPython("import _board\nexec(compile(_board.libsource, '" + boardSourceName + "', 'exec'), {'__name__': '_boardlib'})\ndel _board");
+  if (vmHook) shareVMHook();
 
   // Like the ESP32's main.c: boot.py, then main.py (not when the REPL is raw), then the
   // REPL with its banner. The Go side may accept a client as soon as B arrives, so with
