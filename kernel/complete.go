@@ -11,8 +11,9 @@ import (
 	"webrepl-kernel/jupyter"
 )
 
-// completionTimeout bounds asking the board for names: completion must stay
-// snappy, and a board that does not answer quickly just gets no matches.
+// completionTimeout bounds each step of asking the board for names (see
+// callHelper): completion must stay snappy, and a board that does not
+// answer quickly just gets no matches.
 const completionTimeout = 3 * time.Second
 
 // dottedName matches the attribute chain that ends at the cursor ("os.pa").
@@ -94,12 +95,10 @@ func (k *Kernel) boardCompletions(ctx context.Context, object, prefix string) []
 	if s == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
-	defer cancel()
 	token, err := answerToken()
 	var out string
 	if err == nil {
-		out, err = k.callHelper(ctx, s, completerName, completerProgram, fmt.Sprintf("%s(%s,%s,%s)",
+		out, err = k.callHelper(ctx, s, completionTimeout, completerName, completerProgram, fmt.Sprintf("%s(%s,%s,%s)",
 			completerName, pythonString(object), pythonString(prefix), pythonString(token)))
 	}
 	if err != nil {

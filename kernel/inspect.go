@@ -18,6 +18,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,9 +30,11 @@ import (
 	"webrepl-kernel/webrepl"
 )
 
-// inspectTimeout bounds a Shift-Tab on the board: a tooltip that does not
-// come within a few seconds is worth nothing, and the board must not stay
-// busy for it.
+// inspectTimeout bounds each step of a Shift-Tab on the board (the call,
+// and the first time on a connection the definition of the inspector): a
+// tooltip that does not come within a few seconds is worth nothing, and the
+// board must not stay busy for it. A help cell is a cell: no bound but the
+// interrupt.
 const inspectTimeout = 5 * time.Second
 
 // Bounds of what the inspector sends back: the repr, the docstring and each
@@ -347,16 +350,27 @@ func answerToken() (string, error) {
 // callHelper runs call, a call of the board-side function helper, and
 // returns what it printed (at most inspectOutputLimit bytes). When the
 // board does not know the function (the first use on this connection, or
-// the user deleted it), definition is run once and the call again. A link
-// found dead drops the session, as a failed cell would.
-func (k *Kernel) callHelper(ctx context.Context, s *webrepl.Session, helper, definition, call string) (string, error) {
+// the user deleted it), definition is run once and the call again. Each of
+// those steps has its own step time (0: only ctx bounds them), so that
+// sending the definition, a kilobyte or two at the board's pace, does not
+// eat the time of the call. A link found dead drops the session, as a
+// failed cell would.
+func (k *Kernel) callHelper(ctx context.Context, s *webrepl.Session, step time.Duration, helper, definition, call string) (string, error) {
+	exec := func(code string, out io.Writer) (*webrepl.Result, error) {
+		if step > 0 {
+			ctx, cancel := context.WithTimeout(ctx, step)
+			defer cancel()
+			return s.Exec(ctx, []byte(code), out)
+		}
+		return s.Exec(ctx, []byte(code), out)
+	}
 	for attempt := 0; ; attempt++ {
 		out := &boundedBuffer{limit: inspectOutputLimit}
-		res, err := s.Exec(ctx, []byte(call), out)
+		res, err := exec(call, out)
 		if err == nil && res != nil && res.Exception != nil {
 			e := res.Exception
 			if attempt == 0 && e.Type == "NameError" && strings.Contains(e.Message, helper) {
-				if _, err = s.Exec(ctx, []byte(definition), &boundedBuffer{limit: inspectOutputLimit}); err == nil {
+				if _, err = exec(definition, &boundedBuffer{limit: inspectOutputLimit}); err == nil {
 					continue
 				}
 			} else {
@@ -376,11 +390,11 @@ func (k *Kernel) callHelper(ctx context.Context, s *webrepl.Session, helper, def
 // inspectOnBoard asks the board about name. It never connects, like
 // completion: a tooltip must not log in to a board or take it from another
 // notebook. ok is false when the board did not answer.
-func (k *Kernel) inspectOnBoard(ctx context.Context, s *webrepl.Session, name string) (obj boardObject, ok bool) {
+func (k *Kernel) inspectOnBoard(ctx context.Context, s *webrepl.Session, step time.Duration, name string) (obj boardObject, ok bool) {
 	token, err := answerToken()
 	if err == nil {
 		var out string
-		out, err = k.callHelper(ctx, s, inspectorName, inspectorProgram,
+		out, err = k.callHelper(ctx, s, step, inspectorName, inspectorProgram,
 			fmt.Sprintf("%s(%s,%s)", inspectorName, pythonString(name), pythonString(token)))
 		if err == nil {
 			obj, err = parseInspectorOutput(out, token)
@@ -523,8 +537,8 @@ func (k *Kernel) inspectionText(name string, obj boardObject, detail int) string
 
 // inspection answers for name: found is false when the board does not know
 // it (or is not connected); the text otherwise.
-func (k *Kernel) inspection(ctx context.Context, s *webrepl.Session, name string, detail int) (text string, found bool) {
-	obj, ok := k.inspectOnBoard(ctx, s, name)
+func (k *Kernel) inspection(ctx context.Context, s *webrepl.Session, step time.Duration, name string, detail int) (text string, found bool) {
+	obj, ok := k.inspectOnBoard(ctx, s, step, name)
 	switch {
 	case !ok:
 		return "", false
@@ -550,9 +564,7 @@ func (k *Kernel) inspect(ctx context.Context, r *jupyter.Request) {
 	if text, ok := magicHelp(magicAtCursor(req.Code, req.CursorPos)); ok {
 		reply.Found, reply.Data["text/plain"] = true, text
 	} else if name := nameAtCursor(req.Code, req.CursorPos); name != "" && s != nil {
-		ctx, cancel := context.WithTimeout(ctx, inspectTimeout)
-		defer cancel()
-		if text, found := k.inspection(ctx, s, name, req.DetailLevel); found {
+		if text, found := k.inspection(ctx, s, inspectTimeout, name, req.DetailLevel); found {
 			reply.Found, reply.Data["text/plain"] = true, text
 		}
 	}
@@ -631,7 +643,7 @@ func (k *Kernel) runHelp(ctx context.Context, r *jupyter.Request, req jupyter.Ex
 		return failure, nil
 	}
 	cell.setSession(s) // an interrupt stops the inspector too
-	text, found := k.inspection(cell.ctx, s, q.name, q.detail)
+	text, found := k.inspection(cell.ctx, s, 0, q.name, q.detail)
 	cell.setSession(nil)
 	if interrupted, _ := cell.state(); interrupted {
 		return interruptedError(), nil
