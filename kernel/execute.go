@@ -75,14 +75,18 @@ func (k *Kernel) execute(ctx context.Context, r *jupyter.Request) {
 		return
 	}
 	k.noteUncompiled(count, failure)
+	// The cut-off is taken before the error is told: a request the client
+	// sends once it has seen the error reply is received after it and
+	// runs. Taken after the reply, a loaded machine could let the next cell
+	// arrive first and abort it.
+	if req.StopOnError {
+		k.abortBefore = time.Now()
+	}
 	if !req.Silent {
 		k.publish(r, "error", jupyter.Error{Ename: failure.ename, Evalue: failure.evalue, Traceback: failure.traceback})
 	}
 	k.reply(r, jupyter.ExecuteReply{Status: jupyter.StatusError, ExecutionCount: count,
 		Ename: failure.ename, Evalue: failure.evalue, Traceback: failure.traceback})
-	if req.StopOnError {
-		k.abortBefore = time.Now()
-	}
 }
 
 // cellIO publishes a cell's output unless the request is silent.

@@ -301,6 +301,7 @@ func TestInterruptStopsARunningCell(t *testing.T) {
 }
 
 func TestPasswordAskedThroughStdin(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t)
 	rk := startKernel(t, Config{URL: board.URL()})
 	c := newTestClient(t, rk.info)
@@ -334,6 +335,24 @@ func TestPasswordAskedThroughStdin(t *testing.T) {
 	out := c.outputs(id)
 	if reply.str("status") != "ok" || streamText(out) != "3\n" {
 		t.Errorf("after typing the password: %v %q", reply.Content, streamText(out))
+	}
+}
+
+// A cell sent once the client has seen the previous cell's error reply is
+// not "queued behind" that failure and must run, however soon it follows:
+// the abort cut-off is taken before the reply leaves (it once was taken
+// after it, and a loaded machine aborted the next cell now and then).
+func TestCellSentAfterAnErrorReplyRuns(t *testing.T) {
+	t.Parallel()
+	rk := startKernel(t, Config{}) // no board: every cell fails at once
+	c := newTestClient(t, rk.info)
+	c.waitReady()
+	for i := range 50 {
+		reply, _ := c.request("execute_request", map[string]any{"code": "print(1)", "silent": false, "store_history": true,
+			"user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true})
+		if got := reply.str("status"); got != "error" {
+			t.Fatalf("cell %d: status %q, want error (it was sent after the previous error reply): %v", i, got, reply.Content)
+		}
 	}
 }
 

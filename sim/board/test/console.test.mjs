@@ -120,8 +120,25 @@ test('stdin queue of 259 bytes drops and counts overflow', async (t) => {
   assert.deepEqual(drops.map((d) => d.payload.readUInt32BE(0)), [41, 341]);
   b.send('\x03');
   await b.until(m, '\x04>');
-  // What did fit is now a comment in the raw buffer; Ctrl-C at the prompt clears it.
-  assert.equal(await b.exchange('\x03print("clean")\x04', '\x04>'), 'OKclean\r\n\x04\x04>');
+  // What did fit is now a comment in the raw buffer; Ctrl-C at the prompt clears it. The
+  // board reads those 259 bytes only once back at the prompt, and on a loaded machine the
+  // next line can arrive while they still fill the ring: it is then dropped like any
+  // overflow, and a 'd' message says so. Such a line is sent again (its leading Ctrl-C
+  // clears what a partly dropped copy left); one that fits must run.
+  const droppedSoFar = (x) => x.messages.filter((msg) => msg.type === 'd').length;
+  let outcome;
+  for (let attempt = 1; attempt <= 50; attempt++) {
+    const dropsBefore = droppedSoFar(b);
+    const m2 = b.mark();
+    b.send('\x03print("clean")\x04');
+    outcome = await b.waitFor(
+      (x) => (droppedSoFar(x) > dropsBefore && 'dropped') || (x.output(m2).endsWith('\x04>') && x.output(m2)),
+      'the line to run or to be dropped',
+    );
+    if (outcome !== 'dropped') break;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // let the board read the ring
+  }
+  assert.equal(outcome, 'OKclean\r\n\x04\x04>');
 });
 
 test('builtins.input is the board input(): echo, CRLF, Ctrl-C', async (t) => {
