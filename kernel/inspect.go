@@ -67,6 +67,7 @@ const inspectorName = "__wk_inspect"
 //	N not found   P a property (not evaluated)   T type name   R repr (cut)
 //	r repr length  D docstring  M member  m member count  F file of definition
 //	G defined in the REPL's globals  n __name__  K kind (class, function, module)
+//	C the class of an instance, defined in the REPL's globals
 //	L len() of a built-in container  S a source line from the board's file
 //
 // boardResolve is the board-side Python (one space of indent, inside a
@@ -124,7 +125,8 @@ var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins'
  w('r',len(r));w('R',r[:%[2]d])
  k='class' if isinstance(v,type) else 'module' if type(v).__name__=='module' else 'function' if type(v).__name__ in('function','closure','bound_method','generator') else ''
  w('K',k)
- d=getattr(v,'__doc__',None) if k else None
+ d=getattr(v,'__doc__',None) if k else (getattr(type(v),'__dict__',None) or {}).get('__doc__')
+ if not k and getattr(type(v),'__module__',None)=='__main__':w('C',type(v).__name__)
  if isinstance(d,str):w('D',d[:%[3]d])
  n=getattr(v,'__name__',None)
  if isinstance(n,str):w('n',n)
@@ -176,6 +178,7 @@ type boardObject struct {
 	nMembers   int
 	file       string
 	inGlobals  bool     // defined in the REPL's globals, i.e. by a cell
+	cellClass  string   // an instance's class, defined in the REPL's globals
 	fileSource []string // lines of the board's file from the definition on
 }
 
@@ -224,6 +227,8 @@ func parseInspectorOutput(out, token string) (boardObject, error) {
 			obj.file = value
 		case 'G':
 			obj.inGlobals = true
+		case 'C':
+			obj.cellClass = value
 		case 'S':
 			obj.fileSource = append(obj.fileSource, value)
 		}
@@ -483,6 +488,14 @@ func (k *Kernel) inspectionText(name string, obj boardObject, detail int) string
 		fmt.Fprintf(&b, "%-*s%s\n", inspectLabelWidth, label, value)
 	}
 	def, haveDef := k.definitionOf(obj)
+	if obj.kind == "" && obj.cellClass != "" {
+		// An instance: the docstring of its class, from the class's cell.
+		if classDef, ok := k.cellDefinition(obj.cellClass); ok {
+			if doc, ok := classDef.docstring(); ok {
+				obj.doc = &doc
+			}
+		}
+	}
 	if obj.kind == "class" || obj.kind == "function" {
 		label := "Signature"
 		if obj.kind == "class" {

@@ -271,7 +271,7 @@ import helpers`, nil)
 	}
 	check("blink", 0, "Signature:      blink(pin, times=3, delay=0.1)\n")
 	check("Sensor", 0, "Init signature: Sensor(pin, scale=1.0)\n", "Docstring:      Reads a value.\n", "Members:        read, value\n")
-	check("s", 0, "Type:           Sensor\n", "String form:    <Sensor object at ")
+	check("s", 0, "Type:           Sensor\n", "String form:    <Sensor object at ", "Docstring:      Reads a value.\n")
 	check("s.value", 0, "s.value is a property")
 	check("helpers.twice", 0, "Signature:      twice(x)\n", "Docstring:      Doubles x.\n", "File:           helpers.py (on the board)\n")
 	check("helpers.twice", 1, "Source:         def twice(x):\n")

@@ -293,6 +293,18 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         self.assertEqual("".join(m["content"].get("text", "") for m in outputs),
                          "Object `no_such_name_here` not found.\n")
         self.assertIsNone(self._inspect("scaled.nope"))
+        # A class and its instance: the class's docstring comes from its cell
+        # (realmp's MicroPython keeps no class docstrings either).
+        reply, _ = self._run("class Probe:\n    'Reads the probe.'\n    def __init__(self, pin, gain=1):\n"
+                             "        self.pin = pin\n\nprobe = Probe(5)\n")
+        self.assertEqual(reply["content"]["status"], "ok")
+        text = self._inspect("Probe")
+        self.assertRegex(text, r"Init signature: Probe\(pin, gain=1\)\n")
+        self.assertRegex(text, r"Docstring: +Reads the probe\.\n")
+        text = self._inspect("probe")
+        self.assertRegex(text, r"Type: +Probe\n")
+        self.assertRegex(text, r"Docstring: +Reads the probe\.\n")
+        self.assertRegex(text, r"Members: +pin\n")
         # Inspection evaluated names only: the function never ran.
         reply, outputs = self._run("print(calls)")
         self.assertEqual("".join(m["content"].get("text", "") for m in outputs), "[]\n")
