@@ -475,9 +475,9 @@ func (k *Kernel) definitionOf(obj boardObject) (definition, bool) {
 // "Init signature: ", as IPython does.
 const inspectLabelWidth = 16
 
-// inspectionText renders what is known about name as IPython's pager does:
+// inspectionText renders what is known about an object as IPython's pager does:
 // one "Field: value" line each; detail 1 (obj??) adds the source.
-func (k *Kernel) inspectionText(name string, obj boardObject, detail int) string {
+func (k *Kernel) inspectionText(obj boardObject, detail int) string {
 	var b strings.Builder
 	field := func(label, value string) {
 		if value == "" {
@@ -560,7 +560,7 @@ func (k *Kernel) inspection(ctx context.Context, s *webrepl.Session, step time.D
 	case !obj.found:
 		return "", false
 	}
-	return k.inspectionText(name, obj, detail), true
+	return k.inspectionText(obj, detail), true
 }
 
 // inspect answers inspect_request (Shift-Tab): from the connected board only.

@@ -175,7 +175,7 @@ func TestInspectionTextIsBounded(t *testing.T) {
 		members: []string{"append", "clear"}, nMembers: 150}
 	n := 1000
 	obj.length = &n
-	text := k.inspectionText("xs", obj, 0)
+	text := k.inspectionText(obj, 0)
 	for _, want := range []string{"Type:           list\n", "Length:         1000\n", "(48890 characters in all)", "Members:        append, clear, … (150 in all)\n"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("inspection text lacks %q:\n%s", want, text)
