@@ -53,6 +53,7 @@ test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./jupyter
 	$(GO) test -run '^$$' -fuzz '^FuzzRawReplParser$$' -fuzztime $(FUZZTIME) ./webrepl
 	$(GO) test -run '^$$' -fuzz '^FuzzFrameDemux$$' -fuzztime $(FUZZTIME) ./webrepl
+	$(GO) test -run '^$$' -fuzz '^FuzzInspectorOutput$$' -fuzztime $(FUZZTIME) ./kernel
 
 # Real Jupyter clients from Debian against the installed kernel and a simulated board.
 test-jupyter: build

@@ -390,3 +390,22 @@ import helpers`, nil)
 		}
 	}
 }
+
+// FuzzInspectorOutput: whatever the board prints, parsing gives an object or
+// an error, never a panic, and rendering it never fails.
+func FuzzInspectorOutput(f *testing.F) {
+	token := "\x02abc:"
+	f.Add("\x02abc:T'list'\n\x02abc:r'3'\n\x02abc:R'[1]'\n\x02abc:L'1'\n\x02abc:M'append'\n")
+	f.Add("\x02abc:N'x'\n")
+	f.Add("\x02abc:P'value'\n")
+	f.Add("\x02abc:T'function'\n\x02abc:K'function'\n\x02abc:n'f'\n\x02abc:F'a.py'\n\x02abc:S'def f(a,'\n\x02abc:S'  b):'\n")
+	f.Add("\x02abc:R'\\x4'\n\x02abc:D\"it's\"\n\x02abc:T")
+	k := New(Config{})
+	f.Fuzz(func(t *testing.T, out string) {
+		obj, err := parseInspectorOutput(out, token)
+		if err == nil && obj.found {
+			_ = k.inspectionText(obj, 0)
+			_ = k.inspectionText(obj, 1)
+		}
+	})
+}

@@ -25,6 +25,9 @@ func defStart(name string) *regexp.Regexp {
 // starts lines (a board file's excerpt) or, searching from the end, the last
 // top-level one in text (a cell).
 func findDefinition(lines []string, name string, last bool) (block []string, ok bool) {
+	if !identifier.MatchString(name) {
+		return nil, false // a name from the board is only text: no def can have it
+	}
 	re := defStart(name)
 	at := -1
 	for i, l := range lines {
