@@ -409,3 +409,23 @@ func FuzzInspectorOutput(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCellSource: any cell text (and cursor) gives a definition or none, a
+// name at the cursor or none, never a panic.
+func FuzzCellSource(f *testing.F) {
+	f.Add("def f(a, b=(1, 2)):\n    '''doc'''\n    return a\n", 3)
+	f.Add("class f(B):\n  'x'\n  def __init__(self, y): pass\n", 0)
+	f.Add("def f(\n", 5)
+	f.Add("f(1, [2, (3", 11)
+	f.Fuzz(func(t *testing.T, cell string, cursor int) {
+		_ = nameAtCursor(cell, cursor)
+		_ = magicAtCursor(cell, cursor)
+		_, _ = parseHelpQuery(cell)
+		if block, ok := findDefinition(strings.Split(cell, "\n"), "f", true); ok {
+			d := definition{lines: block}
+			_ = d.signature("f")
+			_, _ = d.docstring()
+			_ = dedentLines(block)
+		}
+	})
+}
