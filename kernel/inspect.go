@@ -68,31 +68,36 @@ const inspectorName = "__wk_inspect"
 //	r repr length  D docstring  M member  m member count  F file of definition
 //	G defined in the REPL's globals  n __name__  K kind (class, function, module)
 //	C the class of an instance, defined in the REPL's globals
+//	O the class, defined in the REPL's globals, whose dictionary holds the last step
 //	L len() of a built-in container  S a source line from the board's file
 //
 // boardResolve is the board-side Python (one space of indent, inside a
 // function with g=globals() and a writer w(key, value)) that resolves the
 // dotted name o into v without running a call: each attribute step is
-// looked up in the class dictionaries along __bases__ first, and a property
-// there is reported (w('P', name)) instead of read; a name that is not
-// there is reported as w('N', o). Shared by the inspector and the completer;
-// it sets p b v a s c d, boardMembers c m u x d y: the functions that
-// include them keep their own names clear of those.
+// looked up in the class dictionaries along __bases__ first (of v itself
+// when it is a class), a property there is reported (w('P', name)) instead
+// of read on an instance, and e is left at the class whose dictionary held
+// the last step (None otherwise); a name that is not there is reported as
+// w('N', o). Shared by the inspector and the completer; it sets p b v a e s
+// c d, boardMembers c m u x d y: the functions that include them keep their
+// own names clear of those.
 const boardResolve = ` p=o.split('.')
  b=__import__('builtins')
+ e=None
  if p[0] in g:v=g[p[0]]
  elif hasattr(b,p[0]):v=getattr(b,p[0])
  else:return w('N',o)
  for a in p[1:]:
-  if not isinstance(v,type):
-   s=[type(v)]
-   while s:
-    c=s.pop(0)
-    d=getattr(c,'__dict__',None)
-    if isinstance(d,dict) and a in d:
-     if isinstance(d[a],property):return w('P',a)
-     break
-    s.extend(getattr(c,'__bases__',()))
+  e=None
+  s=[v] if isinstance(v,type) else [type(v)]
+  while s:
+   c=s.pop(0)
+   d=getattr(c,'__dict__',None)
+   if isinstance(d,dict) and a in d:
+    if not isinstance(v,type) and isinstance(d[a],property):return w('P',a)
+    e=c
+    break
+   s.extend(getattr(c,'__bases__',()))
   try:v=getattr(v,a)
   except Exception:return w('N',o)
 `
@@ -121,12 +126,13 @@ var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins'
  def w(k,v):P(t+k+R(str(v)))
 %[7]s w('T',type(v).__name__)
  try:r=R(v)
- except Exception as e:r='<repr failed: %%s>'%%type(e).__name__
+ except Exception as x:r='<repr failed: %%s>'%%type(x).__name__
  w('r',len(r));w('R',r[:%[2]d])
  k='class' if isinstance(v,type) else 'module' if type(v).__name__=='module' else 'function' if type(v).__name__ in('function','closure','bound_method','generator') else ''
  w('K',k)
  d=getattr(v,'__doc__',None) if k else (getattr(type(v),'__dict__',None) or {}).get('__doc__')
  if not k and getattr(type(v),'__module__',None)=='__main__':w('C',type(v).__name__)
+ if e is not None and getattr(e,'__module__',None)=='__main__':w('O',e.__name__)
  if isinstance(d,str):w('D',d[:%[3]d])
  n=getattr(v,'__name__',None)
  if isinstance(n,str):w('n',n)
@@ -179,6 +185,7 @@ type boardObject struct {
 	file       string
 	inGlobals  bool     // defined in the REPL's globals, i.e. by a cell
 	cellClass  string   // an instance's class, defined in the REPL's globals
+	owner      string   // the class in the REPL's globals that defines the attribute
 	fileSource []string // lines of the board's file from the definition on
 }
 
@@ -229,6 +236,8 @@ func parseInspectorOutput(out, token string) (boardObject, error) {
 			obj.inGlobals = true
 		case 'C':
 			obj.cellClass = value
+		case 'O':
+			obj.owner = value
 		case 'S':
 			obj.fileSource = append(obj.fileSource, value)
 		}
@@ -460,6 +469,16 @@ func (k *Kernel) definitionOf(obj boardObject) (definition, bool) {
 	if obj.kind != "class" && obj.kind != "function" || obj.name == "" {
 		return definition{}, false
 	}
+	if obj.owner != "" {
+		// A method of a class defined in a cell: inside that class's block,
+		// not a top-level def that happens to share its name.
+		class, ok := k.cellDefinition(obj.owner)
+		if !ok {
+			return definition{}, false
+		}
+		block, ok := findDefinition(class.lines[1:], obj.name, false)
+		return definition{where: class.where, lines: block}, ok
+	}
 	if obj.inGlobals {
 		return k.cellDefinition(obj.name)
 	}
@@ -502,7 +521,7 @@ func (k *Kernel) inspectionText(obj boardObject, detail int) string {
 			label = "Init signature"
 		}
 		if haveDef {
-			field(label, def.signature(obj.name))
+			field(label, def.signature(obj.name, obj.typeName == "bound_method"))
 		} else {
 			field(label, "not known (MicroPython keeps no argument names or counts on the board)")
 		}

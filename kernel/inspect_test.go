@@ -125,7 +125,7 @@ x = 1`, "\n")
 		t.Fatal("class Led not found")
 	}
 	led := definition{lines: block}
-	if got := led.signature("Led"); got != "Led(pin, level=1)" {
+	if got := led.signature("Led", false); got != "Led(pin, level=1)" {
 		t.Errorf("class signature = %q", got)
 	}
 	if doc, ok := led.docstring(); !ok || doc != "An LED on a pin." {
@@ -137,12 +137,12 @@ x = 1`, "\n")
 
 	// The last top-level definition wins (a cell that redefines it).
 	block, _ = findDefinition(cell, "blink", true)
-	if got := (definition{lines: block}).signature("blink"); got != "blink(pin)" || len(block) != 1 {
+	if got := (definition{lines: block}).signature("blink", false); got != "blink(pin)" || len(block) != 1 {
 		t.Errorf("last blink = %q %q", got, block)
 	}
 	block, _ = findDefinition(cell, "blink", false)
 	first := definition{lines: block}
-	if got := first.signature("blink"); got != "blink(pin, times=3, *, delay=(0.1, 0.2)) -> int" {
+	if got := first.signature("blink", false); got != "blink(pin, times=3, *, delay=(0.1, 0.2)) -> int" {
 		t.Errorf("first blink signature = %q", got)
 	}
 	if doc, ok := first.docstring(); !ok || doc != "Blink a pin.\n\nEach time on, then off." {
@@ -155,7 +155,7 @@ x = 1`, "\n")
 	for _, broken := range [][]string{{"def f(a,", "  b"}, {"def f"}, {"class f"}, {"def f(): return {'a': 1}"}, {"def f():", "    '''open"}} {
 		if block, ok := findDefinition(broken, "f", true); ok {
 			d := definition{lines: block}
-			_ = d.signature("f")
+			_ = d.signature("f", false)
 			if doc, ok := d.docstring(); ok {
 				t.Errorf("docstring of %q = %q", broken, doc)
 			}
@@ -230,6 +230,9 @@ class Sensor:
     def read(self):
         return self.value
 
+def read(port, count):
+    return port
+
 s = Sensor(4)
 xs = list(range(2000))
 f = open('helpers.py', 'w')
@@ -271,6 +274,11 @@ import helpers`, nil)
 	}
 	check("blink", 0, "Signature:      blink(pin, times=3, delay=0.1)\n")
 	check("Sensor", 0, "Init signature: Sensor(pin, scale=1.0)\n", "Docstring:      Reads a value.\n", "Members:        read, value\n")
+	// A method: from its class's block, not the top-level read; bound: no self.
+	check("s.read", 0, "Signature:      read()\n", "Type:           bound_method\n", "File:           In [1]\n")
+	check("Sensor.read", 0, "Signature:      read(self)\n")
+	check("Sensor.read", 1, "Source:         def read(self):\n                    return self.value\n")
+	check("read", 0, "Signature:      read(port, count)\n")
 	check("s", 0, "Type:           Sensor\n", "String form:    <Sensor object at ", "Docstring:      Reads a value.\n")
 	check("s.value", 0, "s.value is a property")
 	check("helpers.twice", 0, "Signature:      twice(x)\n", "Docstring:      Doubles x.\n", "File:           helpers.py (on the board)\n")
@@ -423,7 +431,7 @@ func FuzzCellSource(f *testing.F) {
 		_, _ = parseHelpQuery(cell)
 		if block, ok := findDefinition(strings.Split(cell, "\n"), "f", true); ok {
 			d := definition{lines: block}
-			_ = d.signature("f")
+			_ = d.signature("f", false)
 			_, _ = d.docstring()
 			_ = dedentLines(block)
 		}

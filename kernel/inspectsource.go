@@ -104,8 +104,9 @@ func (d definition) statement() string {
 }
 
 // signature is the call signature a definition shows: "f(a, b=2)" for a
-// function, the __init__ arguments without self for a class.
-func (d definition) signature(name string) string {
+// function (without its first argument when bound to an object), the
+// __init__ arguments without self for a class.
+func (d definition) signature(name string, bound bool) string {
 	stmt := d.statement()
 	if strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(stmt, "async ")), "class ") {
 		init, ok := findDefinition(d.lines[1:], "__init__", false)
@@ -118,7 +119,11 @@ func (d definition) signature(name string) string {
 		}
 		return name + "(" + strings.Join(args, ", ") + ")"
 	}
-	return name + "(" + strings.Join(argsOf(stmt), ", ") + ")" + returnAnnotation(stmt)
+	args := argsOf(stmt)
+	if bound && len(args) > 0 {
+		args = args[1:] // self
+	}
+	return name + "(" + strings.Join(args, ", ") + ")" + returnAnnotation(stmt)
 }
 
 // argsOf splits the parameter list of "def f(a, b=(1, 2), *c)".

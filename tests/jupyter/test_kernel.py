@@ -296,7 +296,7 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         # A class and its instance: the class's docstring comes from its cell
         # (realmp's MicroPython keeps no class docstrings either).
         reply, _ = self._run("class Probe:\n    'Reads the probe.'\n    def __init__(self, pin, gain=1):\n"
-                             "        self.pin = pin\n\nprobe = Probe(5)\n")
+                             "        self.pin = pin\n    def level(self, scale=1):\n        return scale\n\nprobe = Probe(5)\n")
         self.assertEqual(reply["content"]["status"], "ok")
         text = self._inspect("Probe")
         self.assertRegex(text, r"Init signature: Probe\(pin, gain=1\)\n")
@@ -304,7 +304,10 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         text = self._inspect("probe")
         self.assertRegex(text, r"Type: +Probe\n")
         self.assertRegex(text, r"Docstring: +Reads the probe\.\n")
-        self.assertRegex(text, r"Members: +pin\n")
+        self.assertRegex(text, r"Members: +level, pin\n")
+        # A method comes from its class's cell; bound to probe, without self.
+        self.assertRegex(self._inspect("probe.level"), r"Signature: +level\(scale=1\)\n")
+        self.assertRegex(self._inspect("Probe.level"), r"Signature: +level\(self, scale=1\)\n")
         # Inspection evaluated names only: the function never ran.
         reply, outputs = self._run("print(calls)")
         self.assertEqual("".join(m["content"].get("text", "") for m in outputs), "[]\n")
