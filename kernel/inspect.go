@@ -55,32 +55,17 @@ const (
 // per connection (again when missing, as the completer is).
 const inspectorName = "__wk_inspect"
 
-// inspectorProgram defines the inspector. Its arguments: the dotted name,
-// and a token that starts every line it prints (random per request, so
-// nothing a user __repr__ prints can pass for an answer). Every attribute
-// step is looked up in the class dictionaries first so that a property is
-// reported, not run, and where a class has a property or __getattr__ the
-// members come from the class dictionaries, not dir() (MicroPython's dir()
-// tries every attribute, which runs properties): the inspector calls no
-// function of the user's except __repr__, as IPython does. Lines: t+K+repr(str) with K one of
-//
-//	N not found   P a property (not evaluated)   T type name   R repr (cut)
-//	r repr length  D docstring  M member  m member count  F file of definition
-//	G defined in the REPL's globals  n __name__  K kind (class, function, module)
-//	C the class of an instance, defined in the REPL's globals
-//	O the class, defined in the REPL's globals, whose dictionary holds the last step
-//	L len() of a built-in container  S a source line from the board's file
-//
 // boardResolve is the board-side Python (one space of indent, inside a
 // function with g=globals() and a writer w(key, value)) that resolves the
 // dotted name o into v without running a call: each attribute step is
 // looked up in the class dictionaries along __bases__ first (of v itself
 // when it is a class), a property there is reported (w('P', name)) instead
 // of read on an instance, and e is left at the class whose dictionary held
-// the last step (None otherwise); a name that is not there is reported as
-// w('N', o). Shared by the inspector and the completer; it sets p b v a e s
-// c d, boardMembers c m u x d y: the functions that include them keep their
-// own names clear of those.
+// the last step (None otherwise); a name that is not there, or that only a
+// user __getattr__ would answer, is reported as w('N', o). Shared by the
+// inspector and the completer; it sets p b v a e h s c d, boardMembers
+// c m u x d y: the functions that include them keep their own names clear
+// of those.
 const boardResolve = ` p=o.split('.')
  b=__import__('builtins')
  e=None
@@ -88,7 +73,7 @@ const boardResolve = ` p=o.split('.')
  elif hasattr(b,p[0]):v=getattr(b,p[0])
  else:return w('N',o)
  for a in p[1:]:
-  e=None
+  e=None;h=0
   s=[v] if isinstance(v,type) else [type(v)]
   while s:
    c=s.pop(0)
@@ -97,7 +82,9 @@ const boardResolve = ` p=o.split('.')
     if not isinstance(v,type) and isinstance(d[a],property):return w('P',a)
     e=c
     break
+   if isinstance(d,dict) and '__getattr__' in d:h=1
    s.extend(getattr(c,'__bases__',()))
+  if h and e is None and not isinstance(v,type) and a not in(getattr(v,'__dict__',None) or ()):return w('N',o)
   try:v=getattr(v,a)
   except Exception:return w('N',o)
 `
@@ -121,6 +108,22 @@ const boardMembers = ` c=[v] if isinstance(v,type) else [type(v)]
   except Exception:pass
 `
 
+// inspectorProgram defines the inspector. Its arguments: the dotted name,
+// and a token that starts every line it prints (random per request, so
+// nothing a user __repr__ prints can pass for an answer). Every attribute
+// step is looked up in the class dictionaries first so that a property is
+// reported, not run, and where a class has a property or __getattr__ the
+// members come from the class dictionaries, not dir() (MicroPython's dir()
+// tries every attribute, which runs properties), and an instance is asked
+// for no attribute a user __getattr__ could answer: the inspector calls no
+// function of the user's except __repr__, as IPython does. Lines: t+K+repr(str) with K one of
+//
+//	N not found   P a property (not evaluated)   T type name   R repr (cut)
+//	r repr length  D docstring  M member  m member count  F file of definition
+//	G defined in the REPL's globals  n __name__  K kind (class, function, module)
+//	C the class of an instance, defined in the REPL's globals
+//	O the class, defined in the REPL's globals, whose dictionary holds the last step
+//	L len() of a built-in container  S a source line from the board's file
 var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins').print):
  g=globals()
  def w(k,v):P(t+k+R(str(v)))
@@ -134,14 +137,14 @@ var inspectorProgram = fmt.Sprintf(`def %[1]s(o,t,R=repr,P=__import__('builtins'
  if not k and getattr(type(v),'__module__',None)=='__main__':w('C',type(v).__name__)
  if e is not None and getattr(e,'__module__',None)=='__main__':w('O',e.__name__)
  if isinstance(d,str):w('D',d[:%[3]d])
- n=getattr(v,'__name__',None)
+ n=getattr(v,'__name__',None) if k else None
  if isinstance(n,str):w('n',n)
  if isinstance(v,(str,bytes,bytearray,list,tuple,dict,set)):w('L',len(v))
 %[8]s m=sorted(x for x in m if isinstance(x,str) and not x.startswith('_'))
  w('m',len(m))
  for x in m[:%[4]d]:w('M',x)
  f=None
- x=getattr(v,'__globals__',None)
+ x=getattr(v,'__globals__',None) if k=='function' else None
  if k=='class':
   x=getattr(__import__('sys').modules.get(getattr(v,'__module__',''),None),'__dict__',None)
   if getattr(v,'__module__','')=='__main__':x=g

@@ -233,6 +233,13 @@ class Sensor:
 def read(port, count):
     return port
 
+class Lazy:
+    def __getattr__(self, name):
+        ran.append('getattr ' + name)
+        return 0
+lazy = Lazy()
+lazy.real = 1
+
 s = Sensor(4)
 xs = list(range(2000))
 f = open('helpers.py', 'w')
@@ -288,20 +295,22 @@ import helpers`, nil)
 	if len(long) > 4*inspectReprLimit {
 		t.Errorf("the repr of a long list is not cut: %d bytes", len(long))
 	}
-	for _, unknown := range []string{"nothing_here", "machine.NoSuch", "blink.nope", "1 + "} {
+	check("lazy", 0, "Type:           Lazy\n")
+	check("lazy.real", 0, "Type:           int\n")
+	for _, unknown := range []string{"nothing_here", "machine.NoSuch", "blink.nope", "1 + ", "lazy.anything"} {
 		if found, text := inspectText(t, c, unknown, 0); found {
 			t.Errorf("inspect %q found %q", unknown, text)
 		}
 	}
 	// Completion resolves names the same way: no getter runs for it either.
 	names := map[string]bool{}
-	for _, code := range []string{"s.", "s.value.", "s.value.x", "Sensor.", "s.pi"} {
+	for _, code := range []string{"s.", "s.value.", "s.value.x", "Sensor.", "s.pi", "lazy.", "lazy.x.", "lazy.re"} {
 		reply, _ := c.request("complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
 		for _, m := range reply.Content["matches"].([]any) {
 			names[m.(string)] = true
 		}
 	}
-	for _, want := range []string{"s.read", "s.value", "s.pin", "Sensor.read", "Sensor.value"} {
+	for _, want := range []string{"s.read", "s.value", "s.pin", "Sensor.read", "Sensor.value", "lazy.real"} {
 		if !names[want] {
 			t.Errorf("completion lacks %q (got %v)", want, names)
 		}
