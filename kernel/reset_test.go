@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
@@ -29,21 +28,11 @@ const resetNotice = "The board was reset since the last cell"
 // sign that it is up.
 func waitUntilServing(t *testing.T, url, password string) {
 	t.Helper()
-	deadline := time.Now().Add(waitLong)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
-		s, err := webrepl.Dial(ctx, url, webrepl.Options{Password: password})
-		cancel()
-		if err == nil {
-			if err := s.Close(); err != nil {
-				t.Fatalf("closing the probe session: %v", err)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the board did not serve again after its reset: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	s := simtest.UntilServed(t, func(ctx context.Context) (*webrepl.Session, error) {
+		return webrepl.Dial(ctx, url, webrepl.Options{Password: password})
+	})
+	if err := s.Close(); err != nil {
+		t.Fatalf("closing the probe session: %v", err)
 	}
 }
 

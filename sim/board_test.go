@@ -54,6 +54,7 @@ func (c *testClient) exchange(send, want string) {
 }
 
 func TestAppendixAFrameLog(t *testing.T) {
+	t.Parallel()
 	b, c := func() (*Board, *testClient) {
 		b := startTestBoard(t, realOptions("ideal"))
 		c := dialBoard(t, b.URL())
@@ -144,6 +145,7 @@ func TestAppendixAFrameLog(t *testing.T) {
 }
 
 func TestAppendixBRawAndFriendly(t *testing.T) {
+	t.Parallel()
 	_, c := startReal(t, realOptions("ideal"))
 	c.exchange("\x01", "\r\nraw REPL; CTRL-B to exit\r\n>")
 	for _, step := range []struct{ send, want string }{
@@ -204,6 +206,7 @@ func TestAppendixBRawAndFriendly(t *testing.T) {
 }
 
 func TestOfficialClientBehaviours(t *testing.T) {
+	t.Parallel()
 	flash := t.TempDir()
 	opts := realOptions("esp32")
 	opts.FlashDir = flash
@@ -245,15 +248,7 @@ func TestOfficialClientBehaviours(t *testing.T) {
 	c.expectEnd()
 
 	// Wrong password, then the right one: the board still serves.
-	wrong := redial(t, b.URL())
-	waitFor(t, "the slot to free", func() bool {
-		f := wrong.next()
-		if f.err != nil {
-			wrong = dialBoard(t, b.URL())
-			return false
-		}
-		return true
-	})
+	wrong := dialUntilPrompt(t, b)
 	wrong.sendText("nope\r")
 	if got := wrong.expectEnd(); got != accessDenied {
 		t.Fatalf("wrong password: %q", got)
@@ -341,11 +336,18 @@ func testESP32Loss(t *testing.T, drain time.Duration) {
 	}
 }
 
-func TestESP32LossFastDrain(t *testing.T) { testESP32Loss(t, 5*time.Millisecond) }
+func TestESP32LossFastDrain(t *testing.T) {
+	t.Parallel()
+	testESP32Loss(t, 5*time.Millisecond)
+}
 
-func TestESP32LossRealDrain(t *testing.T) { testESP32Loss(t, DefaultDrainPeriod) }
+func TestESP32LossRealDrain(t *testing.T) {
+	t.Parallel()
+	testESP32Loss(t, DefaultDrainPeriod)
+}
 
 func TestESP8266RawPasteWithLatency(t *testing.T) {
+	t.Parallel()
 	opts := realOptions("esp8266")
 	opts.Latency = 20 * time.Millisecond
 	b, c := startReal(t, opts)
@@ -362,6 +364,7 @@ func TestESP8266RawPasteWithLatency(t *testing.T) {
 }
 
 func TestInterruptSleepLoop(t *testing.T) {
+	t.Parallel()
 	_, c := startReal(t, realOptions("esp32"))
 	c.enterRaw()
 	c.sendText("import time\nprint('start')\nwhile True:\n    time.sleep(0.05)\n\x04")
@@ -375,6 +378,7 @@ func TestInterruptSleepLoop(t *testing.T) {
 }
 
 func TestInterruptPrintLoop(t *testing.T) {
+	t.Parallel()
 	_, c := startReal(t, realOptions("ideal"))
 	c.enterRaw()
 	c.sendText("i = 0\nwhile True:\n    i += 1\n    print(i)\n\x04")
@@ -386,6 +390,7 @@ func TestInterruptPrintLoop(t *testing.T) {
 // An ESP32 of either generation cannot interrupt a loop that never calls
 // out (docs/protocol/simulator.md §4).
 func TestResetAfterUninterruptibleLoop(t *testing.T) {
+	t.Parallel()
 	for _, fw := range []string{"1.27", "1.28"} {
 		t.Run(fw, func(t *testing.T) { testResetAfterUninterruptibleLoop(t, fw) })
 	}
@@ -413,6 +418,7 @@ func testResetAfterUninterruptibleLoop(t *testing.T, fw string) {
 }
 
 func TestSoftAndHardResets(t *testing.T) {
+	t.Parallel()
 	flash := t.TempDir()
 	opts := realOptions("esp32")
 	opts.FlashDir = flash
@@ -464,6 +470,7 @@ func TestSoftAndHardResets(t *testing.T) {
 }
 
 func TestInputRoundTrip(t *testing.T) {
+	t.Parallel()
 	_, c := startReal(t, realOptions("esp32"))
 	c.enterRaw()
 	c.exchange("print(input('name? ').upper())\x04", "OKname? ")
@@ -471,6 +478,7 @@ func TestInputRoundTrip(t *testing.T) {
 }
 
 func TestPinObservable(t *testing.T) {
+	t.Parallel()
 	b, c := startReal(t, realOptions("esp32"))
 	c.enterRaw()
 	if _, ok := b.Pin(2); ok {
@@ -483,6 +491,7 @@ func TestPinObservable(t *testing.T) {
 }
 
 func TestPressResetIsAHardReset(t *testing.T) {
+	t.Parallel()
 	flash := t.TempDir()
 	opts := realOptions("esp32")
 	opts.FlashDir = flash

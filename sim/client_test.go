@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"webrepl-kernel/sim/internal/serving"
 )
 
 // waitLimit bounds every wait in the tests; it only decides when a test
@@ -311,11 +313,5 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // (it accepts and closes connections until its server is up).
 func redial(t testing.TB, url string) *testClient {
 	t.Helper()
-	var c *testClient
-	waitFor(t, "the board to serve again", func() bool {
-		var err error
-		c, err = tryDialBoard(t, url)
-		return err == nil
-	})
-	return c
+	return serving.Until(t, waitLimit, func(context.Context) (*testClient, error) { return tryDialBoard(t, url) })
 }

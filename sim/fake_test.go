@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"webrepl-kernel/sim/internal/serving"
 )
 
 const fakeBoardEnv = "WEBREPL_SIM_FAKE_BOARD"
@@ -172,6 +174,7 @@ func upgradeRequest(headers string) string {
 }
 
 func TestHandshakeByteExact(t *testing.T) {
+	t.Parallel()
 	b := startFake(t)
 	c := dialRaw(t, b.URL(), upgradeRequest("Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: "+sampleKey+"\r\n"))
 	want := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n" +
@@ -182,6 +185,7 @@ func TestHandshakeByteExact(t *testing.T) {
 }
 
 func TestHandshakeRules(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, headers string
 		upgrade       bool
@@ -218,6 +222,7 @@ func TestHandshakeRules(t *testing.T) {
 }
 
 func TestHandshakeWithoutColonIsAbandoned(t *testing.T) {
+	t.Parallel()
 	b := startFake(t)
 	first := dialBoard(t, b.URL())
 	first.login(b.Password())
@@ -230,6 +235,7 @@ func TestHandshakeWithoutColonIsAbandoned(t *testing.T) {
 }
 
 func TestPasswordPipelinedBehindRequest(t *testing.T) {
+	t.Parallel()
 	b := startFake(t)
 	req := upgradeRequest("Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: foo\r\n")
 	c := dialRaw(t, b.URL(), req+string(maskedFrame(0x81, []byte(b.Password()+"\r"))))
@@ -243,6 +249,7 @@ func TestPasswordPipelinedBehindRequest(t *testing.T) {
 }
 
 func TestPasswordStateMachine(t *testing.T) {
+	t.Parallel()
 	b := startFake(t)
 	t.Run("wrong", func(t *testing.T) {
 		c := dialUntilPrompt(t, b)
@@ -284,6 +291,7 @@ func TestPasswordStateMachine(t *testing.T) {
 }
 
 func TestSecondClientRejected(t *testing.T) {
+	t.Parallel()
 	b := startFake(t)
 	first := dialBoard(t, b.URL())
 	first.login(b.Password())
@@ -318,24 +326,25 @@ func redialUntilServed(t *testing.T, b *Board) *testClient {
 	return c
 }
 
-// dialUntilPrompt connects until the board serves the client (a previous
-// client's slot frees only when the board reads its EOF) and consumes the
-// password prompt.
+// dialUntilPrompt connects until the board serves the client (it refuses
+// connections while it reboots; a previous client's slot frees only when
+// the board reads its EOF) and consumes the password prompt.
 func dialUntilPrompt(t *testing.T, b *Board) *testClient {
 	t.Helper()
-	var c *testClient
-	waitFor(t, "the session slot to free", func() bool {
-		c = dialBoard(t, b.URL())
+	return serving.Until(t, waitLimit, func(context.Context) (*testClient, error) {
+		c, err := tryDialBoard(t, b.URL())
+		if err != nil {
+			return nil, err
+		}
 		f := c.next()
 		if f.err != nil {
-			return false
+			return nil, f.err
 		}
 		if string(f.data) != passwordPrompt {
 			t.Fatalf("got %q, want the prompt", f.data)
 		}
-		return true
+		return c, nil
 	})
-	return c
 }
 
 func loggedInRaw(t *testing.T, b *Board) *rawConn {
@@ -351,6 +360,7 @@ func loggedInRaw(t *testing.T, b *Board) *rawConn {
 }
 
 func TestFraming(t *testing.T) {
+	t.Parallel()
 	b := startFake(t)
 	t.Run("64-bit length closes", func(t *testing.T) {
 		c := loggedInRaw(t, b)
@@ -419,16 +429,15 @@ func TestFraming(t *testing.T) {
 
 func redialRawUntilServed(t *testing.T, b *Board) *rawConn {
 	t.Helper()
-	var c *rawConn
-	waitFor(t, "the session slot to free", func() bool {
-		c = dialRaw(t, b.URL(), upgradeRequest("Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: foo\r\n"))
+	c := serving.Until(t, waitLimit, func(context.Context) (*rawConn, error) {
+		c := dialRaw(t, b.URL(), upgradeRequest("Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: foo\r\n"))
 		c.readN(len(handshakeReplyPrefix) + 28 + 4)
 		head := make([]byte, 2)
 		if _, err := io.ReadFull(c.r, head); err != nil {
-			return false
+			return nil, err
 		}
 		c.readN(int(head[1]))
-		return true
+		return c, nil
 	})
 	c.write(maskedFrame(0x81, []byte(b.Password()+"\r")))
 	if op, p := c.readFrame(); op != 0x81 || string(p) != connectedBanner {
@@ -438,6 +447,7 @@ func redialRawUntilServed(t *testing.T, b *Board) *rawConn {
 }
 
 func TestFileTransfer(t *testing.T) {
+	t.Parallel()
 	flash := t.TempDir()
 	opts := fakeOptions(t)
 	opts.FlashDir = flash
@@ -488,6 +498,7 @@ func TestFileTransfer(t *testing.T) {
 }
 
 func TestResetsAndBoardState(t *testing.T) {
+	t.Parallel()
 	b := startFake(t)
 	c := dialBoard(t, b.URL())
 	c.login(b.Password())
@@ -562,6 +573,7 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 }
 
 func TestLinkModel(t *testing.T) {
+	t.Parallel()
 	v127 := firmware{1, 27, 0}
 	run := func(profile string, chunks ...string) []string {
 		p, err := lookupProfile(profile, v127)
@@ -615,6 +627,7 @@ func TestBadModulesFolderIsOneClearLine(t *testing.T) {
 }
 
 func TestOptionsValidated(t *testing.T) {
+	t.Parallel()
 	for _, opts := range []Options{{Password: "0123456789"}, {Profile: "esp31"}, {Latency: -time.Second}} {
 		if _, err := Start(context.Background(), opts); err == nil {
 			t.Errorf("Start(%+v) succeeded, want an error", opts)

@@ -12,6 +12,7 @@ import (
 // what each modelled release reports, and how its input path behaves.
 
 func TestFirmwareReported(t *testing.T) {
+	t.Parallel()
 	for _, fw := range []struct {
 		name, release, getVer string
 	}{
@@ -58,6 +59,7 @@ func TestUnknownFirmwareRefused(t *testing.T) {
 // sees it only at the next drain and loses what does not fit; v1.28 reads
 // it from the socket while the REPL waits and loses nothing.
 func TestESP32IdleBurstByFirmware(t *testing.T) {
+	t.Parallel()
 	code, want := program2K()
 	for _, fw := range []string{"1.27", "1.28"} {
 		t.Run(fw, func(t *testing.T) {

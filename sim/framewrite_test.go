@@ -17,6 +17,7 @@ func (r *recordWrites) Write(p []byte) (int, error) {
 // (docs/protocol/webrepl.md §1.4); the simulator must too, or the client's
 // delayed-ACK stall never shows.
 func TestBoardFrameHeaderAndPayloadWrittenSeparately(t *testing.T) {
+	t.Parallel()
 	for _, size := range []int{1, 125, 126, 300, 65535} {
 		payload := bytes.Repeat([]byte{'x'}, size)
 		frame, err := encodeBoardFrame(opText, payload)

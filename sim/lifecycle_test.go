@@ -49,6 +49,7 @@ func waitDead(t *testing.T, b *Board) error {
 }
 
 func TestBoardThatCannotBootReportsItsDeath(t *testing.T) {
+	t.Parallel()
 	b := startTestBoard(t, failingAfterFirst(t, func() *exec.Cmd {
 		return exec.Command("sh", "-c", "echo 'main.mjs: cannot load firmware' >&2; exit 3")
 	}))
@@ -74,6 +75,7 @@ func TestBoardThatCannotBootReportsItsDeath(t *testing.T) {
 }
 
 func TestBoardThatCannotRestartReportsItsDeath(t *testing.T) {
+	t.Parallel()
 	b := startTestBoard(t, failingAfterFirst(t, func() *exec.Cmd {
 		return exec.Command("/nonexistent/webrepl-sim-node")
 	}))
@@ -91,6 +93,7 @@ func TestBoardThatCannotRestartReportsItsDeath(t *testing.T) {
 }
 
 func TestCloseIsNotADeath(t *testing.T) {
+	t.Parallel()
 	b := startFake(t)
 	b.Close()
 	<-b.Done()
@@ -102,6 +105,7 @@ func TestCloseIsNotADeath(t *testing.T) {
 // While the board reboots its port stays bound, so no other process can
 // take it, and a connection is accepted and closed at once.
 func TestPortStaysBoundWhileRebooting(t *testing.T) {
+	t.Parallel()
 	opts := fakeOptions(t)
 	opts.BootDelay = 10 * time.Minute // the reboot outlasts the test
 	b := startTestBoard(t, opts)
@@ -140,6 +144,7 @@ func TestPortStaysBoundWhileRebooting(t *testing.T) {
 // The real board: after Close no process of any board process group
 // (the current one and one replaced by a reset) is left.
 func TestRealBoardCloseLeavesNoNodeProcess(t *testing.T) {
+	t.Parallel()
 	b, c := startReal(t, realOptions("esp32"))
 	first := b.nodePID()
 	c.sendText("\x04") // soft reset in the friendly REPL

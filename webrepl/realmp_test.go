@@ -3,6 +3,7 @@ package webrepl_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
 )
 
@@ -173,14 +175,13 @@ func TestRealmpSecondClientAndWrongPassword(t *testing.T) {
 	}
 	// The board lets the next client in once the session has ended; a
 	// wrong password is then refused as such (the socket stays open there).
-	deadline := time.Now().Add(time.Minute)
-	for {
-		_, err = webrepl.Dial(ctxFor(t, time.Minute), url, webrepl.Options{Password: "wrong"})
-		if !errors.Is(err, webrepl.ErrBusy) || time.Now().After(deadline) {
-			break
+	err = simtest.UntilServed(t, func(ctx context.Context) (error, error) {
+		_, err := webrepl.Dial(ctx, url, webrepl.Options{Password: "wrong"})
+		if errors.Is(err, webrepl.ErrBusy) {
+			return nil, err // the slot is still held: try again
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err, nil
+	})
 	if !errors.Is(err, webrepl.ErrWrongPassword) {
 		t.Fatalf("wrong password: %v, want ErrWrongPassword", err)
 	}

@@ -132,6 +132,7 @@ func expectExit(t *testing.T, res cliResult, code int) {
 }
 
 func TestExecFileStreamsOutput(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	prog := writeFile(t, "prog.py", []byte("for i in range(3):\n    print('line', i * 7)\n"))
 	res := runCLI(t, nil, nil, append([]string{"exec", prog}, boardArgs(board)...)...)
@@ -142,6 +143,7 @@ func TestExecFileStreamsOutput(t *testing.T) {
 }
 
 func TestExecFromStdinWithEnvironmentDefaults(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	env := []string{"WEBREPL_URL=" + board.URL(), "WEBREPL_PASSWORD=" + board.Password()}
 	res := runCLI(t, env, []byte("import sys\nprint(6 * 7)\nprint(sys.platform != '')\n"), "exec", "-")
@@ -152,6 +154,7 @@ func TestExecFromStdinWithEnvironmentDefaults(t *testing.T) {
 }
 
 func TestExecRaisingProgramExitsOneWithTraceback(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	prog := writeFile(t, "boom.py", []byte("print('before')\nx = 1 / 0\nprint('after')\n"))
 	res := runCLI(t, nil, nil, append([]string{"exec", prog}, boardArgs(board)...)...)
@@ -167,6 +170,7 @@ func TestExecRaisingProgramExitsOneWithTraceback(t *testing.T) {
 }
 
 func TestExecSysExitIsANormalEnd(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	res := runCLI(t, nil, []byte("print('bye')\nimport sys\nsys.exit()\nprint('not reached')\n"), append([]string{"exec", "-"}, boardArgs(board)...)...)
 	expectExit(t, res, 0)
@@ -178,6 +182,7 @@ func TestExecSysExitIsANormalEnd(t *testing.T) {
 // TestConnectionFailuresAreDistinctOneLiners checks that each way of
 // failing to connect exits 1 with its own single-line message.
 func TestConnectionFailuresAreDistinctOneLiners(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	prog := writeFile(t, "p.py", []byte("print(1)\n"))
 
@@ -230,6 +235,7 @@ func TestConnectionFailuresAreDistinctOneLiners(t *testing.T) {
 }
 
 func TestExecWhileAnotherClientIsConnected(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
@@ -247,6 +253,7 @@ func TestExecWhileAnotherClientIsConnected(t *testing.T) {
 }
 
 func TestPasswordIsRequired(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	res := runCLI(t, nil, []byte("print(1)\n"), "exec", "-", "--url", board.URL())
 	expectExit(t, res, 1)
@@ -256,6 +263,7 @@ func TestPasswordIsRequired(t *testing.T) {
 }
 
 func TestUsageErrorsExitTwo(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"exec"},
 		{"exec", "a.py", "b.py"},
@@ -273,6 +281,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 }
 
 func TestPutGetRoundTripOfBinaryFile(t *testing.T) {
+	t.Parallel()
 	flash := t.TempDir()
 	board := startBoard(t, flash)
 	data := make([]byte, 6000)
@@ -325,6 +334,7 @@ func TestPutGetRoundTripOfBinaryFile(t *testing.T) {
 }
 
 func TestGetOfMissingFileFailsWithoutTouchingLocal(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	local := writeFile(t, "keep.txt", []byte("precious"))
 	res := runCLI(t, nil, nil, append([]string{"get", "no_such_file.py", local}, boardArgs(board)...)...)
@@ -338,6 +348,7 @@ func TestGetOfMissingFileFailsWithoutTouchingLocal(t *testing.T) {
 }
 
 func TestLsListsFilesAndFolders(t *testing.T) {
+	t.Parallel()
 	flash := t.TempDir()
 	must := func(err error) {
 		t.Helper()
@@ -511,6 +522,7 @@ func expectModesRestored(t *testing.T, before, after syscall.Termios) {
 }
 
 func TestReplEvaluatesTypedLineAndQuitsOnCtrlBracket(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	p := openPty(t)
 	before := terminalModes(t, p.slave)
@@ -530,6 +542,7 @@ func TestReplEvaluatesTypedLineAndQuitsOnCtrlBracket(t *testing.T) {
 // TestReplSendsKeysTypedJustBeforeCtrlBracket: a line typed and Ctrl-] in
 // the same burst still reaches the board before the connection closes.
 func TestReplSendsKeysTypedJustBeforeCtrlBracket(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	p := openPty(t)
 	wait := startRepl(t, board, p)
@@ -548,6 +561,7 @@ func TestReplSendsKeysTypedJustBeforeCtrlBracket(t *testing.T) {
 }
 
 func TestReplRestoresTerminalWhenTerminated(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	p := openPty(t)
 	before := terminalModes(t, p.slave)
@@ -566,6 +580,7 @@ func TestReplRestoresTerminalWhenTerminated(t *testing.T) {
 }
 
 func TestReplSurvivesSoftReset(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	p := openPty(t)
 	wait := startRepl(t, board, p)
@@ -594,6 +609,7 @@ func TestReplSurvivesSoftReset(t *testing.T) {
 // the program still runs, and Ctrl-C at the shell stopping the program on
 // the board (KeyboardInterrupt, exit status 1) rather than just the client.
 func TestExecStreamsOutputAndInterruptsOnSIGINT(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	prog := writeFile(t, "forever.py", []byte("import time\nprint('started')\nwhile True:\n    time.sleep_ms(10)\n"))
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -633,6 +649,7 @@ func TestExecStreamsOutputAndInterruptsOnSIGINT(t *testing.T) {
 // loop that never sleeps, docs/protocol/webrepl.md §3.5), a second Ctrl-C at the
 // shell quits with status 130 instead of waiting out the grace periods.
 func TestExecSecondSIGINTQuitsAtOnce(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	// No reset while the test runs: that would end exec by itself.
@@ -678,6 +695,7 @@ func TestExecSecondSIGINTQuitsAtOnce(t *testing.T) {
 }
 
 func TestPutShowsProgressOnATerminal(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	p := openPty(t)
 	local := writeFile(t, "big.bin", make([]byte, 20000))
@@ -692,6 +710,7 @@ func TestPutShowsProgressOnATerminal(t *testing.T) {
 }
 
 func TestPasswordPromptDoesNotEcho(t *testing.T) {
+	t.Parallel()
 	board := startBoard(t, "")
 	p := openPty(t)
 	prog := writeFile(t, "p.py", []byte("print('logged in')\n"))
@@ -738,6 +757,7 @@ func TestPasswordPromptDoesNotEcho(t *testing.T) {
 // ESP32 with its real 80 ms input drain, where an unpaced burst overflows
 // the 259-byte input ring (docs/protocol/webrepl.md §5.1).
 func TestReplPasteArrivesWhole(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	board, err := sim.Start(ctx, sim.Options{Profile: "esp32", Firmware: "1.27", DrainPeriod: 80 * time.Millisecond})

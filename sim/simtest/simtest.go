@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"webrepl-kernel/sim"
+	"webrepl-kernel/sim/internal/serving"
 )
 
 // startTimeout bounds the board's start; generous, the first start may
@@ -87,21 +88,7 @@ const ServeTimeout = time.Minute
 // test itself on an error that waiting cannot cure.
 func UntilServed[T any](t testing.TB, dial func(ctx context.Context) (T, error)) T {
 	t.Helper()
-	deadline := time.Now().Add(ServeTimeout)
-	pause := 10 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		v, err := dial(ctx)
-		cancel()
-		if err == nil {
-			return v
-		}
-		if time.Now().Add(pause).After(deadline) {
-			t.Fatalf("the board did not serve within %v (%d attempts): %v", ServeTimeout, attempt, err)
-		}
-		time.Sleep(pause)
-		pause = min(2*pause, 200*time.Millisecond)
-	}
+	return serving.Until(t, ServeTimeout, dial)
 }
 
 // CutProxy forwards TCP connections to a target address and can cut every
