@@ -74,8 +74,9 @@ func FuzzRawReplParser(f *testing.F) {
 			t.Fatalf("lfWriter(%q) = %q, want %q", stdout, lf.Bytes(), want)
 		}
 		e := parseException(p.exception)
-		if e.Text != string(bytes.ReplaceAll(p.exception, []byte("\r\n"), []byte("\n"))) {
-			t.Fatalf("exception Text %q", e.Text)
+		checkException(t, p.exception, e)
+		if plain := string(bytes.ReplaceAll(p.exception, []byte("\r\n"), []byte("\n"))); printable(plain) == plain && e.Text != plain {
+			t.Fatalf("exception Text %q, want the printable text %q unchanged", e.Text, plain)
 		}
 	})
 }

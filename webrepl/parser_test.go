@@ -2,8 +2,13 @@ package webrepl
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"webrepl-kernel/sim"
 )
 
 // Replies captured in spec Appendix B (unix build, LF not cooked) and their
@@ -169,5 +174,93 @@ func TestPyString(t *testing.T) {
 	got := pyString("a'b\\c\nd é")
 	if want := `'a\'b\\c\x0ad é'`; got != want {
 		t.Errorf("pyString = %s, want %s", got, want)
+	}
+}
+
+// checkException holds parseException to what every caller relies on,
+// whatever the board sent: a name, and printable, bounded text.
+func checkException(t *testing.T, raw []byte, e *Exception) {
+	t.Helper()
+	if !typeName.MatchString(e.Type) {
+		t.Fatalf("%q: exception name %q is not a name", raw, e.Type)
+	}
+	if len(e.Message) > MaxMessageBytes {
+		t.Fatalf("%q: message of %d bytes, want at most %d", raw, len(e.Message), MaxMessageBytes)
+	}
+	for what, text := range map[string]string{"message": e.Message, "text": e.Text} {
+		if !utf8.ValidString(text) {
+			t.Fatalf("%q: %s %q is not UTF-8", raw, what, text)
+		}
+		for _, r := range text {
+			if !unicode.IsPrint(r) && r != '\n' && r != '\t' {
+				t.Fatalf("%q: %s %q holds the unprintable %U", raw, what, text, r)
+			}
+		}
+	}
+	if e.Type == UnknownBoardError && e.Message == "" {
+		t.Fatalf("%q: an unknown error without a message", raw)
+	}
+}
+
+func TestParseExceptionOfBadText(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ text, typ, msg string }{
+		{"\x00\x01\xffgarbage\x80", UnknownBoardError, `\x00\x01\xffgarbage\x80`},
+		{"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\nValueError: bell\a esc\x1b[2J\n",
+			"ValueError", `bell\x07 esc\x1b[2J`},
+		{"no exception line here\n", UnknownBoardError, "no exception line here"},
+		{" \n", UnknownBoardError, "the board reported an error without text"},
+		{strings.Repeat("A", 300) + "\n", UnknownBoardError, strings.Repeat("A", 300)}, // too long for a name
+		{"é\u200b\xe2\x82", UnknownBoardError, `é\u200b\xe2\x82`},
+	}
+	for _, c := range cases {
+		e := parseException([]byte(c.text))
+		checkException(t, []byte(c.text), e)
+		if e.Type != c.typ || e.Message != c.msg {
+			t.Errorf("%q → %q, %q; want %q, %q", c.text, e.Type, e.Message, c.typ, c.msg)
+		}
+	}
+	long := parseException([]byte("ValueError: " + strings.Repeat("é", 5000)))
+	checkException(t, nil, long)
+	if long.Type != "ValueError" || !strings.HasSuffix(long.Message, "… (10000 bytes in all)") || !strings.Contains(long.Text, strings.Repeat("é", 5000)) {
+		t.Errorf("long message: %q, %.80q…; want it cut, the text whole", long.Type, long.Message)
+	}
+}
+
+// Random bytes, bare or behind a traceback header, as a broken peer or a
+// garbled link would deliver them between the two 0x04 of a reply.
+func TestParseExceptionOfRandomBytes(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := range 1500 {
+		raw := make([]byte, rng.IntN(3000))
+		for j := range raw {
+			raw[j] = byte(rng.Uint32())
+		}
+		switch i % 3 {
+		case 1:
+			raw = append([]byte(tracebackHeader), raw...)
+		case 2:
+			raw = append(append([]byte(tracebackHeader+"  File \"<stdin>\", line 1, in <module>\n"), raw...), "\r\n"...)
+		}
+		checkException(t, raw, parseException(raw))
+	}
+}
+
+// End to end: a message holding control characters (a bell, a terminal
+// escape that would clear the screen, a NUL) reaches the caller as
+// printable escapes, the name intact.
+func TestExceptionWithControlCharactersIsPrintable(t *testing.T) {
+	t.Parallel()
+	b := startBoard(t, sim.Options{Profile: "ideal"})
+	s := dialBoard(t, b, Options{})
+	_, res := execString(t, s, "raise ValueError('bell' + chr(7) + ' clear' + chr(27) + '[2J nul' + chr(0))")
+	if res.Exception == nil {
+		t.Fatal("no exception")
+	}
+	e := res.Exception
+	checkException(t, nil, e)
+	if e.Type != "ValueError" || e.Message != `bell\x07 clear\x1b[2J nul\x00` {
+		t.Errorf("got %q: %q", e.Type, e.Message)
 	}
 }
