@@ -1,6 +1,7 @@
-// The board connection: dialling on first use, the notices about resets
-// between cells, and what a failed Exec did to the session. Every path to
-// the board goes through connect, so hooks on the connection live here.
+// The board connection: dialling on first use, the notices about the board
+// (reset, replaced, new firmware, reconnecting), and what a failed Exec did
+// to the session. Every path to the board goes through connect, so hooks on
+// the connection live here.
 
 package kernel
 
@@ -15,35 +16,93 @@ import (
 	"webrepl-kernel/webrepl"
 )
 
-// noteReconnect is the Session's OnReconnect: it remembers a reset of the
-// board that happened while no operation ran, for the next cell to tell.
-func (k *Kernel) noteReconnect(ramLost bool) {
-	if !ramLost {
-		return // a dropped link only: variables and imports are still there
-	}
+// noteReconnecting is the Session's OnReconnecting: a board that does not
+// answer at once (gone, rebooting, out of Wi-Fi range) shows a line in the
+// running cell as each attempt begins, so the user sees within a second
+// what the cell waits for; the cell's error gives the cause at the end.
+// Outside a cell (a completion reconnecting) the line goes to the log only.
+func (k *Kernel) noteReconnecting(attempt int, cause error) {
 	k.mu.Lock()
-	k.resetUntold = true
+	tell, url, before := k.notices, k.url, k.seen.URL == k.url
+	k.mu.Unlock()
+	verb := "connecting"
+	if before {
+		verb = "reconnecting" // this kernel has run cells on that board
+	}
+	line := fmt.Sprintf("%s to %s (attempt %d)", verb, url, attempt)
+	k.cfg.Logf("kernel: %s; last error: %v", line, cause)
+	if tell != nil {
+		tell(line + "\n")
+	}
+}
+
+// setNotices says where noteReconnecting's lines go: the running cell's
+// stderr, or nowhere (nil) between cells and during the kernel's own resets.
+func (k *Kernel) setNotices(tell func(string)) {
+	k.mu.Lock()
+	k.notices = tell
 	k.mu.Unlock()
 }
 
-// forgetReset is called where the kernel explains a reset itself.
-func (k *Kernel) forgetReset() {
+// boardExplained is called where the kernel explains a change of the board
+// itself (%softreset, an error saying the board reset): the board as it is
+// now is taken as seen, so the next cell does not tell it again. resetTold:
+// the kernel said the board resets but it has not come back yet (after
+// sys.exit()), so the reset it shows when it does is not told again.
+func (k *Kernel) boardExplained(s *webrepl.Session, resetTold bool) {
 	k.mu.Lock()
-	k.resetUntold = false
-	k.mu.Unlock()
+	defer k.mu.Unlock()
+	switch {
+	case s.Connected():
+		k.seen = s.Board()
+		k.resetExplained = false
+	case resetTold:
+		k.resetExplained = true
+	}
 }
 
-// tellAboutReset says, once, that the board reset since the last cell, so
-// that a NameError in the cell that follows makes sense.
-func (k *Kernel) tellAboutReset(io cellIO, s *webrepl.Session) {
+// tellAboutBoard says, once, what happened to the board since the last cell
+// when it matters for what follows: another board answers at the address,
+// the firmware changed, or the board reset (a NameError in the cell that
+// follows then makes sense). Nothing is said for the first board of a URL,
+// nor when nothing changed.
+func (k *Kernel) tellAboutBoard(io cellIO, s *webrepl.Session) {
+	now := s.Board()
 	k.mu.Lock()
-	untold := k.resetUntold
-	k.resetUntold = false
-	k.mu.Unlock()
-	if untold {
-		io.stderr(fmt.Sprintf("The board was reset since the last cell (reconnected to %s): "+
-			"variables and imports are gone; files stay.\n", s.URL()))
+	before, explained := k.seen, k.resetExplained
+	k.seen = now
+	if before.Boot != now.Boot {
+		k.resetExplained = false
 	}
+	k.mu.Unlock()
+	if msg := boardChange(before, now, explained); msg != "" {
+		io.stderr(msg + "\n")
+	}
+}
+
+// boardChange is the one-line notice for a board that was before and is
+// now now, or "" when there is nothing to tell. explained: the kernel has
+// already said that the board resets (sys.exit()).
+func boardChange(before, now webrepl.BoardInfo, explained bool) string {
+	if before.URL == "" || before.URL != now.URL || before.Boot == "" || now.Boot == "" {
+		return ""
+	}
+	switch {
+	case !now.SameBoard(before):
+		return fmt.Sprintf("A different board answers at %s since the last cell (%s; it was %s): "+
+			"variables and imports are gone, and its files may differ.", now.URL, now, before)
+	case !now.SameFirmware(before):
+		from, to := "MicroPython "+before.Firmware.String(), "MicroPython "+now.Firmware.String()
+		if before.Firmware == now.Firmware {
+			from, to = before.Build, now.Build
+		}
+		return fmt.Sprintf("The board's firmware changed since the last cell (%s → %s, at %s): "+
+			"variables and imports are gone; files stay.", from, to, now.URL)
+	case now.Boot != before.Boot && !explained:
+		return fmt.Sprintf("The board was reset since the last cell (reconnected to %s): "+
+			"variables and imports are gone; files stay.", now.URL)
+	}
+	return ""
 }
 
 // defineHelper defines the board-side function that gives cells an Out[n].
@@ -72,7 +131,9 @@ func (k *Kernel) execFailure(cell *runningCell, s *webrepl.Session, err error) *
 	// the session reconnects when the next cell needs it.
 	exited := errors.Is(err, webrepl.ErrProgramExited)
 	keep := lostBoard && !gaveUp && cell.ctx.Err() == nil && (s.Connected() || exited)
-	k.forgetReset() // the error below says what happened to the board
+	if lostBoard {
+		k.boardExplained(s, exited) // the error below says what happened to the board
+	}
 	if !keep {
 		k.dropSession(s)
 	}
@@ -106,7 +167,6 @@ func (k *Kernel) dropSession(s *webrepl.Session) {
 	k.mu.Lock()
 	if k.session == s {
 		k.session = nil
-		k.resetUntold = false // the next connection is fresh anyway
 	}
 	k.mu.Unlock()
 	if err := s.Close(); err != nil {
@@ -139,6 +199,7 @@ func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.Exec
 	if password == "" {
 		var err error
 		password, err = r.Input(cell.ctx, fmt.Sprintf("WebREPL password for %s: ", url), true)
+		k.addSecret(password)
 		switch {
 		case errors.Is(err, jupyter.ErrStdinNotAllowed):
 			return nil, hostError("ConnectionError",
@@ -150,7 +211,7 @@ func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.Exec
 		}
 	}
 	s, err := webrepl.Dial(cell.ctx, url, webrepl.Options{Password: password, Pacing: k.cfg.Pacing,
-		FullRawPasteWindow: k.cfg.FullRawPasteWindow, Window: k.cfg.Window, Logf: k.cfg.Logf, OnReconnect: k.noteReconnect})
+		FullRawPasteWindow: k.cfg.FullRawPasteWindow, Window: k.cfg.Window, Logf: k.cfg.Logf, OnReconnecting: k.noteReconnecting})
 	if err != nil {
 		if interrupted, _ := cell.state(); interrupted && errors.Is(err, context.Canceled) {
 			return nil, interruptedError()
@@ -177,8 +238,9 @@ func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.Exec
 		_ = s.Close()
 		return nil, hostError("KernelShutdown", "the kernel is shutting down")
 	}
-	k.session, k.password, k.resetUntold = s, password, false
+	k.session, k.password = s, password
 	k.mu.Unlock()
+	k.tellAboutBoard(io, s) // a board replaced or reset while no session was open
 	// Silent when it works: a first cell shows only what it printed, so
 	// stored lesson outputs are the same on any board (%board tells).
 	return s, nil

@@ -53,11 +53,12 @@ func (k *Kernel) execute(ctx context.Context, r *jupyter.Request) {
 	}
 	if req.StoreHistory {
 		k.executionCount++
-		k.history.add(k.executionCount, req.Code)
+		k.history.add(k.executionCount, req.Code) // without %connect's password
 	}
 	count := k.executionCount
 	if !req.Silent {
-		k.publish(r, "execute_input", jupyter.ExecuteInput{Code: req.Code, ExecutionCount: count})
+		// Broadcast to every frontend of the kernel: without %connect's password.
+		k.publish(r, "execute_input", jupyter.ExecuteInput{Code: redactPasswordArgs(req.Code), ExecutionCount: count})
 	}
 	var failure *cellError
 	var payload []any
@@ -82,6 +83,7 @@ func (k *Kernel) execute(ctx context.Context, r *jupyter.Request) {
 	if req.StopOnError {
 		k.abortBefore = time.Now()
 	}
+	failure = k.secrets.redactError(failure)
 	if !req.Silent {
 		k.publish(r, "error", jupyter.Error{Ename: failure.ename, Evalue: failure.evalue, Traceback: failure.traceback})
 	}
@@ -131,6 +133,8 @@ func (k *Kernel) runCell(ctx context.Context, r *jupyter.Request, req jupyter.Ex
 	defer k.reportUnreadInput(cell, io) // after endCell: deferred calls run last first
 	defer k.endCell(cell)
 	defer k.boardDone()
+	k.setNotices(io.stderr) // "reconnecting to …" lines while this cell waits for the board
+	defer k.setNotices(nil)
 	for _, m := range magics {
 		if failure := k.runMagic(cell, r, req, io, m); failure != nil {
 			return failure
@@ -151,7 +155,7 @@ func (k *Kernel) runOnBoard(cell *runningCell, r *jupyter.Request, req jupyter.E
 	}
 	program := buildProgram(code, req.AllowStdin)
 	for attempt := 0; ; attempt++ {
-		k.tellAboutReset(io, s) // noticed earlier, e.g. by a completion
+		k.tellAboutBoard(io, s) // noticed earlier, e.g. by a completion
 		var output *cellOutput
 		output = newCellOutput(io.stdout, io.result, func(prompt string) { k.askInput(cell, r, s, output, prompt) })
 		output.errStream = io.stderr
@@ -165,7 +169,7 @@ func (k *Kernel) runOnBoard(cell *runningCell, r *jupyter.Request, req jupyter.E
 		// Exec reconnects before it sends the program; a board that had
 		// reset lost the helper too, so a wrapped cell has printed nothing
 		// yet (missingHelper below) and the notice comes before its output.
-		k.tellAboutReset(io, s)
+		k.tellAboutBoard(io, s)
 		if res == nil || res.Exception == nil {
 			return nil
 		}

@@ -60,7 +60,6 @@ func (k *Kernel) letGo() {
 	k.mu.Lock()
 	s := k.session
 	k.session = nil
-	k.resetUntold = false
 	k.mu.Unlock()
 	if s != nil {
 		if err := s.Close(); err != nil {

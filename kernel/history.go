@@ -21,8 +21,11 @@ type history struct {
 	entries []historyEntry
 }
 
+// add keeps a cell's input, with the value of %connect's --password
+// replaced (history_request answers any frontend, and IPython-style
+// frontends save history to disk).
 func (h *history) add(line int, input string) {
-	h.entries = append(h.entries, historyEntry{line: line, input: input})
+	h.entries = append(h.entries, historyEntry{line: line, input: redactPasswordArgs(input)})
 }
 
 func (h *history) setOutput(line int, output string) {

@@ -32,6 +32,7 @@ package kernel
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -95,17 +96,24 @@ type Kernel struct {
 	password string
 	session  *webrepl.Session
 	cell     *runningCell // the cell being executed, nil when idle
-	// resetUntold: webrepl reconnected to a board that had reset (button,
-	// brown-out) and no cell has told the user yet. Resets the kernel
-	// explains itself (%softreset, a cell's machine.reset()) clear it.
-	resetUntold bool
-	closed      bool
+	// seen: the board as the last cell saw it (URL "" before the first);
+	// a cell compares it with the board it finds and tells what changed
+	// (board.go). resetExplained: the kernel said that the board resets
+	// (sys.exit()) before it came back, so its new boot is not told again.
+	seen           webrepl.BoardInfo
+	resetExplained bool
+	// notices receives the running cell's "reconnecting to …" lines; nil
+	// between cells.
+	notices func(string)
+	closed  bool
 	doneOnce    sync.Once
 	// claim: this kernel's standing for the board at claimURL among the
 	// machine's processes (handover); keep: %connect --keep or Config.Keep.
 	claim    *handover.Claim
 	claimURL string
 	keep     bool
+
+	secrets secrets // passwords to keep out of history, outputs and logs (secrets.go)
 }
 
 // New returns a kernel for the board cfg names.
@@ -123,7 +131,13 @@ func New(cfg Config) *Kernel {
 	if u, err := webrepl.NormalizeURL(url); err == nil && url != "" {
 		url = u // "192.168.4.1" → "ws://192.168.4.1:8266/", as %connect takes it
 	}
-	return &Kernel{cfg: cfg, done: make(chan struct{}), url: url, password: cfg.Password, keep: cfg.Keep}
+	k := &Kernel{cfg: cfg, done: make(chan struct{}), url: url, password: cfg.Password, keep: cfg.Keep}
+	// Every log line, the WebREPL session's included, passes the
+	// redactor: no password the kernel knows reaches a log.
+	logf := cfg.Logf
+	k.cfg.Logf = func(format string, args ...any) { logf("%s", k.secrets.redact(fmt.Sprintf(format, args...))) }
+	k.addSecret(cfg.Password)
+	return k
 }
 
 // Done is closed when a frontend asked the kernel to shut down (or restart);
@@ -203,13 +217,34 @@ func (k *Kernel) kernelInfo() jupyter.KernelInfoReply {
 			CodemirrorMode:    map[string]any{"name": "python", "version": 3},
 			NbconvertExporter: "python",
 		},
-		Banner: "MicroPython over WebREPL: cells run on the board.\n" +
-			"%connect ws://HOST:8266/ picks a board; %lsmagic lists the magics.",
+		Banner: k.banner(),
 		HelpLinks: []jupyter.HelpLink{
 			{Text: "MicroPython", URL: "https://docs.micropython.org/"},
 			{Text: "WebREPL", URL: "https://docs.micropython.org/en/latest/esp32/quickref.html#webrepl-web-browser-interactive-prompt"},
 		},
 	}
+}
+
+// banner names the board from what the kernel already knows: kernel_info
+// is answered at once, so it never connects or asks the board; the
+// firmware is named once a cell has connected (%board asks the board).
+func (k *Kernel) banner() string {
+	k.mu.Lock()
+	url, seen, connected := k.url, k.seen, k.session != nil
+	k.mu.Unlock()
+	var board string
+	switch {
+	case url == "":
+		board = "No board chosen yet: %connect ws://HOST:8266/ picks one."
+	case seen.URL == url && connected:
+		board = fmt.Sprintf("Board: %s (%s).", url, seen)
+	case seen.URL == url:
+		board = fmt.Sprintf("Board: %s (was %s; the next cell connects again).", url, seen)
+	default:
+		board = fmt.Sprintf("Board: %s (the first cell connects).", url)
+	}
+	return "MicroPython over WebREPL: cells run on the board.\n" + board +
+		"\n%board describes it, %connect picks another, %lsmagic lists the magics."
 }
 
 func (k *Kernel) isComplete(r *jupyter.Request) {

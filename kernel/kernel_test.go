@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -429,8 +430,18 @@ func TestBoardResetThenNextCellReconnects(t *testing.T) {
 		!strings.Contains(reply.str("evalue"), "RAM state") || !strings.Contains(reply.str("evalue"), "reconnected") {
 		t.Errorf("reset cell: %v", reply.Content)
 	}
-	if got := types(out); len(got) != 2 || got[1] != "error" {
+	// While the board reboots the cell says what it waits for, one line per
+	// attempt, and ends with one error.
+	if got := types(out); got[len(got)-1] != "error" || strings.Count(strings.Join(got, " "), "error") != 1 {
 		t.Errorf("reset cell outputs = %v", got)
+	}
+	for _, line := range strings.SplitAfter(streamsOf(out, "stderr"), "\n") {
+		if line != "" && !regexp.MustCompile(`^reconnecting to `+regexp.QuoteMeta(board.URL())+` \(attempt \d+\)\n$`).MatchString(line) {
+			t.Errorf("reset cell: stderr line %q", line)
+		}
+	}
+	if got := streamText(out); got != "" {
+		t.Errorf("reset cell stdout %q", got)
 	}
 	// The kernel's helper went with the board's RAM; the cell still gets its Out.
 	reply, out = c.execute("print('kept' in globals())", nil)

@@ -80,7 +80,9 @@ func parseConnect(args []string) (connectArgs, error) {
 		case c.url == "":
 			c.url = a
 		default:
-			return c, fmt.Errorf("unexpected argument %q", a)
+			// Not quoted back: a password typed without --password must
+			// not appear in the error.
+			return c, fmt.Errorf("unexpected argument %d after the URL (give a password with --password PW)", i+1)
 		}
 	}
 	if c.url == "" {

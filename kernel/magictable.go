@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"webrepl-kernel/jupyter"
+	"webrepl-kernel/webrepl"
 )
 
 // magicCall is one magic being run: the cell it belongs to and its
@@ -35,6 +37,7 @@ type magic struct {
 // (not a package variable) because %lsmagic's handler reads the table.
 func magicTable() []magic {
 	t := []magic{
+		{"%board", "%board", "show the board: URL, firmware, port, unique id and free memory (asks the board)", magicBoard},
 		{"%connect", "%connect URL [--password PW] [--keep]", "connect to a board's WebREPL (ws://HOST:8266/); --keep: other notebooks wait instead of taking it over", magicConnect},
 		{"%disconnect", "%disconnect", "close the WebREPL session so other clients can connect", magicDisconnect},
 		{"%lsmagic", "%lsmagic", "list these magics", magicList},
@@ -137,11 +140,69 @@ func magicConnect(c *magicCall) *cellError {
 		k.password = args.password
 	}
 	k.mu.Unlock()
+	k.addSecret(args.password)
 	if old != nil {
 		k.dropSession(old)
 	}
 	_, failure := k.connect(c.cell, c.r, c.req, c.io)
 	return failure
+}
+
+// boardFreeMemory asks the board for its free heap; the program binds no
+// names in the user's globals.
+const boardFreeMemory = "print(__import__('gc').mem_free())\n"
+
+// magicBoard describes the board the cells run on. Connecting is silent,
+// so this is where a user learns which board and firmware answer; it asks
+// the board (connecting first if needed) for the free memory.
+func magicBoard(c *magicCall) *cellError {
+	if len(c.args) > 0 {
+		return c.usageError("%board")
+	}
+	k := c.k
+	s, failure := k.connect(c.cell, c.r, c.req, c.io)
+	if failure != nil {
+		return failure
+	}
+	var out strings.Builder
+	c.cell.setSession(s)
+	res, err := s.Exec(c.cell.ctx, []byte(boardFreeMemory), &out)
+	c.cell.setSession(nil)
+	if err != nil {
+		return k.execFailure(c.cell, s, err)
+	}
+	k.tellAboutBoard(c.io, s) // the board may have reset or changed before the reconnection
+	free := "unknown (the board has no gc.mem_free())"
+	if n, err := strconv.Atoi(strings.TrimSpace(out.String())); err == nil && res != nil && res.Exception == nil {
+		free = fmt.Sprintf("%d bytes (gc.mem_free())", n)
+	}
+	c.io.stdout(describeBoard(s.Board(), free))
+	return nil
+}
+
+// describeBoard is %board's table.
+func describeBoard(b webrepl.BoardInfo, free string) string {
+	or := func(v, missing string) string {
+		if v == "" {
+			return missing
+		}
+		return v
+	}
+	firmware := "MicroPython " + b.Firmware.String()
+	if b.Build != "" {
+		firmware += " (" + b.Build + ")"
+	}
+	port := or(b.Port, "unknown (the board has no os.uname())")
+	if b.Machine != "" {
+		port += " (" + b.Machine + ")"
+	}
+	var t strings.Builder
+	fmt.Fprintf(&t, "URL:       %s\n", b.URL)
+	fmt.Fprintf(&t, "Firmware:  %s\n", firmware)
+	fmt.Fprintf(&t, "Port:      %s\n", port)
+	fmt.Fprintf(&t, "Unique id: %s\n", or(b.UniqueID, "unknown (the board has no machine.unique_id())"))
+	fmt.Fprintf(&t, "Free RAM:  %s\n", free)
+	return t.String()
 }
 
 // resetBoard resets the board and reconnects (webrepl does both). An
@@ -155,8 +216,10 @@ func (k *Kernel) resetBoard(cell *runningCell, r *jupyter.Request, req jupyter.E
 	if hard {
 		what, reset = "Hard reset", s.HardReset
 	}
+	k.setNotices(nil) // the kernel resets the board on purpose: no "reconnecting" lines
 	err := reset(cell.ctx)
-	k.forgetReset() // said below, as done or failed
+	k.setNotices(io.stderr)
+	k.boardExplained(s, false) // said below, as done or failed
 	if err != nil {
 		if interrupted, _ := cell.state(); interrupted && errors.Is(err, context.Canceled) {
 			k.dropSession(s)

@@ -180,7 +180,7 @@ func (c *Console) Reconnect(ctx context.Context) error {
 	defer cancel()
 	stop := context.AfterFunc(c.closedCtx, cancel)
 	defer stop()
-	err := retryConnect(ctx, c.url, c.opts, func(ctx context.Context) error {
+	err := retryConnect(ctx, c.url, c.opts, nil, func(ctx context.Context, _ func()) error {
 		l, err := dialAndLogin(ctx, c.url, c.opts.Password, &c.stats)
 		if err != nil {
 			return err

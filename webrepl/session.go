@@ -99,6 +99,15 @@ type Options struct {
 	// that reconnected, so it must not call Exec, the file methods or the
 	// resets (Interrupt and SendInput are fine).
 	OnReconnect func(ramLost bool)
+	// OnReconnecting, if set, is called as each attempt to reach the board
+	// again begins: attempt counts from 1; cause is why the previous
+	// attempt failed, or why the link ended before the first one (nil if
+	// unknown). It is called for the reconnections after a drop or a reset
+	// and for Dial's retries of a board that is still rebooting, inside the
+	// operation that reconnects, with the same restriction as OnReconnect.
+	// It lets a caller say at once that the board is being waited for,
+	// rather than after ReconnectTimeout.
+	OnReconnecting func(attempt int, cause error)
 	// ConsoleChunkSize and ConsoleChunkGap pace what a Console sends: at
 	// most ConsoleChunkSize bytes per ConsoleChunkGap, defaults 32 bytes
 	// per 100ms. Single keystrokes are never delayed; a paste is spread
@@ -232,6 +241,7 @@ type Session struct {
 	link     *link
 	firmware Version
 	port     string // os.uname().sysname at connect, "" if unknown
+	board    BoardInfo
 	epoch    string // marker this session left in the board's RAM
 	ramLost  bool
 	needSync bool // the raw REPL state is unknown (an operation was abandoned)
@@ -260,6 +270,60 @@ type connectInfo struct {
 	firmware Version
 	epoch    string
 	port     string // os.uname().sysname, "" if unknown
+	build    string // os.uname().version
+	machine  string // os.uname().machine
+	uniqueID string // machine.unique_id(), hex
+}
+
+// BoardInfo is what the current connection learnt about the board, for a
+// caller that tells the user which board it talks to and notices when that
+// changes (a reset, another board at the same address, new firmware).
+type BoardInfo struct {
+	URL      string
+	Firmware Version // GET_VER (docs/protocol/webrepl.md §2.5)
+	Port     string  // os.uname().sysname: "esp32", "esp8266"; "" if the board has no os.uname
+	Build    string  // os.uname().version, e.g. "v1.27.0 on 2025-12-09"; "" if unknown
+	Machine  string  // os.uname().machine, e.g. "Generic ESP32 module with ESP32"; "" if unknown
+	UniqueID string  // machine.unique_id() in hex (on ESP boards the MAC); "" if the board has none
+	// Boot changes whenever the board resets: a marker this client left
+	// in the board's RAM, compared between connections.
+	Boot string
+}
+
+// SameBoard reports whether b and o describe the same physical board as far
+// as can be told: not if their unique ids differ, nor their ports; nor
+// their machine names under the same firmware (a firmware update may
+// rename the machine, so then the name is not compared). A board flashed
+// with new firmware is the same board.
+func (b BoardInfo) SameBoard(o BoardInfo) bool {
+	switch {
+	case b.UniqueID != "" && o.UniqueID != "" && b.UniqueID != o.UniqueID:
+		return false
+	case b.Port != o.Port:
+		return false
+	case b.Machine != o.Machine && b.SameFirmware(o):
+		return false
+	}
+	return true
+}
+
+// SameFirmware reports whether b and o run the same firmware build.
+func (b BoardInfo) SameFirmware(o BoardInfo) bool {
+	return b.Firmware == o.Firmware && b.Build == o.Build
+}
+
+// String names the board in one line: port, firmware, unique id, e.g.
+// "esp32, MicroPython 1.27.0, id 240ac45e1a7c".
+func (b BoardInfo) String() string {
+	var parts []string
+	if b.Port != "" {
+		parts = append(parts, b.Port)
+	}
+	parts = append(parts, "MicroPython "+b.Firmware.String())
+	if b.UniqueID != "" {
+		parts = append(parts, "id "+b.UniqueID)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Dial connects to the board at url ("ws://192.168.4.1:8266/", "host:port"
@@ -274,7 +338,7 @@ func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
 	}
 	s := &Session{url: u, opts: opts.withDefaults()}
 	s.closedCtx, s.closeNow = context.WithCancel(context.Background())
-	l, info, err := s.connect(ctx)
+	l, info, err := s.connect(ctx, nil)
 	if errors.Is(err, ErrRebooting) {
 		l, info, err = s.connectWhileRebooting(ctx, err)
 	}
@@ -294,7 +358,7 @@ func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link
 	rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
 	defer cancel()
 	err, backoff := first, 100*time.Millisecond
-	for attempt := 1; ; attempt++ {
+	for attempt := 2; ; attempt++ {
 		s.logf("webrepl: %v; retrying (attempt %d)", err, attempt)
 		if sleepCtx(rctx, backoff) != nil {
 			if ctx.Err() != nil {
@@ -303,9 +367,12 @@ func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link
 			return nil, connectInfo{}, fmt.Errorf("%w; still so after %s", err, s.opts.ConnectTimeout)
 		}
 		backoff = min(backoff*2, 2*time.Second)
+		if s.opts.OnReconnecting != nil {
+			s.opts.OnReconnecting(attempt, err)
+		}
 		var l *link
 		var info connectInfo
-		l, info, err = s.connect(rctx)
+		l, info, err = s.connect(rctx, nil)
 		if !errors.Is(err, ErrRebooting) {
 			return l, info, err
 		}
@@ -320,6 +387,13 @@ func (s *Session) Firmware() Version {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.firmware
+}
+
+// Board is what the current connection learnt about the board.
+func (s *Session) Board() BoardInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.board
 }
 
 // RAMLost reports whether the last (re)connection found that the board had
@@ -369,16 +443,23 @@ func (s *Session) closedOr(err error) error {
 }
 
 // connect dials, logs in, reaches the raw REPL, reads the firmware version
-// and looks for this session's marker in the board's RAM.
-func (s *Session) connect(ctx context.Context) (*link, connectInfo, error) {
+// and looks for this session's marker in the board's RAM. accepted, if not
+// nil, is called once the board has accepted the WebSocket.
+func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectInfo, error) {
 	var info connectInfo
-	l, err := dialAndLogin(ctx, s.url, s.opts.Password, &s.stats)
+	l, err := dialLink(ctx, s.url, &s.stats)
 	if err != nil {
 		return nil, info, err
+	}
+	if accepted != nil {
+		accepted()
 	}
 	fail := func(err error) (*link, connectInfo, error) {
 		l.close()
 		return nil, info, err
+	}
+	if err := login(ctx, l, s.opts.Password); err != nil {
+		return fail(err)
 	}
 	if err := s.enterRawREPL(ctx, l); err != nil {
 		return fail(err)
@@ -387,7 +468,7 @@ func (s *Session) connect(ctx context.Context) (*link, connectInfo, error) {
 		return fail(err)
 	}
 	s.rawPaste.Store(int32(rawPasteUnknown))
-	if info.epoch, info.port, err = s.probeEpoch(ctx, l); err != nil {
+	if err = s.probeBoard(ctx, l, &info); err != nil {
 		return fail(err)
 	}
 	return l, info, nil
@@ -404,6 +485,8 @@ func (s *Session) install(l *link, info connectInfo, reconnect bool) error {
 	told := s.resetTold
 	s.link, s.firmware, s.epoch, s.ramLost, s.needSync, s.resetTold = l, info.firmware, info.epoch, lost, false, false
 	s.port = info.port
+	s.board = BoardInfo{URL: s.url, Firmware: info.firmware, Port: info.port, Build: info.build,
+		Machine: info.machine, UniqueID: info.uniqueID, Boot: info.epoch}
 	s.mu.Unlock()
 	s.stats.connects.Add(1)
 	l.startKeepAlive(s.opts.KeepAlive)
@@ -563,34 +646,56 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// probeEpoch leaves a random marker in the board's RAM (in sys.modules, so
-// the user's globals stay clean) or reads the one already there. A marker
+// probeBoard leaves a random marker in the board's RAM (in sys.modules, so
+// the user's globals stay clean) or reads the one already there: a marker
 // that changed between two connections means the board reset in between.
-func (s *Session) probeEpoch(ctx context.Context, l *link) (epoch, port string, err error) {
+// It also asks what the board is: os.uname() (its sysname names the port,
+// which with GET_VER picks the raw-paste window, Options.Window; version
+// and machine tell firmware builds and boards apart) and
+// machine.unique_id(). A board without them (the unix port has neither)
+// answers "?" for each. The program binds no names in the user's globals.
+func (s *Session) probeBoard(ctx context.Context, l *link, info *connectInfo) error {
 	var raw [8]byte
 	_, _ = rand.Read(raw[:])
 	candidate := hex.EncodeToString(raw[:])
-	// The second line names the port (os.uname().sysname: "esp32",
-	// "esp8266"), which with GET_VER picks the raw-paste window (Options.Window).
+	info.epoch = candidate
+	// Two short programs, each well under the 255-byte input ring of an
+	// ESP8266, so that they arrive whole however the caller paces its own
+	// programs (docs/protocol/webrepl.md §5.1).
 	code := fmt.Sprintf("print(__import__('sys').modules.setdefault('__webrepl_session_marker','%s'))\n"+
-		"try:print(__import__('os').uname()[0])\nexcept:print('?')\n", candidate)
+		"try:print('\\n'.join(str(__import__('os').uname()[i]) for i in(0,3,4)))\n"+
+		"except:print('?\\n?\\n?')\n", candidate)
 	out, exc, err := s.runCapture(ctx, l, []byte(code))
 	if err != nil {
-		return "", "", fmt.Errorf("checking the board's state after login: %w", err)
+		return fmt.Errorf("checking the board's state after login: %w", err)
 	}
 	if exc != nil {
 		s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", exc.Type, exc.Message)
-		return candidate, "", nil
+		return nil
 	}
-	lines := strings.Fields(string(out))
-	if len(lines) == 0 {
-		return candidate, "", nil
+	id, exc, err := s.runCapture(ctx, l, []byte("try:print(''.join('%02x'%b for b in __import__('machine').unique_id()))\nexcept:print('?')\n"))
+	if err != nil {
+		return fmt.Errorf("asking the board for its unique id: %w", err)
 	}
-	port = ""
-	if len(lines) > 1 && lines[1] != "?" {
-		port = strings.ToLower(lines[1])
+	if exc == nil {
+		out = append(out, id...)
 	}
-	return lines[0], port, nil
+	var lines []string
+	for _, line := range strings.Split(string(out), "\n") {
+		lines = append(lines, strings.TrimSpace(line))
+	}
+	field := func(i int) string {
+		if i < len(lines) && lines[i] != "?" {
+			return lines[i]
+		}
+		return ""
+	}
+	if m := field(0); m != "" {
+		info.epoch = m
+	}
+	info.port = strings.ToLower(field(1))
+	info.build, info.machine, info.uniqueID = field(2), field(3), field(4)
+	return nil
 }
 
 // Reconnect drops the current connection if any and connects again, retrying
@@ -605,11 +710,15 @@ func (s *Session) Reconnect(ctx context.Context) error {
 }
 
 func (s *Session) reconnectLocked(ctx context.Context) error {
+	var cause error
 	if old := s.currentLink(); old != nil {
+		if old.isDone() {
+			cause = old.cause
+		}
 		old.close()
 	}
-	return retryConnect(ctx, s.url, s.opts, func(ctx context.Context) error {
-		l, info, err := s.connect(ctx)
+	return retryConnect(ctx, s.url, s.opts, cause, func(ctx context.Context, accepted func()) error {
+		l, info, err := s.connect(ctx, accepted)
 		if err != nil {
 			return err
 		}
@@ -617,15 +726,28 @@ func (s *Session) reconnectLocked(ctx context.Context) error {
 	})
 }
 
+// reconnectingNotice is how long a first attempt to reconnect may wait for
+// the board to accept the WebSocket before OnReconnecting is told: a board
+// that is up accepts within milliseconds (the rest of a reconnection, login
+// and the raw REPL, takes longer but says nothing about the board being
+// gone), one that is gone or rebooting does not, and the caller can then
+// say so within a second.
+const reconnectingNotice = 600 * time.Millisecond
+
 // retryConnect calls connect until it succeeds, with back-off (the board's
 // listener comes back only after boot.py ran), for up to
 // opts.ReconnectTimeout. A wrong password or the end of ctx stops at once.
-func retryConnect(ctx context.Context, wsURL string, opts Options, connect func(ctx context.Context) error) error {
+// opts.OnReconnecting is told as each attempt after the first begins, and
+// for the first once it has waited reconnectingNotice for the board to
+// accept (connect calls accepted then), so a quick reconnection of a board
+// that is there stays silent.
+func retryConnect(ctx context.Context, wsURL string, opts Options, cause error, connect func(ctx context.Context, accepted func()) error) error {
 	rctx, cancel := context.WithTimeout(ctx, opts.ReconnectTimeout)
 	defer cancel()
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := connect(rctx)
+		err := attemptTold(rctx, attempt, cause, opts.OnReconnecting, connect)
+		cause = err
 		if err == nil || errors.Is(err, ErrWrongPassword) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
 			return err
 		}
@@ -633,10 +755,37 @@ func retryConnect(ctx context.Context, wsURL string, opts Options, connect func(
 			opts.Logf("webrepl: reconnect attempt %d: %v", attempt, err)
 		}
 		if sleepCtx(rctx, backoff) != nil {
-			return fmt.Errorf("reconnecting to %s: gave up after %d attempts: %w", wsURL, attempt, err)
+			return fmt.Errorf("reconnecting to %s: gave up after %d attempts in %s: %w", wsURL, attempt, opts.ReconnectTimeout, err)
 		}
 		backoff = min(backoff*2, 3*time.Second)
 	}
+}
+
+// attemptTold runs one attempt of retryConnect and tells tell about it as
+// retryConnect promises. tell is never running once it returns.
+func attemptTold(ctx context.Context, attempt int, cause error, tell func(int, error), connect func(ctx context.Context, accepted func()) error) error {
+	if tell == nil {
+		return connect(ctx, nil)
+	}
+	if attempt > 1 {
+		tell(attempt, cause)
+		return connect(ctx, nil)
+	}
+	told := make(chan struct{})
+	timer := time.AfterFunc(reconnectingNotice, func() {
+		defer close(told)
+		tell(attempt, cause)
+	})
+	var once sync.Once
+	settle := func() {
+		once.Do(func() {
+			if !timer.Stop() {
+				<-told // it fired: let the notice finish before going on
+			}
+		})
+	}
+	defer settle()
+	return connect(ctx, settle)
 }
 
 // withReady runs op under the operation lock with a connection at the raw

@@ -103,6 +103,11 @@ fi
 # Hand-over between our processes, with a private runtime folder.
 mkdir -m 700 "$WORK/xdg"
 XDG_RUNTIME_DIR="$WORK/xdg" WEBREPL_BIN="$BIN" "$PYTHON" test_handover.py
+# Connecting, board notices, reconnecting lines and password secrecy, on boards the test
+# starts, stops and replaces itself: a kernel with no board until %connect.
+"$BIN" install --user --name micropython-webrepl-noboard
+WEBREPL_BIN="$BIN" "$PYTHON" test_connect.py
 "$BIN" uninstall
 "$BIN" uninstall --name micropython-webrepl-full-window
+"$BIN" uninstall --name micropython-webrepl-noboard
 echo "jupyter tests passed"

@@ -91,7 +91,7 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         {"text": "%con", "matches": ["%connect"]},
         {"text": "%dis", "matches": ["%disconnect"]},
         {"text": "%soft", "matches": ["%softreset"]},
-        {"text": "%", "matches": ["%connect", "%disconnect", "%hardreset", "%lsmagic", "%softreset",
+        {"text": "%", "matches": ["%board", "%connect", "%disconnect", "%hardreset", "%lsmagic", "%softreset",
                                   "%ls", "%cat", "%put", "%get", "%rm", "%mkdir", "%%writefile", "%run"]},
         {"text": "whi", "matches": ["while"]},
         {"text": "x = 1 + imp", "matches": ["import"]},
