@@ -1,11 +1,12 @@
-# webrepl-kernel: `make demo` to try it, `make test` to check everything, `make bench` for figures.
+# webrepl-kernel: `make demo` to try it, `make notebook` for Jupyter in the browser, `make test` to
+# check everything, `make bench` for figures.
 GO      ?= go
 PYTHON  := /usr/bin/python3
 BIN     := bin/webrepl-kernel
 # The simulator uses the npm package installed here by `npm ci` (pinned by the lockfile).
 export WEBREPL_SIM_MODULES := $(CURDIR)/sim/board/node_modules
 
-.PHONY: all build deps sim-deps test test-realmp test-go test-node test-fuzz test-jupyter test-notebooks bench demo clean
+.PHONY: all build deps sim-deps test test-realmp test-go test-node test-fuzz test-jupyter test-notebooks bench demo notebook clean
 
 all: build
 
@@ -13,7 +14,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/webrepl-kernel
 
 deps:
-	./scripts/install-deps.sh
+	./scripts/install-deps.sh all
 	$(MAKE) sim-deps
 
 sim-deps: sim/board/node_modules/.package-lock.json
@@ -68,8 +69,18 @@ test-notebooks: build
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./...
 
-demo: deps build
-	./scripts/demo.sh $(BIN)
+# The lesson set on a simulated ESP32 through `run` (no Python needed): every cell with its output.
+demo: build
+	./scripts/install-deps.sh sim
+	$(MAKE) sim-deps
+	$(BIN) run --sim -v notebooks/*.ipynb
+
+# Jupyter Notebook 6 on loopback with the kernel installed for a simulated board, in a private
+# folder; prints the URL to open. Ctrl-C stops all of it.
+notebook: build
+	./scripts/install-deps.sh notebook
+	$(MAKE) sim-deps
+	./scripts/notebook.sh $(BIN)
 
 clean:
 	rm -rf bin

@@ -78,6 +78,7 @@ func Launch(ctx context.Context, opts LaunchOptions) (*LaunchedKernel, error) {
 		out = io.Discard
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	endWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("jupyter: start the kernel: %w", err)

@@ -51,6 +51,8 @@ type Options struct {
 	Check bool
 	// Out receives one line per cell and the summaries.
 	Out io.Writer
+	// ShowOutputs prints each cell's outputs under its line.
+	ShowOutputs bool
 }
 
 // Summary counts what Run did.
@@ -153,6 +155,11 @@ func (r *notebookRun) run(ctx context.Context) verdict {
 		r.cells++
 		label := fmt.Sprintf("[%d/%d]", i+1, len(code))
 		fmt.Fprintf(r.out, "  %-7s %-7s %5.1fs  %s%s\n", label, res.status, res.elapsed.Seconds(), snippet(c.Source()), res.detail)
+		if r.opts.ShowOutputs {
+			for _, l := range res.shown {
+				fmt.Fprintf(r.out, "          | %s\n", l)
+			}
+		}
 		for _, l := range res.extra {
 			fmt.Fprintf(r.out, "          %s\n", l)
 		}
@@ -226,6 +233,7 @@ type cellResult struct {
 	status  string   // the word on the cell's line
 	detail  string   // appended to the line
 	extra   []string // lines under it (a traceback, a diff)
+	shown   []string // the outputs, rendered (Options.ShowOutputs)
 	why     string   // for the notebook's verdict
 	elapsed time.Duration
 	failed  bool // the cell failed
@@ -304,8 +312,8 @@ func (r *notebookRun) runCell(ctx context.Context, k Kernel, c *Cell) cellResult
 	}
 	interrupts.Wait()
 
-	res := cellResult{elapsed: time.Since(start)}
 	got := dropConnectNote(outs.list)
+	res := cellResult{elapsed: time.Since(start), shown: render(got)}
 	if execErr == nil {
 		count := reply.ExecutionCount
 		c.SetResult(&count, got)
@@ -337,7 +345,9 @@ func (r *notebookRun) runCell(ctx context.Context, k Kernel, c *Cell) cellResult
 		res.status, res.failed, res.fatal = "FAILED", true, true
 		res.why = "raised " + errorLine(reply)
 		res.detail = "  — " + errorLine(reply)
-		res.extra = render(errorOutputs(got))
+		if !r.opts.ShowOutputs {
+			res.extra = render(errorOutputs(got))
+		}
 		return res
 	case reply.Status == jupyter.StatusOK && tagged:
 		res.status, res.failed = "FAILED", true

@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Installs what `make test` needs on a fresh Debian machine: the real Jupyter clients
-# (called with /usr/bin/python3) and Node.js/npm for the simulated board.
+# Usage: scripts/install-deps.sh [all|sim|notebook]
+# Installs from Debian what a make target needs on a fresh machine:
+#   sim       Node.js and npm (the simulated board; `make demo`)
+#   notebook  sim + Jupyter Notebook 6 (`make notebook`)
+#   all       everything `make test` needs (the default): notebook + the real Jupyter clients
+#             (jupyter_client, nbclient, nbformat, jupyter_kernel_test, called with
+#             /usr/bin/python3) + Chromium for the browser test.
 # Without root it only checks and says what is missing.
 set -euo pipefail
-pkgs=(python3-jupyter-client python3-nbclient python3-nbformat python3-jupyter-kernel-test jupyter-client jupyter-console)
+group=${1:-all}
+case "$group" in
+  sim) pkgs=() ;;
+  notebook) pkgs=(jupyter-notebook) ;;
+  all) pkgs=(python3-jupyter-client python3-nbclient python3-nbformat python3-jupyter-kernel-test
+             jupyter-client jupyter-console jupyter-notebook chromium fonts-dejavu-core) ;;
+  *) echo "install-deps: unknown group '$group' (want all, sim or notebook)" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

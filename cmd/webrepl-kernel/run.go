@@ -61,6 +61,7 @@ func runRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	fs.StringVar(&opts.OutputDir, "output", "", "write the executed notebooks into `DIR` (their own folder: update them in place)")
 	fs.Var(secondsOrDuration{&opts.CellTimeout}, "timeout", "interrupt and fail a cell running longer than `S` seconds (or a duration: 2m); 0 = no limit")
 	fs.BoolVar(&opts.Check, "check", false, "compare outputs with the stored ones and show a diff; a difference fails")
+	fs.BoolVar(&opts.ShowOutputs, "v", false, "show each cell's outputs under its line")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
