@@ -6,7 +6,7 @@ BIN     := bin/webrepl-kernel
 # The simulator uses the npm package installed here by `npm ci` (pinned by the lockfile).
 export WEBREPL_SIM_MODULES := $(CURDIR)/sim/board/node_modules
 
-.PHONY: all build deps sim-deps test test-realmp test-go test-node test-fuzz test-jupyter test-notebooks bench demo notebook clean
+.PHONY: all build deps sim-deps test test-realmp test-go test-node test-fuzz test-jupyter test-notebooks test-browser bench demo notebook clean
 
 all: build
 
@@ -30,6 +30,7 @@ test: deps build
 	$(MAKE) test-fuzz
 	$(MAKE) test-jupyter
 	$(MAKE) test-notebooks
+	$(MAKE) test-browser
 
 # The simulated board's Node side on its own (framing, raw-paste, input, files).
 test-node: sim-deps
@@ -65,6 +66,18 @@ test-jupyter: build
 test-notebooks: build
 	scripts/with-board.sh $(BIN) $(PYTHON) scripts/run-notebook.py --quiet notebooks/*.ipynb
 	$(BIN) run --sim --check notebooks/*.ipynb
+
+# Debian's Chromium, driven by puppeteer-core (pinned in tests/browser/package-lock.json), against
+# `make notebook`'s setup; the log and a screenshot go to tests/browser/out/.
+BROWSER_OUT := tests/browser/out
+test-browser: build sim-deps tests/browser/node_modules/.package-lock.json
+	@mkdir -p $(BROWSER_OUT)
+	@cd tests/browser && BIN=$(CURDIR)/$(BIN) OUT_DIR=$(CURDIR)/$(BROWSER_OUT) \
+		node --test --test-timeout=900000 >out/browser-test.log 2>&1; status=$$?; \
+		cat out/browser-test.log; echo "browser test log: $(BROWSER_OUT)/browser-test.log"; exit $$status
+
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./...
