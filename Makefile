@@ -54,6 +54,7 @@ FUZZTIME ?= 8s
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMessage$$' -fuzztime $(FUZZTIME) ./jupyter
 	$(GO) test -run '^$$' -fuzz '^FuzzRawReplParser$$' -fuzztime $(FUZZTIME) ./webrepl
+	$(GO) test -run '^$$' -fuzz '^FuzzMarkedReplyParser$$' -fuzztime $(FUZZTIME) ./webrepl
 	$(GO) test -run '^$$' -fuzz '^FuzzFrameDemux$$' -fuzztime $(FUZZTIME) ./webrepl
 	$(GO) test -run '^$$' -fuzz '^FuzzInspectorOutput$$' -fuzztime $(FUZZTIME) ./kernel
 

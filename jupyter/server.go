@@ -34,12 +34,9 @@ const (
 	// ROUTER send blocks until some peer has ever connected (docs/protocol/jupyter.md §4.3).
 	sendTimeout = 10 * time.Second
 	// iopubFlushDelay is how long Serve keeps iopub open after the last
-	// publish: zmq4's PUB sends from a background goroutine, so a returned
+	// publish: the PUB sends from a goroutine per subscriber, so a returned
 	// Send is not yet a delivered message.
 	iopubFlushDelay = 250 * time.Millisecond
-	// iopubHighWater bounds zmq4's PUB queue (unbounded by default) so a
-	// stuck subscriber cannot grow memory without limit.
-	iopubHighWater = 10000
 	// shutdownGrace is how long Serve waits for a handler that ignores the
 	// cancelled context before closing the sockets anyway.
 	shutdownGrace = 3 * time.Second
@@ -145,7 +142,7 @@ func (s *server) bind() error {
 		{&s.shell, "shell", &s.info.ShellPort, zmq4.NewRouter},
 		{&s.control, "control", &s.info.ControlPort, zmq4.NewRouter},
 		{&s.stdin, "stdin", &s.info.StdinPort, zmq4.NewRouter},
-		{&s.iopub, "iopub", &s.info.IOPubPort, zmq4.NewPub},
+		{&s.iopub, "iopub", &s.info.IOPubPort, func(ctx context.Context, _ ...zmq4.Option) zmq4.Socket { return newPubSocket(ctx, s.logf) }},
 		// A ROUTER echoing whole messages (identity, delimiter, payload)
 		// answers libzmq REQ clients as ipykernel's heartbeat does.
 		{&s.heartbeat, "heartbeat", &s.info.HBPort, zmq4.NewRouter},
@@ -162,9 +159,6 @@ func (s *server) bind() error {
 		if tcp, ok := zs.Addr().(*net.TCPAddr); ok && *spec.port == 0 {
 			*spec.port = tcp.Port
 		}
-	}
-	if err := s.iopub.zmq.SetOption(zmq4.OptionHWM, iopubHighWater); err != nil {
-		s.logf("jupyter: iopub high-water mark not set: %v", err)
 	}
 	return nil
 }
@@ -371,9 +365,14 @@ func (s *server) publish(parent []byte, msgType string, content any) error {
 	return nil
 }
 
-// waitIOPubFlush gives the PUB socket's background sender time to deliver
-// what was published last.
+// waitIOPubFlush gives the PUB socket's senders time to deliver what was
+// published last: until every subscriber's queue is empty (at most a
+// second), and at least iopubFlushDelay after the last publish, so a
+// subscriber that connected late still gets the final messages.
 func (s *server) waitIOPubFlush() {
+	if p, ok := s.iopub.zmq.(*pubSocket); ok {
+		p.flush(time.Second)
+	}
 	s.publishMu.Lock()
 	wait := time.Until(s.lastPublish.Add(iopubFlushDelay))
 	s.publishMu.Unlock()

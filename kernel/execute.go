@@ -153,14 +153,14 @@ func (k *Kernel) runOnBoard(cell *runningCell, r *jupyter.Request, req jupyter.E
 	if failure != nil {
 		return failure
 	}
-	program := buildProgram(code, req.AllowStdin)
+	program := buildProgram(code, req.AllowStdin, k.cells.add(io.count, code))
 	for attempt := 0; ; attempt++ {
 		k.tellAboutBoard(io, s) // noticed earlier, e.g. by a completion
 		var output *cellOutput
-		output = newCellOutput(io.stdout, io.result, func(prompt string) { k.askInput(cell, r, s, output, prompt) })
+		output = newTokenOutput(program.token, io.stdout, io.result, func(prompt string) { k.askInput(cell, r, s, output, prompt) })
 		output.errStream = io.stderr
 		cell.setSession(s)
-		res, err := s.Exec(cell.ctx, program.code, output)
+		res, err := s.ExecMarked(cell.ctx, program.code, output, program.marks)
 		cell.setSession(nil)
 		output.Close()
 		if err != nil {
@@ -185,7 +185,7 @@ func (k *Kernel) runOnBoard(cell *runningCell, r *jupyter.Request, req jupyter.E
 		if tidy != nil {
 			e = tidy(e)
 		}
-		ename, evalue, tb := errorOutput(e, program.wrapped)
+		ename, evalue, tb := errorOutput(e, program.wrapped, &k.cells)
 		return &cellError{ename: ename, evalue: evalue, traceback: tb}
 	}
 }

@@ -90,6 +90,7 @@ type Kernel struct {
 	history        history
 	abortBefore    time.Time    // execute requests received before this are aborted
 	uncompiled     map[int]bool // cells the board could not compile: none of their defs ran (inspect.go)
+	cells          cellSources  // the text of the cells run, for tracebacks
 
 	mu       sync.Mutex // guards what follows; never held while talking to the board
 	url      string

@@ -180,8 +180,8 @@ func TestCellsRunOnTheBoard(t *testing.T) {
 		lines = append(lines, l.(string))
 	}
 	joined := strings.Join(lines, "\n")
-	if !strings.Contains(joined, `File "<stdin>", line 5, in <module>`) || !strings.Contains(joined, `File "<stdin>", line 4, in f`) ||
-		strings.Count(joined, `File "`) != 2 {
+	if !strings.Contains(joined, "  Cell In[2], line 5\n    f()\n") || !strings.Contains(joined, "  Cell In[2], line 4, in f\n    return a / 0\n") ||
+		strings.Count(joined, "Cell In[") != 2 || strings.Contains(joined, `File "`) {
 		t.Errorf("traceback:\n%s", joined)
 	}
 

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -11,6 +12,18 @@ import (
 // output into one stream message. Boards send a frame per write (often per
 // line ending), so a printing loop would otherwise flood the frontend.
 const coalesceDelay = 15 * time.Millisecond
+
+// maxPendingText bounds the output held for coalescing: at that size Write
+// publishes at once, itself, instead of leaving it to the timer. Publishing
+// waits while the frontend is behind (jupyter's iopub queues are bounded
+// and block), so Write then blocks, webrepl stops reading the board, and
+// TCP slows the board down: the kernel reads the board no faster than the
+// frontend is fed.
+const maxPendingText = 64 << 10
+
+// maxFramedValue bounds the repr of one value (or one input() prompt) held
+// until its frame ends; the rest is counted and said, not kept.
+const maxFramedValue = 1 << 20
 
 // cellOutput receives a cell's board output as it arrives and publishes it:
 // text as stdout stream messages, framed text written to sys.stderr as
@@ -22,24 +35,40 @@ type cellOutput struct {
 	result    func(repr string)   // publishes an expression value
 	input     func(prompt string) // asks the frontend for a line; must not block
 
+	starts []string          // the start markers of frames
+	ends   map[string]string // start marker → its end marker
+	errEnd string            // the end of a stderr frame
+
 	mu        sync.Mutex
 	text      []byte // output not yet published, all of one stream
 	textIsErr bool   // text is stderr output
 	marker    []byte // bytes that may be the start of a marker
 	framing   string // the end marker awaited while inside a frame, "" outside
 	framed    []byte // the framed text received so far
+	overflow  int    // framed bytes beyond maxFramedValue, not kept
 	echo      []byte // the board's echo of typed input, not to be shown again
 	echoed    []byte // output matching the start of echo, held until it is known
 	timer     *time.Timer
 	closed    bool
 }
 
+// newCellOutput reads the frames of a helper that is not a cell (empty
+// token).
 func newCellOutput(stream, result, input func(string)) *cellOutput {
-	return &cellOutput{stream: stream, result: result, input: input}
+	return newTokenOutput("", stream, result, input)
 }
 
-// frameEnds maps each start marker to its end marker.
-var frameEnds = map[string]string{resultStart: resultEnd, inputStart: inputEnd, stderrStart: stderrEnd}
+// newTokenOutput reads the output of a cell whose frames carry token.
+func newTokenOutput(token string, stream, result, input func(string)) *cellOutput {
+	o := &cellOutput{stream: stream, result: result, input: input, ends: map[string]string{}}
+	for _, pair := range [][2]byte{{kindResult, kindResultEnd}, {kindInput, kindInputEnd}, {kindStderr, kindStderrEnd}} {
+		start := marker(pair[0], token)
+		o.starts = append(o.starts, start)
+		o.ends[start] = marker(pair[1], token)
+	}
+	o.errEnd = marker(kindStderrEnd, token)
+	return o
+}
 
 // Write takes board output (LF line ends). It never fails: a frontend that
 // cannot be reached must not stop the program on the board.
@@ -52,55 +81,68 @@ func (o *cellOutput) Write(p []byte) (int, error) {
 	data := append(o.marker, p...)
 	o.marker = nil
 	for len(data) > 0 {
-		if o.framing == stderrEnd {
+		if o.framing == o.errEnd {
 			// Streamed as it comes, like stdout: a long write to stderr
 			// is not held until its frame ends.
-			if i := bytes.Index(data, []byte(stderrEnd)); i >= 0 {
+			if i := bytes.Index(data, []byte(o.errEnd)); i >= 0 {
 				o.addText(data[:i], true)
-				data = data[i+len(stderrEnd):]
+				data = data[i+len(o.errEnd):]
 				o.framing = ""
 				continue
 			}
-			keep := markerPrefixLen(data, stderrEnd)
+			keep := markerPrefixLen(data, o.errEnd)
 			o.addText(data[:len(data)-keep], true)
 			o.marker = append([]byte(nil), data[len(data)-keep:]...)
 			break
 		}
 		if o.framing != "" {
 			if i := bytes.Index(data, []byte(o.framing)); i >= 0 {
-				o.framed = append(o.framed, data[:i]...)
+				o.addFramed(data[:i])
 				o.endFrame()
 				data = data[i+len(o.framing):]
 				o.framing = ""
 				continue
 			}
 			keep := markerPrefixLen(data, o.framing)
-			o.framed = append(o.framed, data[:len(data)-keep]...)
+			o.addFramed(data[:len(data)-keep])
 			o.marker = append([]byte(nil), data[len(data)-keep:]...)
 			break
 		}
 		data = o.dropEcho(data)
 		start, at := "", -1
-		for s := range frameEnds {
+		for _, s := range o.starts {
 			if i := bytes.Index(data, []byte(s)); i >= 0 && (at < 0 || i < at) {
 				start, at = s, i
 			}
 		}
 		if at >= 0 {
 			o.addText(data[:at], false)
-			o.framing = frameEnds[start]
+			o.framing = o.ends[start]
 			data = data[at+len(start):]
 			continue
 		}
-		keep := max(markerPrefixLen(data, resultStart), markerPrefixLen(data, inputStart), markerPrefixLen(data, stderrStart))
+		keep := 0
+		for _, s := range o.starts {
+			keep = max(keep, markerPrefixLen(data, s))
+		}
 		o.addText(data[:len(data)-keep], false)
 		o.marker = append([]byte(nil), data[len(data)-keep:]...)
 		break
+	}
+	if len(o.text) >= maxPendingText {
+		o.flushText(false) // blocks while the frontend is behind
 	}
 	if len(o.text) > 0 && o.timer == nil {
 		o.timer = time.AfterFunc(coalesceDelay, o.flushLater)
 	}
 	return len(p), nil
+}
+
+// addFramed keeps framed text up to maxFramedValue.
+func (o *cellOutput) addFramed(p []byte) {
+	room := max(0, maxFramedValue-len(o.framed))
+	o.framed = append(o.framed, p[:min(room, len(p))]...)
+	o.overflow += len(p) - min(room, len(p))
 }
 
 // addText queues output of one stream; output of the other stream queued
@@ -119,10 +161,14 @@ func (o *cellOutput) addText(p []byte, isErr bool) {
 // endFrame acts on a complete frame, after the text before it.
 func (o *cellOutput) endFrame() {
 	o.flushText(true)
+	if o.overflow > 0 {
+		o.framed = fmt.Appendf(o.framed, "… (%d bytes more not shown)", o.overflow)
+		o.overflow = 0
+	}
 	switch o.framing {
-	case resultEnd:
+	case o.ends[o.starts[0]]:
 		o.result(string(o.framed))
-	case inputEnd:
+	case o.ends[o.starts[1]]:
 		o.input(string(o.framed))
 	}
 	o.framed = nil
@@ -236,7 +282,7 @@ func (o *cellOutput) Close() {
 		o.addText(o.framed, false)
 	}
 	o.addText(o.echoed, false)
-	o.addText(o.marker, o.framing == stderrEnd)
+	o.addText(o.marker, o.framing == o.errEnd)
 	o.flushText(true)
 	o.closed = true
 }

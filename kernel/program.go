@@ -1,9 +1,16 @@
 package kernel
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	"webrepl-kernel/webrepl"
 )
 
 // A cell runs as one raw-REPL program, through a helper function defined on
@@ -32,71 +39,173 @@ import (
 // leading blank line as the whole statement), so line numbers in tracebacks
 // are the cell's; the helper's own frames are removed from tracebacks.
 
-// Markers in the board's output. repr() escapes control characters, so a
-// value's text cannot contain them; a prompt is str() of what the program
-// passed to input(), which could, but only by design of the program.
+// Markers in the board's output. A marker is 0x02, a letter, the cell's
+// token and 0x03. It ends in a byte no marker starts with: webrepl holds
+// back output that may be the start of a mark until it knows, so output
+// ending in 0x02 waits for more, and an input() prompt frame must not.
+// The token is random and new for every cell, so no program
+// output can make one (docs/protocol/webrepl.md §3.9): printed text that
+// looks like a marker, an old cell's marker included, is just text. The
+// helper's Start, Error and End marks (cellMarks) are taken out by webrepl;
+// the frames below reach cellOutput.
+//
+// Helpers that are not cells (the completer) use the empty token: what they
+// print is the kernel's own and never shown.
 const (
-	resultStart = "\x02R\x02" // then the repr of a value,
-	resultEnd   = "\x02E\x02" // then output again
-	inputStart  = "\x02I\x02" // then the prompt of input(),
-	inputEnd    = "\x02J\x02" // then the board waits for a line
-	stderrStart = "\x02S\x02" // then text printed to sys.stderr,
-	stderrEnd   = "\x02T\x02" // then output again
+	kindResult      = 'R' // then the repr of a value,
+	kindResultEnd   = 'E' // then output again
+	kindInput       = 'I' // then the prompt of input(),
+	kindInputEnd    = 'J' // then the board waits for a line
+	kindStderr      = 'S' // then text printed to sys.stderr,
+	kindStderrEnd   = 'T' // then output again
+	kindStart       = 'B' // the helper began (webrepl's Marks.Start)
+	kindError       = 'X' // then the cell's traceback (Marks.Error)
+	kindEnd         = 'Z' // the helper's last output (Marks.End)
+	markerOpen      = "\x02"
+	markerClose     = "\x03"
+	cellTokenLength = 16 // hex digits: 64 random bits
 )
+
+// marker is the framing text of one kind for a token.
+func marker(kind byte, token string) string {
+	return markerOpen + string(kind) + token + markerClose
+}
+
+// The legacy (empty-token) frames of a value, for helpers that are not cells.
+var (
+	resultStart = marker(kindResult, "")
+	resultEnd   = marker(kindResultEnd, "")
+)
+
+// newCellToken returns a fresh random token.
+func newCellToken() string {
+	var b [cellTokenLength / 2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on the systems Go supports; a
+		// clock-derived token still differs from cell to cell.
+		return fmt.Sprintf("%016x", time.Now().UnixNano())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// cellMarks are the webrepl marks of a cell's helper call.
+func cellMarks(token string) webrepl.Marks {
+	return webrepl.Marks{
+		Start: []byte(marker(kindStart, token)),
+		Error: []byte(marker(kindError, token)),
+		End:   []byte(marker(kindEnd, token)),
+	}
+}
 
 // helperName is the board-side function that runs a cell.
 const helperName = "__wk_cell"
 
 // helperProgram defines the helper in the board's globals. Its arguments:
-// the cell's body, the line index and text of its last statement, whether
+// the cell's token, the file name its code is compiled under, its body, the
+// line index and text of its last statement, the mode that statement is
+// compiled in ("single" shows its value; "exec" for a trailing ';'), whether
 // the frontend accepts input, and (bound at definition) the board's input,
-// print and sys.stderr.
-var helperProgram = "def " + helperName + "(b,n,l,s,i=input,P=__import__('builtins').print,E=__import__('sys').stderr):\n" +
-	" c=[compile(b,'<stdin>','exec'),compile('\\\\\\n'*n+l,'<stdin>','single')]\n" +
+// print, sys and micropython.kbd_intr.
+//
+// Everything that can fail or be interrupted runs inside the outer try, so
+// the helper always prints its End mark: an exception is printed framed
+// (Error mark, traceback, End mark) and the helper returns normally, so a
+// 0x04 in an exception message cannot end the raw REPL's reply early either.
+// Only SystemExit goes on to the raw REPL (it soft-resets the board, §3.2),
+// after the End mark. micropython.kbd_intr(-1) is the first statement of the
+// inner finally, which the VM enters without checking for a pending
+// interrupt; a Ctrl-C that came before it is raised by the loop that follows
+// (a backward jump checks) and caught there. From then on a Ctrl-C is an
+// ordinary byte, which the raw REPL ignores at its prompt (§3.3), and the
+// raw REPL arms Ctrl-C again for the next program.
+var helperProgram = "def " + helperName + "(t,f,b,n,l,m,s,i=input,P=__import__('builtins').print,S=__import__('sys')," +
+	"K=getattr(__import__('micropython'),'kbd_intr',lambda c:None)):\n" +
+	" k=lambda c:'\\x02'+c+t+'\\x03'\n" +
 	" g=globals()\n" +
-	" p=lambda v:None if v is None else P(" + pythonString(resultStart) + "+repr(v)+" + pythonString(resultEnd) + ",end='')\n" +
-	" def input(t=''):\n" +
-	"  if not s:raise OSError('input() needs a frontend that accepts input')\n" +
-	"  P(" + pythonString(inputStart) + "+str(t)+" + pythonString(inputEnd) + ",end='')\n" +
-	"  return i()\n" +
-	" def print(*a,**k):\n" +
-	"  if k.get('file') is not E:return P(*a,**k)\n" +
-	"  del k['file']\n" +
-	"  P(" + pythonString(stderrStart) + ",end='')\n" +
-	"  try:P(*a,**k)\n" +
-	"  finally:P(" + pythonString(stderrEnd) + ",end='')\n" +
-	" g['input']=input\n" +
-	" if 'print' not in g:g['print']=print\n" +
+	" r=input=print=None\n" +
 	" try:\n" +
-	"  for x in c:\n" +
-	"   g['__repl_print__']=p\n" + // again before the last statement: the body may clear globals
-	"   exec(x,g)\n" +
-	" finally:\n" +
-	"  g.pop('__repl_print__',None)\n" +
-	"  if g.get('input') is input:del g['input']\n" +
-	"  if g.get('print') is print:del g['print']\n"
+	"  try:\n" +
+	"   P(k('B'),end='')\n" +
+	"   E=S.stderr\n" +
+	"   R,Q,I,J,U,V=k('R'),k('E'),k('I'),k('J'),k('S'),k('T')\n" +
+	"   p=lambda v:None if v is None else P(R+repr(v)+Q,end='')\n" +
+	"   def input(x=''):\n" +
+	"    if not s:raise OSError('input() needs a frontend that accepts input')\n" +
+	"    P(I+str(x)+J,end='')\n" +
+	"    return i()\n" +
+	"   def print(*a,**w):\n" +
+	"    if w.get('file') is not E:return P(*a,**w)\n" +
+	"    del w['file']\n" +
+	"    P(U,end='')\n" +
+	"    try:P(*a,**w)\n" +
+	"    finally:P(V,end='')\n" +
+	"   c=[compile(b,f,'exec')]\n" +
+	"   if l:c.append(compile('\\\\\\n'*n+l,f,m))\n" +
+	"   g['input']=input\n" +
+	"   if 'print' not in g:g['print']=print\n" +
+	"   for x in c:\n" +
+	"    g['__repl_print__']=p\n" + // again before the last statement: the body may clear globals
+	"    exec(x,g)\n" +
+	"  finally:\n" +
+	"   K(-1)\n" +
+	"   try:\n" +
+	"    j=0\n" +
+	"    while j<1:j+=1\n" +
+	"   except BaseException:pass\n" +
+	"   g.pop('__repl_print__',None)\n" +
+	"   if input and g.get('input') is input:del g['input']\n" +
+	"   if print and g.get('print') is print:del g['print']\n" +
+	" except BaseException as e:\n" +
+	"  r=e\n" +
+	" if r is not None and not isinstance(r,SystemExit):\n" +
+	"  P(k('X'),end='')\n" +
+	"  S.print_exception(r)\n" +
+	" P(k('Z'),end='')\n" +
+	" if r is not None:raise r\n"
 
 // cellProgram is what is sent to the board for a cell.
 type cellProgram struct {
 	code    []byte
-	wrapped bool // runs through the helper: drop its frames from tracebacks
+	wrapped bool          // runs through the helper: drop its frames from tracebacks
+	token   string        // the cell's marker token
+	marks   webrepl.Marks // the helper's marks, for Session.ExecMarked
 }
 
-// buildProgram prepares a cell for the board; allowStdin tells whether the
-// frontend can answer input().
-func buildProgram(cell string, allowStdin bool) cellProgram {
+// buildProgram prepares a cell for the board: the helper call with a new
+// token. file is the name the board compiles the cell under (cellSources);
+// allowStdin tells whether the frontend can answer input().
+func buildProgram(cell string, allowStdin bool, file string) cellProgram {
 	body, last, lastLine, ok := splitLastStatement(cell)
-	if !ok {
-		// Unreadable on the host: the board's compiler reports the error.
-		return cellProgram{code: []byte(cell)}
+	mode := "single"
+	switch {
+	case !ok:
+		// Unreadable on the host: the whole cell is compiled as a body,
+		// and the board's compiler reports what is wrong with it.
+		body, last, lastLine = cell, "", 0
+	case hidesValue(last):
+		mode = "exec" // a trailing ';' hides the value, as in IPython
+	}
+	if last != "" {
+		last = strings.TrimRight(last, " \t\r\n") + "\n"
 	}
 	stdin := "0"
 	if allowStdin {
 		stdin = "1"
 	}
-	code := fmt.Sprintf("%s(%s,%d,%s,%s)", helperName, pythonString(body), lastLine,
-		pythonString(strings.TrimRight(last, " \t\r\n")+"\n"), stdin)
-	return cellProgram{code: []byte(code), wrapped: true}
+	token := newCellToken()
+	code := fmt.Sprintf("%s(%s,%s,%s,%d,%s,%s,%s)", helperName, pythonString(token), pythonString(file),
+		pythonString(body), lastLine, pythonString(last), pythonString(mode), stdin)
+	return cellProgram{code: []byte(code), wrapped: true, token: token, marks: cellMarks(token)}
+}
+
+// hidesValue reports whether a cell's last statement ends with ';' (outside
+// strings and comments), which in IPython hides the value.
+func hidesValue(last string) bool {
+	lines := scanSource(last).lines
+	if len(lines) == 0 {
+		return false
+	}
+	return strings.HasSuffix(strings.TrimSpace(lines[len(lines)-1].code), ";")
 }
 
 // missingHelper reports whether a wrapped cell failed only because the
@@ -142,12 +251,15 @@ type boardError struct {
 }
 
 // errorOutput turns a board exception into the fields of a Jupyter error:
-// the traceback is the board's own text, minus the wrapper's frame.
-func errorOutput(e boardError, wrapped bool) (ename, evalue string, traceback []string) {
+// the traceback is the board's own text, minus the wrapper's frames, with
+// the frames of cells named as IPython names them ("Cell In[3], line 2")
+// and followed by the line of the cell they point at (cells may be nil).
+func errorOutput(e boardError, wrapped bool, cells *cellSources) (ename, evalue string, traceback []string) {
 	lines := strings.Split(strings.TrimRight(e.Text, "\n"), "\n")
 	if wrapped {
 		lines = dropHelperFrames(lines)
 	}
+	lines = nameCellFrames(lines, cells)
 	if len(lines) == 1 && lines[0] == "" {
 		lines = []string{e.Type + ": " + e.Message}
 	}
@@ -159,28 +271,110 @@ func errorOutput(e boardError, wrapped bool) (ename, evalue string, traceback []
 	return e.Type, e.Message, lines
 }
 
-// dropHelperFrames removes the frames of the helper call: every frame up to
-// and including the helper's own, or the first frame when the exception came
-// before the helper ran.
-func dropHelperFrames(lines []string) []string {
-	first, helper := -1, -1
-	for i, l := range lines {
-		if !strings.HasPrefix(l, "  File ") {
+// Cells are compiled on the board under a file name of their own,
+// "<cell In[3] TAG.SERIAL>": the execution count for the reader, the
+// kernel's tag (random per kernel process: the board's RAM outlives a
+// kernel restart, and so do functions an earlier kernel's cells defined)
+// and a serial number unique within the kernel. A traceback frame in a
+// function defined by an earlier cell then names that cell and its line.
+// Each name is a string the board keeps for as long as its RAM lasts
+// (an interned qstr, some 25 bytes a cell).
+var (
+	cellFileName = regexp.MustCompile(`^<cell In\[(\d+)\] ([0-9a-f]+)\.(\d+)>$`)
+	fileFrame    = regexp.MustCompile(`^  File "(.*)", line (\d+)(?:, in (.*))?$`)
+)
+
+// Bounds on the cell texts kept to quote in tracebacks; the oldest go first.
+const (
+	maxKeptCells     = 500
+	maxKeptCellBytes = 4 << 20
+)
+
+// cellSources remembers the text of the cells run by this kernel, by the
+// file name each was compiled under. Used on the shell goroutine only.
+type cellSources struct {
+	tag    string
+	serial int
+	text   map[string]string
+	order  []string // oldest first
+	bytes  int
+}
+
+// add records a cell about to run and returns its file name.
+func (c *cellSources) add(count int, code string) string {
+	if c.tag == "" {
+		c.tag = newCellToken()[:6]
+		c.text = map[string]string{}
+	}
+	c.serial++
+	name := fmt.Sprintf("<cell In[%d] %s.%d>", count, c.tag, c.serial)
+	c.text[name] = code
+	c.order = append(c.order, name)
+	c.bytes += len(code)
+	for len(c.order) > maxKeptCells || (c.bytes > maxKeptCellBytes && len(c.order) > 1) {
+		c.bytes -= len(c.text[c.order[0]])
+		delete(c.text, c.order[0])
+		c.order = c.order[1:]
+	}
+	return name
+}
+
+// source returns line n (1-based) of the cell compiled under name, if this
+// kernel ran it and still keeps it.
+func (c *cellSources) source(name string, n int) (string, bool) {
+	if c == nil || c.text == nil {
+		return "", false
+	}
+	text, ok := c.text[name]
+	if !ok {
+		return "", false
+	}
+	lines := strings.Split(text, "\n")
+	if n < 1 || n > len(lines) {
+		return "", false
+	}
+	return lines[n-1], true
+}
+
+// nameCellFrames rewrites the frames of cells: `File "<cell In[3] …>",
+// line 2, in f` becomes `Cell In[3], line 2, in f` followed by that line of
+// the cell. Frames of board files keep their names.
+func nameCellFrames(lines []string, cells *cellSources) []string {
+	out := make([]string, 0, len(lines)+4)
+	for _, l := range lines {
+		m := fileFrame.FindStringSubmatch(l)
+		if m == nil {
+			out = append(out, l)
 			continue
 		}
-		if first < 0 {
-			first = i
+		cm := cellFileName.FindStringSubmatch(m[1])
+		if cm == nil {
+			out = append(out, l)
+			continue
 		}
-		if strings.HasSuffix(l, ", in "+helperName) {
-			helper = i
-			break
+		frame := "  Cell In[" + cm[1] + "], line " + m[2]
+		if m[3] != "" && m[3] != "<module>" {
+			frame += ", in " + m[3]
+		}
+		out = append(out, frame)
+		n, _ := strconv.Atoi(m[2])
+		if src, ok := cells.source(m[1], n); ok && strings.TrimSpace(src) != "" {
+			out = append(out, "    "+strings.TrimSpace(src))
 		}
 	}
-	switch {
-	case helper >= 0:
-		return append(lines[:first:first], lines[helper+1:]...)
-	case first >= 0:
-		return append(lines[:first:first], lines[first+1:]...)
+	return out
+}
+
+// dropHelperFrames removes the frames of the helper: its own, those of the
+// functions it binds for the cell (input, print) and the raw REPL's call of
+// it. They are all compiled as "<stdin>", and cells under names of their
+// own, so every "<stdin>" frame of a wrapped cell is the helper's.
+func dropHelperFrames(lines []string) []string {
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if !strings.HasPrefix(l, `  File "<stdin>"`) {
+			out = append(out, l)
+		}
 	}
-	return lines
+	return out
 }

@@ -15,32 +15,124 @@ func TestPythonString(t *testing.T) {
 	}
 }
 
+// The frames of the empty token, as the legacy tests below write them.
+var (
+	inputStart  = marker(kindInput, "")
+	inputEnd    = marker(kindInputEnd, "")
+	stderrStart = marker(kindStderr, "")
+	stderrEnd   = marker(kindStderrEnd, "")
+)
+
 func TestBuildProgramKeepsLineNumbers(t *testing.T) {
-	p := buildProgram("x = 1\ny = 2\nx + y", true)
-	if !p.wrapped {
-		t.Fatal("cell with a last statement not wrapped")
+	p := buildProgram("x = 1\ny = 2\nx + y", true, "<cell In[1] ab.1>")
+	if !p.wrapped || len(p.token) != cellTokenLength {
+		t.Fatalf("cell not wrapped with a token: %+v", p)
 	}
-	if want := helperName + `('x = 1\ny = 2',2,'x + y\n',1)`; string(p.code) != want {
+	want := helperName + "('" + p.token + `','<cell In[1] ab.1>','x = 1\ny = 2',2,'x + y\n','single',1)`
+	if string(p.code) != want {
 		t.Errorf("program = %s, want %s", p.code, want)
 	}
-	if p := buildProgram("x = (", true); p.wrapped || string(p.code) != "x = (" {
-		t.Errorf("unreadable cell must run unchanged, got %+v", p)
+	if string(p.marks.End) != "\x02Z"+p.token+"\x03" {
+		t.Errorf("end mark %q", p.marks.End)
 	}
-	if p := buildProgram("1+1", false); !strings.HasSuffix(string(p.code), ",0)") {
+	// A cell the host cannot read is compiled whole by the board.
+	if p := buildProgram("x = (", true, "f"); !p.wrapped || !strings.Contains(string(p.code), `,'f','x = (',0,'','single',1)`) {
+		t.Errorf("unreadable cell: %s", p.code)
+	}
+	if p := buildProgram("1+1", false, "f"); !strings.HasSuffix(string(p.code), ",0)") {
 		t.Errorf("stdin refusal not passed on: %s", p.code)
+	}
+	if p := buildProgram("x = 1\nx + 1;", false, "f"); !strings.Contains(string(p.code), ",'exec',0)") {
+		t.Errorf("a trailing ; must hide the value: %s", p.code)
+	}
+	if a, b := buildProgram("1", false, "f"), buildProgram("1", false, "f"); a.token == b.token {
+		t.Error("two cells got the same token")
 	}
 }
 
-func TestErrorOutputDropsWrapperFrame(t *testing.T) {
-	text := "Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n  File \"<stdin>\", line 6, in " + helperName + "\n  File \"<stdin>\", line 2, in <module>\nZeroDivisionError: divide by zero\n"
-	ename, evalue, tb := errorOutput(boardError{Type: "ZeroDivisionError", Message: "divide by zero", Text: text}, true)
-	want := []string{"Traceback (most recent call last):", "  File \"<stdin>\", line 2, in <module>", "\x1b[0;31mZeroDivisionError\x1b[0m: divide by zero"}
-	if ename != "ZeroDivisionError" || evalue != "divide by zero" || !reflect.DeepEqual(tb, want) {
-		t.Errorf("got %q %q %q", ename, evalue, tb)
+func TestHidesValue(t *testing.T) {
+	for code, want := range map[string]bool{
+		"3 + 4;": true, "3 + 4;  # note": true, "3 + 4": false, "';'": false, "x = 1;": true,
+		"print(1); 2": false, "f(1,\n  2);": true, "'a' # ;": false,
+	} {
+		if got := hidesValue(code); got != want {
+			t.Errorf("hidesValue(%q) = %v, want %v", code, got, want)
+		}
 	}
-	_, _, tb = errorOutput(boardError{Type: "ValueError", Message: "x", Text: text}, false)
-	if len(tb) != 5 {
-		t.Errorf("unwrapped traceback lost lines: %q", tb)
+}
+
+func TestErrorOutputNamesCells(t *testing.T) {
+	var cells cellSources
+	first := cells.add(2, "def f(x):\n    return x / 0\n")
+	second := cells.add(3, "y = 1\nf(y)")
+	text := "Traceback (most recent call last):\n" +
+		"  File \"<stdin>\", line 30, in " + helperName + "\n" +
+		"  File \"" + second + "\", line 2, in <module>\n" +
+		"  File \"lib.py\", line 7, in g\n" +
+		"  File \"" + first + "\", line 2, in f\n" +
+		"  File \"<stdin>\", line 12, in input\n" +
+		"  File \"<cell In[9] 0ddba1.4>\", line 1, in h\n" +
+		"ZeroDivisionError: divide by zero\n"
+	ename, evalue, tb := errorOutput(boardError{Type: "ZeroDivisionError", Message: "divide by zero", Text: text}, true, &cells)
+	want := []string{"Traceback (most recent call last):",
+		"  Cell In[3], line 2", "    f(y)",
+		`  File "lib.py", line 7, in g`,
+		"  Cell In[2], line 2, in f", "    return x / 0",
+		"  Cell In[9], line 1, in h", // an earlier kernel's cell: no text to quote
+		"\x1b[0;31mZeroDivisionError\x1b[0m: divide by zero"}
+	if ename != "ZeroDivisionError" || evalue != "divide by zero" || !reflect.DeepEqual(tb, want) {
+		t.Errorf("got %q %q\n%q", ename, evalue, tb)
+	}
+	_, _, tb = errorOutput(boardError{Type: "ValueError", Message: "x", Text: text}, false, nil)
+	if len(tb) != 8 || tb[1] != `  File "<stdin>", line 30, in `+helperName || tb[2] != "  Cell In[3], line 2" {
+		t.Errorf("unwrapped traceback: %q", tb)
+	}
+}
+
+func TestCellSourcesAreBounded(t *testing.T) {
+	var cells cellSources
+	first := cells.add(1, "a")
+	for i := 0; i < maxKeptCells; i++ {
+		cells.add(i+2, strings.Repeat("x", 100))
+	}
+	if _, ok := cells.source(first, 1); ok || len(cells.order) != maxKeptCells {
+		t.Errorf("oldest cell kept, %d kept", len(cells.order))
+	}
+	big := cells.add(1000, strings.Repeat("y\n", maxKeptCellBytes))
+	if _, ok := cells.source(big, 1); !ok || len(cells.order) != 1 {
+		t.Errorf("a cell over the byte bound replaces the others: %d kept", len(cells.order))
+	}
+}
+
+func TestTokenOutputTakesOnlyItsOwnFrames(t *testing.T) {
+	token := newCellToken()
+	var text, values []string
+	out := newTokenOutput(token, func(s string) { text = append(text, s) }, func(s string) { values = append(values, s) },
+		func(s string) { t.Errorf("input(%q) asked", s) })
+	out.errStream = func(s string) { t.Errorf("stderr %q", s) }
+	other := newCellToken()
+	forged := "\x02R\x02old\x02E\x02" + marker(kindResult, other) + "9" + marker(kindResultEnd, other) +
+		marker(kindStderr, "") + marker(kindInput, other) + "\x02R" + token[:8]
+	real := marker(kindResult, token) + "42" + marker(kindResultEnd, token)
+	for _, chunk := range []string{forged[:5], forged[5:], real[:3], real[3:] + "end"} {
+		out.Write([]byte(chunk))
+	}
+	out.Close()
+	if got := strings.Join(text, ""); got != forged+"end" {
+		t.Errorf("text = %q, want %q", got, forged+"end")
+	}
+	if !reflect.DeepEqual(values, []string{"42"}) {
+		t.Errorf("values = %q", values)
+	}
+}
+
+func TestHelperProgramIsPython(t *testing.T) {
+	// The helper's source as the board gets it: the escapes the Go string
+	// holds must come out as Python escapes, one statement per line.
+	for _, want := range []string{"k=lambda c:'\\x02'+c+t+'\\x03'\n", "compile('\\\\\\n'*n+l,f,m)", "   K(-1)\n"} {
+		if !strings.Contains(helperProgram, want) {
+			t.Errorf("helper lacks %q:\n%s", want, helperProgram)
+		}
 	}
 }
 

@@ -31,11 +31,55 @@ func (e *droppedError) Unwrap() error { return e.cause }
 // In each of those cases Exec has already reconnected when it could.
 // Cancelling ctx interrupts the program (Ctrl-C) before Exec returns.
 func (s *Session) Exec(ctx context.Context, code []byte, stdout io.Writer) (*Result, error) {
+	return s.exec(ctx, code, stdout, nil)
+}
+
+// Marks are byte strings a program prints to frame its own output, so that
+// nothing it prints can be taken for the raw REPL's end of output (a 0x04 in
+// the program's output, docs/protocol/webrepl.md §3.9). The program prints
+// Start before anything else, and End as the last thing it does; if it
+// fails, it prints Error, its traceback (as sys.print_exception writes it),
+// then End. Each mark must be text the program's output cannot contain
+// (a random token), without 0x04, and none may contain another.
+type Marks struct {
+	Start, Error, End []byte
+}
+
+func (m Marks) check() error {
+	all := [][]byte{m.Start, m.Error, m.End}
+	for i, a := range all {
+		if len(a) == 0 || bytes.IndexByte(a, 0x04) >= 0 {
+			return errors.New("webrepl: each mark must be non-empty and hold no 0x04")
+		}
+		for j, b := range all {
+			if i != j && bytes.Contains(a, b) {
+				return errors.New("webrepl: no mark may contain another")
+			}
+		}
+	}
+	return nil
+}
+
+// ExecMarked is Exec for a program that frames its output with marks. Every
+// byte the program prints before its End mark reaches stdout, 0x04 and
+// "\x04>" included; the bytes of the marks do not. An exception the program
+// reports between Error and End is the Result's Exception, 0x04 in its
+// message included. An exception the raw REPL reports (before Start: the
+// program never began; after End: an interrupt that came late) is the
+// Result's Exception too.
+func (s *Session) ExecMarked(ctx context.Context, code []byte, stdout io.Writer, marks Marks) (*Result, error) {
+	if err := marks.check(); err != nil {
+		return nil, err
+	}
+	return s.exec(ctx, code, stdout, &marks)
+}
+
+func (s *Session) exec(ctx context.Context, code []byte, stdout io.Writer, marks *Marks) (*Result, error) {
 	var res *Result
 	err := s.withReady(ctx, func(ctx context.Context, l *link) error {
 		for attempt := 1; ; attempt++ {
 			var err error
-			res, err = s.execOn(ctx, l, code, stdout, s.opts.Pacing)
+			res, err = s.execMarked(ctx, l, code, stdout, s.opts.Pacing, marks)
 			var dropped *droppedError
 			if !errors.As(err, &dropped) {
 				return err
@@ -181,6 +225,12 @@ func checkControlBytes(code []byte, lo, hi byte) error {
 // execOn sends code to a board sitting at the raw prompt and follows the
 // reply to the next prompt.
 func (s *Session) execOn(ctx context.Context, l *link, code []byte, stdout io.Writer, pacing Pacing) (*Result, error) {
+	return s.execMarked(ctx, l, code, stdout, pacing, nil)
+}
+
+// execMarked is execOn for a program that may frame its output (marks nil:
+// it does not).
+func (s *Session) execMarked(ctx context.Context, l *link, code []byte, stdout io.Writer, pacing Pacing, marks *Marks) (*Result, error) {
 	// Raw-paste ends data at 0x04 and aborts at 0x03; standard raw mode also
 	// acts on 0x01 and 0x02 (§3.3, §4.3).
 	if err := checkControlBytes(code, 0x03, 0x04); err != nil {
@@ -198,7 +248,7 @@ func (s *Session) execOn(ctx context.Context, l *link, code []byte, stdout io.Wr
 	defer s.phase.Store(int32(phaseIdle))
 	since := l.interrupts.Load()
 	res := &Result{}
-	var p replyParser
+	p := replyParser{marks: marks}
 
 	usePaste := pacing == PacingRawPaste ||
 		(pacing == PacingAuto && rawPasteSupport(s.rawPaste.Load()) != rawPasteNo)
@@ -235,14 +285,16 @@ func (s *Session) execOn(ctx context.Context, l *link, code []byte, stdout io.Wr
 	}
 	s.phase.Store(int32(phaseRunning))
 	out := &lfWriter{w: stdout}
-	if err := s.follow(ctx, l, &p, out); err != nil {
+	if err := s.follow(ctx, l, &p, out, since); err != nil {
 		return nil, err
 	}
 	out.flush()
 	if len(p.skipped) > 0 {
 		s.unsolicited(p.skipped)
 	}
-	if len(bytes.TrimSpace(p.exception)) > 0 {
+	if len(bytes.TrimSpace(p.framed)) > 0 {
+		res.Exception = parseException(p.framed)
+	} else if len(bytes.TrimSpace(p.exception)) > 0 {
 		res.Exception = parseException(p.exception)
 	}
 	if out.err != nil {
@@ -271,7 +323,7 @@ func (s *Session) sendFailure(ctx context.Context, l *link, err error) error {
 
 // follow reads the reply until the prompt. Cancelling ctx sends Ctrl-C and
 // waits a little for the board to come back to its prompt.
-func (s *Session) follow(ctx context.Context, l *link, p *replyParser, out *lfWriter) error {
+func (s *Session) follow(ctx context.Context, l *link, p *replyParser, out *lfWriter, since int64) error {
 	okCtx, okCancel := context.WithTimeout(ctx, 10*time.Second)
 	defer okCancel()
 	for !p.done() {
@@ -282,11 +334,15 @@ func (s *Session) follow(ctx context.Context, l *link, p *replyParser, out *lfWr
 		b, err := l.repl.take(wctx)
 		if err != nil {
 			if errors.Is(err, ErrLinkLost) {
+				p.flushHeld(out.write)
+				out.flush()
 				return &droppedError{afterExit: p.state == replyWantPrompt, unacknowledged: p.state == replyWantOK, cause: err}
 			}
 			if ctx.Err() != nil {
-				return s.abandon(ctx, l, p, out)
+				return s.abandon(ctx, l, p, out, since)
 			}
+			p.flushHeld(out.write)
+			out.flush()
 			s.markNeedSync()
 			return &TimeoutError{Step: "waiting for OK after sending the program"}
 		}
@@ -296,17 +352,31 @@ func (s *Session) follow(ctx context.Context, l *link, p *replyParser, out *lfWr
 	return nil
 }
 
+// abandonGrace is how long abandon gives a running program to stop.
+const abandonGrace = 5 * time.Second
+
 // abandon: the caller gave up on a running program. Interrupt it and give
 // the board a few seconds to print its KeyboardInterrupt and prompt, so the
-// next command starts in step; otherwise resynchronise next time.
-func (s *Session) abandon(ctx context.Context, l *link, p *replyParser, out *lfWriter) error {
+// next command starts in step; otherwise resynchronise next time. A caller
+// that already sent Ctrl-C during the run (Interrupt: the kernel's
+// interrupt, ExecInterruptible) has spent its own grace period waiting for
+// the board to stop, so the run ends now: the caller's budget is the one
+// the user was told about (docs/protocol/webrepl.md §3.5).
+func (s *Session) abandon(ctx context.Context, l *link, p *replyParser, out *lfWriter, since int64) error {
 	cause := ctx.Err()
 	if s.isClosed() {
 		return ErrClosed
 	}
-	gctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	grace := abandonGrace
+	if l.interrupts.Load() != since {
+		grace = 0
+		// What already arrived may hold the end of the reply.
+		b := l.repl.takeBuffered()
+		l.repl.unread(b[p.feed(b, out.write):])
+	}
+	gctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	for !p.done() {
+	for !p.done() && grace > 0 {
 		if err := l.sendInterrupt(); err != nil {
 			break
 		}
@@ -327,6 +397,7 @@ func (s *Session) abandon(ctx context.Context, l *link, p *replyParser, out *lfW
 	if !p.done() {
 		s.markNeedSync()
 	}
+	p.flushHeld(out.write)
 	out.flush()
 	return fmt.Errorf("program interrupted: %w", cause)
 }

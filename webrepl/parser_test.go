@@ -264,3 +264,135 @@ func TestExceptionWithControlCharactersIsPrintable(t *testing.T) {
 		t.Errorf("got %q: %q", e.Type, e.Message)
 	}
 }
+
+var testMarks = Marks{Start: []byte("\x02B1234\x02"), Error: []byte("\x02X1234\x02"), End: []byte("\x02Z1234\x02")}
+
+// markedReference splits a whole marked reply (after OK) the plain way:
+// what the incremental parser must produce in any pieces.
+func markedReference(reply []byte, m Marks) (stdout, framed, exception []byte, done bool, consumed int) {
+	rest := reply
+	started, inError := false, false
+	first := func(b []byte, marks ...[]byte) (int, []byte) {
+		at, which := -1, []byte(nil)
+		for _, mk := range marks {
+			if k := bytes.Index(b, mk); k >= 0 && (at < 0 || k < at) {
+				at, which = k, mk
+			}
+		}
+		return at, which
+	}
+	for {
+		var at int
+		var which []byte
+		switch {
+		case !started:
+			at, which = first(rest, m.Start, m.Error, m.End)
+			if e := bytes.IndexByte(rest, 4); e >= 0 && (at < 0 || e < at) {
+				stdout = append(stdout, rest[:e]...)
+				rest = rest[e+1:]
+				goto raw
+			}
+		case inError:
+			at, which = first(rest, m.End)
+		default:
+			at, which = first(rest, m.Error, m.End)
+		}
+		if at < 0 {
+			if inError {
+				framed = append(framed, rest...)
+			} else {
+				stdout = append(stdout, rest...)
+			}
+			return stdout, framed, nil, false, len(reply)
+		}
+		if inError {
+			framed = append(framed, rest[:at]...)
+		} else {
+			stdout = append(stdout, rest[:at]...)
+		}
+		rest = rest[at+len(which):]
+		started = true
+		if bytes.Equal(which, m.Error) {
+			inError = true
+			continue
+		}
+		if bytes.Equal(which, m.End) {
+			e := bytes.IndexByte(rest, 4)
+			if e < 0 {
+				return append(stdout, rest...), framed, nil, false, len(reply)
+			}
+			stdout = append(stdout, rest[:e]...)
+			rest = rest[e+1:]
+			goto raw
+		}
+	}
+raw:
+	exc, after, found := bytes.Cut(rest, []byte{4})
+	if !found {
+		return stdout, framed, exc, false, len(reply)
+	}
+	if i := bytes.IndexByte(after, '>'); i >= 0 {
+		return stdout, framed, exc, true, len(reply) - len(after) + i + 1
+	}
+	return stdout, framed, exc, false, len(reply)
+}
+
+func runMarked(reply []byte, m Marks, piece int) (stdout []byte, p replyParser, consumed int) {
+	p = replyParser{state: replyStdout, marks: &m}
+	rest := reply
+	for len(rest) > 0 && !p.done() {
+		n := min(piece, len(rest))
+		used := p.feed(rest[:n], func(b []byte) { stdout = append(stdout, b...) })
+		consumed += used
+		if used < n {
+			break
+		}
+		rest = rest[n:]
+	}
+	if !p.done() {
+		p.flushHeld(func(b []byte) { stdout = append(stdout, b...) })
+	}
+	return stdout, p, consumed
+}
+
+var markedSeeds = []struct{ name, reply, stdout, framed string }{
+	{"plain", "\x02B1234\x02hi\n\x02Z1234\x02\x04\x04>", "hi\n", ""},
+	{"0x04 and the prompt in output", "\x02B1234\x02OK\x04\x04>x\n\x02Z1234\x02\x04\x04>", "OK\x04\x04>x\n", ""},
+	{"framed error with 0x04", "\x02B1234\x02out\x02X1234\x02Traceback (most recent call last):\nValueError: a\x04b\n\x02Z1234\x02\x04\x04>", "out", "Traceback (most recent call last):\nValueError: a\x04b\n"},
+	{"never began", "\x04Traceback (most recent call last):\nNameError: name '__wk_cell' isn't defined\n\x04>", "", ""},
+	{"interrupted before Start", "\x02X1234\x02KeyboardInterrupt: \n\x02Z1234\x02\x04\x04>", "", "KeyboardInterrupt: \n"},
+	{"forged marks", "\x02B1234\x02\x02Z1235\x02\x02X123\x02\x02B1234\x02\x02Z1234\x02\x04\x04>", "\x02Z1235\x02\x02X123\x02\x02B1234\x02", ""},
+	{"late interrupt", "\x02B1234\x02\x02Z1234\x02\x04KeyboardInterrupt: \n\x04>", "", ""},
+	{"cut short", "\x02B1234\x02abc\x02Z12", "abc\x02Z12", ""},
+}
+
+func TestMarkedReplyParser(t *testing.T) {
+	for _, c := range markedSeeds {
+		for _, size := range []int{1, 2, 3, 5, 7, 1000} {
+			stdout, p, _ := runMarked([]byte(c.reply), testMarks, size)
+			if string(stdout) != c.stdout || string(p.framed) != c.framed {
+				t.Errorf("%s in %d-byte pieces: stdout %q framed %q", c.name, size, stdout, p.framed)
+			}
+			if want := strings.HasSuffix(c.reply, ">"); p.done() != want {
+				t.Errorf("%s in %d-byte pieces: done = %v", c.name, size, p.done())
+			}
+		}
+	}
+}
+
+// FuzzMarkedReplyParser checks the marked parser, in pieces, against the
+// whole-reply reference.
+func FuzzMarkedReplyParser(f *testing.F) {
+	for _, c := range markedSeeds {
+		f.Add([]byte(c.reply), uint8(1))
+		f.Add([]byte(c.reply), uint8(6))
+	}
+	f.Fuzz(func(t *testing.T, reply []byte, piece uint8) {
+		stdout, p, consumed := runMarked(reply, testMarks, int(piece)+1)
+		ws, wf, we, wd, wc := markedReference(reply, testMarks)
+		if !bytes.Equal(stdout, ws) || !bytes.Equal(p.framed, wf) || !bytes.Equal(p.exception, we) || p.done() != wd || (wd && consumed != wc) {
+			t.Errorf("reply %q in %d-byte pieces:\nstdout %q want %q\nframed %q want %q\nexception %q want %q\ndone %v want %v, consumed %d want %d",
+				reply, int(piece)+1, stdout, ws, p.framed, wf, p.exception, we, p.done(), wd, consumed, wc)
+		}
+	})
+}

@@ -30,6 +30,20 @@ type replyParser struct {
 	sawO      bool // the 'O' of "OK" was the last byte
 	exception []byte
 	skipped   []byte
+
+	// With marks (docs/protocol/webrepl.md §3.9) the program frames its
+	// own output, and a 0x04 in it is program output: only the 0x04 that
+	// follows the End mark (or comes before the Start mark: the program
+	// never began) ends stdout.
+	marks   *Marks
+	started bool   // the Start mark was seen
+	inError bool   // between the Error and the End mark
+	ended   bool   // the End mark was seen
+	held    []byte // the end of the last chunk, which may begin a mark
+	// framed is the exception the program reported between its Error and
+	// End marks; it wins over the raw REPL's (which can only be a
+	// KeyboardInterrupt that came after the program reported).
+	framed []byte
 }
 
 func (p *replyParser) done() bool { return p.state == replyDone }
@@ -57,6 +71,10 @@ func (p *replyParser) feed(b []byte, stdout func([]byte)) int {
 				p.skip(c)
 			}
 		case replyStdout:
+			if p.marks != nil {
+				i += p.feedMarked(b[i:], stdout)
+				continue
+			}
 			j := bytes.IndexByte(b[i:], 0x04)
 			if j < 0 {
 				stdout(b[i:])
@@ -94,6 +112,108 @@ func (p *replyParser) feed(b []byte, stdout func([]byte)) int {
 		}
 	}
 	return i
+}
+
+// feedMarked is the stdout part of a marked reply. It returns how many
+// bytes of b it used: all of them, unless the raw REPL's end of stdout came.
+func (p *replyParser) feedMarked(b []byte, stdout func([]byte)) int {
+	base := len(p.held) // buf[k] is b[k-base]; held never holds a 0x04
+	buf := append(p.held, b...)
+	p.held = nil
+	out := func(q []byte) {
+		if len(q) == 0 {
+			return
+		}
+		if p.inError {
+			if room := maxKept - len(p.framed); room > 0 {
+				p.framed = append(p.framed, q[:min(len(q), room)]...)
+			}
+			return
+		}
+		stdout(q)
+	}
+	pos := 0
+	for pos < len(buf) {
+		if p.ended || !p.started {
+			if j := bytes.IndexByte(buf[pos:], 0x04); j >= 0 && (p.ended || !p.marks.anyIn(buf[pos:pos+j])) {
+				out(buf[pos : pos+j])
+				p.state = replyException
+				return pos + j + 1 - base
+			}
+			if p.ended {
+				out(buf[pos:])
+				return len(b)
+			}
+		}
+		var wanted [][]byte
+		switch {
+		case !p.started:
+			// An Error or End mark also shows the program began (it was
+			// interrupted before it printed Start).
+			wanted = [][]byte{p.marks.Start, p.marks.Error, p.marks.End}
+		case p.inError:
+			wanted = [][]byte{p.marks.End}
+		default:
+			wanted = [][]byte{p.marks.Error, p.marks.End}
+		}
+		at, which := -1, -1
+		for w, m := range wanted {
+			if k := bytes.Index(buf[pos:], m); k >= 0 && (at < 0 || k < at) {
+				at, which = k, w
+			}
+		}
+		if at >= 0 {
+			out(buf[pos : pos+at])
+			pos += at + len(wanted[which])
+			p.started = true
+			switch m := wanted[which]; {
+			case bytes.Equal(m, p.marks.Error):
+				p.inError = true
+			case bytes.Equal(m, p.marks.End):
+				p.inError, p.ended = false, true
+			}
+			continue
+		}
+		keep := 0
+		for _, m := range wanted {
+			keep = max(keep, partialMarkLen(buf[pos:], m))
+		}
+		out(buf[pos : len(buf)-keep])
+		p.held = append([]byte(nil), buf[len(buf)-keep:]...)
+		return len(b)
+	}
+	return len(b)
+}
+
+// anyIn reports whether b holds one of the marks.
+func (m *Marks) anyIn(b []byte) bool {
+	return bytes.Contains(b, m.Start) || bytes.Contains(b, m.Error) || bytes.Contains(b, m.End)
+}
+
+// flushHeld passes on bytes held as a possible start of a mark when no
+// more of the reply will come (the link dropped, the run was abandoned).
+func (p *replyParser) flushHeld(stdout func([]byte)) {
+	switch {
+	case len(p.held) == 0:
+	case p.inError:
+		if room := maxKept - len(p.framed); room > 0 {
+			p.framed = append(p.framed, p.held[:min(len(p.held), room)]...)
+		}
+	default:
+		stdout(p.held)
+	}
+	p.held = nil
+}
+
+// partialMarkLen is the length of the longest suffix of data that is a
+// proper prefix of mark.
+func partialMarkLen(data, mark []byte) int {
+	for n := min(len(mark)-1, len(data)); n > 0; n-- {
+		if bytes.HasSuffix(data, mark[:n]) {
+			return n
+		}
+	}
+	return 0
 }
 
 func (p *replyParser) skip(c byte) {

@@ -87,6 +87,8 @@ grep -q "micropython-webrepl  *$JUPYTER_DATA_DIR/kernels/micropython-webrepl" <<
 cd "$HERE"
 if [ -n "$REALMP" ]; then
 	"$PYTHON" -m unittest -v test_kernel.py
+	# Its unix port cannot be interrupted over WebREPL (its README): no flood test there.
+	WEBREPL_TEST_NO_INTERRUPT=1 "$PYTHON" -m unittest -v test_output.py
 	"$BIN" uninstall
 	echo "jupyter tests against real MicroPython passed"
 	exit 0
@@ -97,6 +99,8 @@ fi
 
 "$PYTHON" -m unittest -v test_kernel.py
 "$PYTHON" test_console.py
+# Output exactly as printed, markers that cannot be forged, tracebacks that name cells.
+"$PYTHON" -m unittest -v test_output.py
 "$PYTHON" test_client.py
 # The file magics, on the simulator and on ../shared/realmp (skipped with one line when absent).
 "$PYTHON" test_files.py

@@ -59,7 +59,8 @@ def main():
         errors = [c for t, c in out if t == "error"]
         check(reply["status"] == "error" and [t for t, _ in out] == ["error"], "cell 3 fails with one error message")
         tb = "\n".join(errors[0]["traceback"])
-        check('line 4, in <module>' in tb and 'line 2, in f' in tb, "cell 3's traceback has the cell's line numbers")
+        check('Cell In[3], line 4\n    f()' in tb and 'Cell In[3], line 2, in f\n    return 1 / 0' in tb,
+              "cell 3's traceback names the cell, its line numbers and lines")
 
         km.restart_kernel(now=False)
         kc.wait_for_ready(timeout=TIMEOUT)

@@ -147,7 +147,7 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         err = outputs[-1]["content"]
         self.assertEqual(err["ename"], "ZeroDivisionError")
         self.assertEqual(err["evalue"], "divide by zero")
-        self.assertIn('File "<stdin>", line 3', "\n".join(err["traceback"]))
+        self.assertRegex("\n".join(err["traceback"]), r"Cell In\[\d+\], line 3\n    a / b\n")
         self.assertNotIn("line 1,", "\n".join(err["traceback"]))
 
     def test_webrepl_state_survives_between_cells(self):

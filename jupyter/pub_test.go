@@ -1,0 +1,99 @@
+package jupyter
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+)
+
+// A subscriber that stops reading makes Send wait (bounded memory), and
+// once it reads again every message arrives, in order.
+func TestPubWaitsForASlowSubscriber(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pub := newPubSocket(ctx, t.Logf)
+	if err := pub.Listen("tcp://127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	sub := zmq4.NewSub(ctx)
+	defer sub.Close()
+	if err := sub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Dial("tcp://" + pub.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the subscription arrived: a probe gets through.
+	probe := make(chan struct{})
+	go func() {
+		defer close(probe)
+		if _, err := sub.Recv(); err != nil {
+			t.Error(err)
+		}
+	}()
+	for done := false; !done; {
+		if err := pub.Send(zmq4.NewMsgFrom([]byte("probe"))); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-probe:
+			done = true
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+
+	const size = 64 << 10
+	const total = 2000 // 128 MiB: far more than the queue and the sockets hold
+	var sent atomic.Int64
+	sendDone := make(chan error, 1)
+	go func() {
+		payload := bytes.Repeat([]byte{'x'}, size)
+		for i := 0; i < total; i++ {
+			seq := binary.BigEndian.AppendUint32(nil, uint32(i))
+			if err := pub.Send(zmq4.NewMsgFrom([]byte("t"), seq, payload)); err != nil {
+				sendDone <- err
+				return
+			}
+			sent.Add(1)
+		}
+		sendDone <- nil
+	}()
+	// Nobody reads: Send must stop well before all is sent.
+	var last int64 = -1
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+		n := sent.Load()
+		if n == last {
+			break
+		}
+		last = n
+	}
+	if n := sent.Load(); n >= total || n*size > 64<<20 {
+		t.Fatalf("%d messages (%d MiB) went out to a subscriber that reads nothing", n, n*size>>20)
+	}
+	t.Logf("Send waited after %d messages (%d MiB)", last, last*size>>20)
+	for i := 0; i < total; i++ {
+		msg, err := sub.Recv()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if string(msg.Frames[0]) == "probe" { // more probes went out than were needed
+			i--
+			continue
+		}
+		if len(msg.Frames) != 3 || binary.BigEndian.Uint32(msg.Frames[1]) != uint32(i) {
+			t.Fatalf("message %d out of order or damaged", i)
+		}
+	}
+	if err := <-sendDone; err != nil {
+		t.Fatal(err)
+	}
+}
