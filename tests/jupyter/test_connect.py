@@ -35,11 +35,11 @@ RECONNECT_TIMEOUT = 30
 class Sim:
     """A simulated board run by `webrepl-kernel sim` (port 0: a free one)."""
 
-    def __init__(self, password, profile="esp32", port=0):
+    def __init__(self, password, profile="esp32", port=0, firmware="1.28"):
         self.out = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             [BIN, "sim", "--addr", "127.0.0.1:%d" % port, "--password", password, "--profile", profile,
-             "--drain-period", "10ms"],
+             "--firmware", firmware, "--drain-period", "10ms"],
             stdout=self.out, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 180  # a first start may install the board's npm package
         while True:
@@ -188,6 +188,16 @@ def main():
               "a replaced board is told in one line: %r" % err)
         reply, out = k.run("%board")
         check("Port:      esp8266" in streams(out, "stdout"), "%board names the new board")
+
+        # The same board with other firmware (flashed between two cells).
+        board.stop()
+        board = Sim(password, profile="esp8266", port=board.port, firmware="1.27")
+        reply, out = k.run("print('flashed')")
+        err = streams(out, "stderr")
+        notice = [l for l in err.splitlines() if l.startswith("The board's firmware changed since the last cell")]
+        check(reply["status"] == "ok" and streams(out, "stdout") == "flashed\n" and len(notice) == 1
+              and "1.28.0 → MicroPython 1.27.0" in notice[0] and "A different board" not in err,
+              "new firmware is told in one line: %r" % err)
 
         # Gone for good: reconnecting lines within the cell, then one named, printable cause.
         board.stop()
