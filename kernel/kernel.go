@@ -20,8 +20,10 @@
 //
 // Files by concern: execute.go (the cell path), cell.go (a running cell and
 // its interrupt), input.go (input() answers), board.go (the connection and
-// reset notices), magics.go (parsing) and magictable.go (the magic table,
-// one handler each), filemagics.go (board files), complete.go (Tab),
+// the notices about the board: reset, replaced, new firmware, reconnecting),
+// secrets.go (passwords kept out of history, outputs and logs), magics.go
+// (parsing) and magictable.go (the magic table, one handler each, %board),
+// filemagics.go (board files), complete.go (Tab),
 // inspect.go and inspectsource.go (Shift-Tab, obj? and obj??: the object from
 // the board, its signature and docstring from cell or board-file source),
 // handover.go.
@@ -105,9 +107,9 @@ type Kernel struct {
 	resetExplained bool
 	// notices receives the running cell's "reconnecting to …" lines; nil
 	// between cells.
-	notices func(string)
-	closed  bool
-	doneOnce    sync.Once
+	notices  func(string)
+	closed   bool
+	doneOnce sync.Once
 	// claim: this kernel's standing for the board at claimURL among the
 	// machine's processes (handover); keep: %connect --keep or Config.Keep.
 	claim    *handover.Claim
@@ -208,8 +210,9 @@ func (k *Kernel) kernelInfo() jupyter.KernelInfoReply {
 		ImplementationVersion: k.cfg.Version,
 		LanguageInfo: jupyter.LanguageInfo{
 			// "python" so frontends highlight, indent and export cells as
-			// Python; the board's exact MicroPython version is printed on
-			// connect, which kernel_info must not wait for.
+			// Python; the board's exact MicroPython version is in the
+			// banner once known and in %board: kernel_info never waits
+			// for the board.
 			Name:              "python",
 			Version:           "3.4",
 			Mimetype:          "text/x-python",
