@@ -80,8 +80,10 @@ test-browser: build sim-deps tests/browser/node_modules/.package-lock.json
 tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
+# One run: the kernel (through jupyter_client), paced mode and the seed's method on every
+# simulated link and on ../shared/realmp; writes bench/results.json and README's tables.
 bench: deps build
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./...
+	$(GO) run ./bench -out bench/results.json -readme README.md -kernel $(BIN) -realmp $(WEBREPL_REALMP) -python $(PYTHON)
 
 # The lesson set on a simulated ESP32 through `run` (no Python needed): every cell with its output.
 demo: build

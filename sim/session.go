@@ -164,8 +164,9 @@ func (s *session) writeLoop(ctx context.Context) {
 func (s *session) readLoop() error {
 	var dataType byte = opText
 	var password []byte
+	next := s.frameReader()
 	for {
-		f, err := readClientFrame(s.reader)
+		f, arrived, err := next()
 		if err != nil {
 			return err
 		}
@@ -181,7 +182,7 @@ func (s *session) readLoop() error {
 				leaked = leaked[:len(leaked)-1]
 			}
 			if len(leaked) > 0 {
-				if err := s.consume(leaked, opBinary, &password); err != nil {
+				if err := s.consume(leaked, opBinary, &password, arrived); err != nil {
 					return err
 				}
 			}
@@ -197,16 +198,71 @@ func (s *session) readLoop() error {
 		if len(f.payload) == 0 {
 			continue
 		}
-		if err := s.consume(f.payload, opcode, &password); err != nil {
+		if err := s.consume(f.payload, opcode, &password, arrived); err != nil {
 			return err
 		}
 	}
 }
 
+// inboundFrames bounds the frames read ahead while they wait out the
+// latency; beyond it TCP holds them.
+const inboundFrames = 64
+
+// frameReader returns the function that gives the client's next frame and
+// when it reached the board's socket. With a latency every frame is handed
+// over only once it is due, so the login and file transfer see the delay
+// too, not only REPL text (which the link delays); frames are read ahead
+// on their own goroutine so that waiting does not shift later arrivals.
+func (s *session) frameReader() func() (clientFrame, time.Time, error) {
+	if s.latency <= 0 {
+		return func() (clientFrame, time.Time, error) {
+			f, err := readClientFrame(s.reader)
+			return f, time.Now(), err
+		}
+	}
+	type stamped struct {
+		f       clientFrame
+		arrived time.Time
+		err     error
+	}
+	frames := make(chan stamped, inboundFrames)
+	go func() {
+		for {
+			f, err := readClientFrame(s.reader)
+			select {
+			case frames <- stamped{f, time.Now(), err}:
+			case <-s.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return func() (clientFrame, time.Time, error) {
+		var sf stamped
+		select {
+		case sf = <-frames:
+		case <-s.ctx.Done():
+			return clientFrame{}, time.Time{}, s.ctx.Err()
+		}
+		if sf.err == nil {
+			if wait := time.Until(sf.arrived.Add(s.latency)); wait > 0 {
+				select {
+				case <-time.After(wait):
+				case <-s.ctx.Done():
+					return clientFrame{}, time.Time{}, s.ctx.Err()
+				}
+			}
+		}
+		return sf.f, sf.arrived, sf.err
+	}
+}
+
 // consume routes the payload bytes of one frame (or a control frame's
-// leak): password attempt, REPL text, or file transfer.
-func (s *session) consume(data []byte, opcode byte, password *[]byte) error {
-	arrived := time.Now()
+// leak), which reached the socket at arrived: password attempt, REPL text,
+// or file transfer.
+func (s *session) consume(data []byte, opcode byte, password *[]byte, arrived time.Time) error {
 	var text []byte
 	switch s.fault() {
 	case FaultNoPrompt:

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Results is bench/results.json.
+type Results struct {
+	Generated string          `json:"generated"`
+	Rounds    int             `json:"rounds"`
+	Machine   Machine         `json:"machine"`
+	Profiles  []ProfileResult `json:"profiles"`
+	Kernel    KernelFigures   `json:"kernel"`
+	Fleet     *FleetResult    `json:"fleet,omitempty"`
+	Aims      []Aim           `json:"aims"`
+}
+
+// Machine says what the figures were taken on.
+type Machine struct {
+	CPUs        int       `json:"cpus"`
+	GoVersion   string    `json:"go"`
+	Node        string    `json:"node,omitempty"`
+	LoadBefore  []float64 `json:"load_before"` // /proc/loadavg: 1, 5, 15 minutes
+	LoadAfter   []float64 `json:"load_after"`
+	WallSeconds float64   `json:"wall_seconds"`
+	Note        string    `json:"note"`
+}
+
+// ProfileResult is every figure of one link.
+type ProfileResult struct {
+	Name           string       `json:"name"`
+	Link           string       `json:"link"`
+	Firmware       string       `json:"firmware"`  // the board's GET_VER answer
+	Port           string       `json:"port"`      // os.uname().sysname as the client saw it ("" unknown)
+	InFlight       int          `json:"in_flight"` // raw-paste bytes outstanding with --window auto: 256 or 255
+	RTTMS          float64      `json:"rtt_ms"`    // median GET_VER round trip
+	DrainMS        float64      `json:"drain_ms,omitempty"`
+	Cells          []CellResult `json:"cells"`
+	PrintLatencyMS LatencyMS    `json:"print_to_iopub_ms"`
+	Files          FileFigures  `json:"files"`
+	Lost           int64        `json:"bytes_lost"`
+}
+
+// CellResult is one cell on one link by the three methods.
+type CellResult struct {
+	Cell   string  `json:"cell"`
+	Bytes  int     `json:"bytes"`
+	LimitS float64 `json:"limit_s"`
+	Limit  string  `json:"limit"` // how many drains or round trips
+	Kernel Method  `json:"kernel"`
+	Paced  Method  `json:"paced"`
+	Seed   Method  `json:"seed"`
+}
+
+// Method is the rounds of one way of sending a cell.
+type Method struct {
+	MedianS float64   `json:"median_s"`
+	RoundsS []float64 `json:"rounds_s"`
+}
+
+func (m *Method) add(d time.Duration) {
+	m.RoundsS = append(m.RoundsS, round4(d.Seconds()))
+	s := append([]float64(nil), m.RoundsS...)
+	sort.Float64s(s)
+	m.MedianS = s[len(s)/2]
+}
+
+// LatencyMS is board print → iopub stream message.
+type LatencyMS struct {
+	Median float64 `json:"median"`
+	Max    float64 `json:"max"`
+}
+
+// FileFigures is a 100 KB put and get.
+type FileFigures struct {
+	Bytes     int     `json:"bytes"`
+	PutS      float64 `json:"put_s"`
+	GetS      float64 `json:"get_s"`
+	PutLimitS float64 `json:"put_limit_s"`
+	GetLimitS float64 `json:"get_limit_s"`
+	GetChunks int     `json:"get_chunks"`
+}
+
+// KernelFigures is the kernel process on its own (medians over the profiles).
+type KernelFigures struct {
+	BoundMS   float64 `json:"start_to_sockets_ms"` // process start until its shell port accepts
+	StartMS   float64 `json:"start_to_kernel_info_ms"`
+	IdleRSSMB float64 `json:"idle_rss_mb"`
+	Samples   int     `json:"samples"`
+}
+
+// FleetResult is n kernels on n boards at once.
+type FleetResult struct {
+	Kernels       int      `json:"kernels"`
+	Boards        int      `json:"boards"`
+	Profile       string   `json:"profile"`
+	Cells         []string `json:"cells"`
+	StartS        float64  `json:"start_s"` // boards booted and kernels ready
+	WallS         float64  `json:"wall_s"`  // all cells of all kernels
+	Exact         bool     `json:"exact"`
+	Lost          int64    `json:"bytes_lost"`
+	PeakKernelsMB float64  `json:"peak_kernels_rss_mb"`
+	PeakBoardsMB  float64  `json:"peak_boards_rss_mb"`
+}
+
+// Aim is one of issue 8's aims and whether this run met it.
+type Aim struct {
+	Aim    string `json:"aim"`
+	Met    bool   `json:"met"`
+	Figure string `json:"figure"`
+}
+
+func (r *Results) profile(name string) *ProfileResult {
+	for i := range r.Profiles {
+		if r.Profiles[i].Name == name {
+			return &r.Profiles[i]
+		}
+	}
+	return nil
+}
+
+func (p *ProfileResult) cell(name string) *CellResult {
+	for i := range p.Cells {
+		if p.Cells[i].Cell == name {
+			return &p.Cells[i]
+		}
+	}
+	return nil
+}
+
+// oldRealmpGet is the 100 KB get on ../shared/realmp before the delayed-ACK
+// fix, as issue 8 measured it.
+const oldRealmpGet = 19.5
+
+func evaluateAims(r *Results) []Aim {
+	var aims []Aim
+	if p := r.profile("esp32 1.27"); p != nil {
+		if c := p.cell("print(1)"); c != nil {
+			aim := (p.DrainMS + 15) / 1000
+			aims = append(aims, Aim{"esp32 1.27: print(1) within 1 drain + 15 ms", c.Kernel.MedianS <= aim,
+				fmt.Sprintf("%.3f s, aim ≤ %.3f s", c.Kernel.MedianS, aim)})
+		}
+		for _, name := range []string{"20 lines", "8 KB"} {
+			if c := p.cell(name); c != nil {
+				f := c.LimitS / c.Kernel.MedianS
+				aims = append(aims, Aim{"esp32 1.27: " + name + " at ≥ 90 % of the link's limit", f >= 0.9,
+					fmt.Sprintf("%.3f s against a limit of %.3f s: %.0f %%, %.1f× seed", c.Kernel.MedianS, c.LimitS, 100*f, c.Seed.MedianS/c.Kernel.MedianS)})
+			}
+		}
+	}
+	if p := r.profile("ideal + 10 ms"); p != nil {
+		if c := p.cell("print(1)"); c != nil {
+			aim := (p.RTTMS + 5) / 1000
+			aims = append(aims, Aim{"ideal + 10 ms: print(1) within 1 round trip + 5 ms", c.Kernel.MedianS <= aim,
+				fmt.Sprintf("%.4f s, aim ≤ %.4f s (RTT %.1f ms)", c.Kernel.MedianS, aim, p.RTTMS)})
+		}
+	}
+	if p := r.profile("realmp"); p != nil {
+		aims = append(aims, Aim{"realmp: 100 KB get at least 10× faster than the old 19.5 s", p.Files.GetS <= oldRealmpGet/10,
+			fmt.Sprintf("%.3f s (%.0f×)", p.Files.GetS, oldRealmpGet/p.Files.GetS)})
+	}
+	lost := totalLost(r)
+	aims = append(aims, Aim{"0 bytes lost on every profile", lost == 0, fmt.Sprintf("%d bytes lost", lost)})
+	return aims
+}
+
+func totalLost(r *Results) int64 {
+	var n int64
+	for _, p := range r.Profiles {
+		n += p.Lost
+	}
+	if r.Fleet != nil {
+		n += r.Fleet.Lost
+	}
+	return n
+}
+
+func writeResults(path string, r *Results) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing the results: %w", err)
+	}
+	return nil
+}
+
+// The README's generated part lies between these lines.
+const (
+	readmeStart = "<!-- bench:start (generated by make bench from bench/results.json; do not edit) -->"
+	readmeEnd   = "<!-- bench:end -->"
+)
+
+func updateReadme(path string, r *Results) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	updated, err := replaceBetweenMarkers(string(data), markdown(r))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, []byte(updated), 0o644)
+}
+
+func replaceBetweenMarkers(doc, body string) (string, error) {
+	start := strings.Index(doc, readmeStart)
+	end := strings.Index(doc, readmeEnd)
+	if start < 0 || end < start {
+		return "", fmt.Errorf("no %q … %q section", readmeStart, readmeEnd)
+	}
+	return doc[:start+len(readmeStart)] + "\n" + body + doc[end:], nil
+}
+
+// dur shows seconds readably: milliseconds below a tenth of a second.
+func dur(s float64) string {
+	switch {
+	case s >= 0.1:
+		return fmt.Sprintf("%.3f s", s)
+	case s >= 0.001:
+		return fmt.Sprintf("%.1f ms", s*1000)
+	case s >= 0.00001:
+		return fmt.Sprintf("%.2f ms", s*1000)
+	default:
+		return fmt.Sprintf("%.0f µs", s*1e6)
+	}
+}
+
+// figure is "time · fraction of the limit · × seed" for one method.
+func figure(m Method, c CellResult, seed bool) string {
+	s := dur(m.MedianS)
+	if m.MedianS > 0 {
+		s += " · " + percent(c.LimitS/m.MedianS)
+	}
+	if seed && m.MedianS > 0 {
+		s += fmt.Sprintf(" · %.1f× seed", c.Seed.MedianS/m.MedianS)
+	}
+	return s
+}
+
+// markdown renders the README tables from the results alone.
+func markdown(r *Results) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Run of %s on %d CPUs (load %s before, %s after; %s); medians of %d rounds (80 lines and 8 KB by the paced and seed methods: 1 round).\n\n",
+		r.Generated, r.Machine.CPUs, loadString(r.Machine.LoadBefore), loadString(r.Machine.LoadAfter), r.Machine.Note, r.Rounds)
+	b.WriteString("**Cells** — time from sending the cell to its first output line (this kernel: `execute_request` to the iopub stream, through jupyter_client) · fraction of the link's limit · × the seed's method:\n\n")
+	b.WriteString("| link | cell | limit | this kernel (`--window auto`) | paced (200 B / 100 ms) | seed (a line per frame, 50 ms apart) |\n|---|---|---|---|---|---|\n")
+	for _, p := range r.Profiles {
+		for _, c := range p.Cells {
+			fmt.Fprintf(&b, "| %s | %s, %d B | %s (%s) | %s | %s | %s |\n", p.Name, c.Cell, c.Bytes, dur(c.LimitS), c.Limit,
+				figure(c.Kernel, c, true), figure(c.Paced, c, true), figure(c.Seed, c, false))
+		}
+	}
+	b.WriteString("\n**Links** — GET_VER round trip, the window auto picks, board print → iopub, 100 KB through WebREPL's file protocol (get: one round trip per 256-byte chunk):\n\n")
+	b.WriteString("| link | firmware (GET_VER), port | RTT | raw-paste in flight | print → iopub (median / max) | put 100 KB | get 100 KB (limit) | bytes lost |\n|---|---|---|---|---|---|---|---|\n")
+	for _, p := range r.Profiles {
+		port := p.Port
+		if port == "" {
+			port = "unknown"
+		}
+		getFrac := ""
+		if p.Files.GetS > 0 {
+			getFrac = " · " + percent(p.Files.GetLimitS/p.Files.GetS)
+		}
+		fmt.Fprintf(&b, "| %s | %s, %s | %s | %d B | %.1f / %.1f ms | %s | %s (%s)%s | %d |\n", p.Name, p.Firmware, port, dur(p.RTTMS/1000), p.InFlight,
+			p.PrintLatencyMS.Median, p.PrintLatencyMS.Max, dur(p.Files.PutS), dur(p.Files.GetS), dur(p.Files.GetLimitS), getFrac, p.Lost)
+	}
+	fmt.Fprintf(&b, "\n**Kernel**: process start to its Jupyter sockets accepting %.1f ms, to jupyter_client's `wait_for_ready` returning %.0f ms (its first `kernel_info_request` may go out before the sockets are up, and ZMQ retries the connection after 100 ms); idle memory %.1f MB RSS (medians over %d kernels, one per link).\n",
+		r.Kernel.BoundMS, r.Kernel.StartMS, r.Kernel.IdleRSSMB, r.Kernel.Samples)
+	if f := r.Fleet; f != nil {
+		exact := "all outputs exact, 0 bytes lost"
+		if !f.Exact {
+			exact = fmt.Sprintf("%d bytes lost", f.Lost)
+		}
+		fmt.Fprintf(&b, "\n**%d kernels × %d boards at once** (%s, each kernel runs %s, the first cell including its connect): ready in %.1f s, all cells done in %.2f s wall time, %s; peak memory %.0f MB for the kernels (%.1f MB each), %.0f MB for the simulated boards.\n",
+			f.Kernels, f.Boards, f.Profile, strings.Join(f.Cells, " then "), f.StartS, f.WallS, exact, f.PeakKernelsMB, f.PeakKernelsMB/float64(f.Kernels), f.PeakBoardsMB)
+	}
+	b.WriteString("\n**Aims** (issue 8):\n\n")
+	for _, a := range r.Aims {
+		mark := "met"
+		if !a.Met {
+			mark = "**missed**"
+		}
+		fmt.Fprintf(&b, "- %s: %s — %s\n", a.Aim, mark, a.Figure)
+	}
+	return b.String()
+}
+
+// percent shows a fraction of a limit; on a loopback link the limit is
+// far below what the interpreter's own work takes.
+func percent(f float64) string {
+	if f < 0.01 {
+		return "< 1 %"
+	}
+	return fmt.Sprintf("%.0f %%", 100*f)
+}
+
+func loadString(l []float64) string {
+	var parts []string
+	for _, v := range l {
+		parts = append(parts, fmt.Sprintf("%.2f", v))
+	}
+	return strings.Join(parts, "/")
+}
