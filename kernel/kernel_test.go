@@ -505,11 +505,19 @@ func TestInterruptOfUninterruptibleLoopExplainsRecovery(t *testing.T) {
 	id := c.send(c.shell, "execute_request", map[string]any{"code": "import time\nprint('spin')\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass",
 		"silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true})
 	c.waitFor(id, func(m msg) bool { return m.Type() == "stream" && strings.Contains(m.str("text"), "spin") })
+	interrupted := time.Now()
 	c.reply(c.control, c.send(c.control, "interrupt_request", map[string]any{}))
 	reply := c.reply(c.shell, id)
+	took := time.Since(interrupted)
 	if reply.str("ename") != "KeyboardInterrupt" || !strings.Contains(reply.str("evalue"), "cannot be interrupted") ||
-		!strings.Contains(reply.str("evalue"), "reset button") {
+		!strings.Contains(reply.str("evalue"), "reset button") || !strings.Contains(reply.str("evalue"), "within 1s of Ctrl-C") {
 		t.Errorf("reply = %v", reply.Content)
+	}
+	// The message's time is the time it took: one budget (the grace), not
+	// the grace and then webrepl's own wait (which added 5 s). A generous
+	// bound for a loaded machine.
+	if took < time.Second || took > 4*time.Second {
+		t.Errorf("the cell ended %v after the interrupt; the message says 1s", took)
 	}
 	out := c.outputs(id)
 	if got := types(out); got[len(got)-1] != "error" || strings.Count(strings.Join(got, " "), "error") != 1 || streamText(out) != "spin\n" {
