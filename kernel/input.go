@@ -37,7 +37,11 @@ func (k *Kernel) askInput(cell *runningCell, r *jupyter.Request, s *webrepl.Sess
 			return
 		}
 		// One line at a time: a newline would end the board's readline early.
-		lines := splitAnswer(value)
+		lines, removed := typeable(splitAnswer(value))
+		if removed != "" && output.errStream != nil {
+			output.errStream(fmt.Sprintf("input(): the board's line editor cannot take control characters; "+
+				"removed from the answer: %s\n", removed))
+		}
 		cell.typeAhead(lines[1:])
 		output.expectEcho(lines[0])
 		k.typeLine(s, lines[0])
@@ -49,6 +53,26 @@ func (k *Kernel) typeLine(s *webrepl.Session, line string) {
 	if err := s.SendInput([]byte(line + "\r")); err != nil {
 		k.cfg.Logf("kernel: typing input on the board: %v", err)
 	}
+}
+
+// typeable removes from typed lines what the board's line editor would act
+// on instead of inserting (shared/readline/readline.c: Ctrl-C interrupts
+// the program, Ctrl-A/B/E/F/K/N/P/U edit, Tab completes, ESC starts a key
+// sequence; only 32–126 and UTF-8 are inserted), and names what it removed,
+// so that nothing typed goes missing silently.
+func typeable(lines []string) (kept []string, removed string) {
+	var gone []string
+	kept = make([]string, len(lines))
+	for i, line := range lines {
+		kept[i] = strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f {
+				gone = append(gone, strconv.QuoteRune(r))
+				return -1
+			}
+			return r
+		}, line)
+	}
+	return kept, strings.Join(gone, " ")
 }
 
 // splitAnswer cuts an input_reply value into lines (CRLF, CR or LF); a final

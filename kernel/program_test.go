@@ -277,3 +277,10 @@ func TestCellOutputSeparatesStderrInOrder(t *testing.T) {
 		t.Errorf("unfinished stderr frame: %q", got)
 	}
 }
+
+func TestTypeableRemovesWhatTheLineEditorActsOn(t *testing.T) {
+	kept, removed := typeable([]string{"a\tb\x03c", "é ok", "\x1b[A"})
+	if !reflect.DeepEqual(kept, []string{"abc", "é ok", "[A"}) || removed != `'\t' '\x03' '\x1b'` {
+		t.Errorf("kept %q, removed %q", kept, removed)
+	}
+}

@@ -117,6 +117,29 @@ class Output(unittest.TestCase):
         reply, out = self.run_cell("';'")  # a ';' inside a string is a value
         self.assertEqual(self.results(out), ["';'"])
 
+    def test_input_answer_with_control_characters(self):
+        # The board's line editor would act on them (Ctrl-C interrupts,
+        # Tab completes): they are removed, and the cell says which.
+        kc = self.kc
+        msg_id = kc.execute("s = input('? ')\nprint(repr(s))", allow_stdin=True)
+        ask = kc.get_stdin_msg(timeout=TIMEOUT)
+        self.assertEqual(ask["content"]["prompt"], "? ")
+        kc.input("A\tB\x03C")
+        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = kc.get_shell_msg(timeout=TIMEOUT)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        out = []
+        while True:
+            msg = kc.get_iopub_msg(timeout=TIMEOUT)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+            out.append((msg["msg_type"], msg["content"]))
+        self.assertEqual(self.stream(out), "'ABC'\n")
+        self.assertIn("removed from the answer: '\\t' '\\x03'", self.stream(out, "stderr"))
+
     def traceback(self, out):
         errors = [c for t, c in out if t == "error"]
         self.assertEqual(len(errors), 1, out)
