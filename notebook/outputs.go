@@ -164,25 +164,3 @@ func render(outs []map[string]any) []string {
 	}
 	return lines
 }
-
-// connectNote matches the line this project's kernel printed when a cell
-// connected to the board ("Connected to ws://…/ (MicroPython 1.27.0)"): it
-// names this run's board, so it is neither compared nor stored (stored
-// outputs read the same on any board).
-var connectNote = regexp.MustCompile(`^Connected to \S+ \(MicroPython [^)\n]*\)\n`)
-
-// dropConnectNote removes that line from the start of a stdout output.
-func dropConnectNote(outs []map[string]any) []map[string]any {
-	kept := outs[:0:0]
-	for _, o := range outs {
-		if o["output_type"] == "stream" && o["name"] == "stdout" {
-			text := connectNote.ReplaceAllString(joinText(o["text"]), "")
-			if text == "" {
-				continue
-			}
-			o["text"] = text
-		}
-		kept = append(kept, o)
-	}
-	return kept
-}

@@ -312,7 +312,7 @@ func (r *notebookRun) runCell(ctx context.Context, k Kernel, c *Cell) cellResult
 	}
 	interrupts.Wait()
 
-	got := dropConnectNote(outs.list)
+	got := outs.list
 	res := cellResult{elapsed: time.Since(start), shown: render(got)}
 	if execErr == nil {
 		count := reply.ExecutionCount
