@@ -21,7 +21,7 @@ const maxSeen = 256
 // file-transfer bytes have a stream each, so they can interleave.
 type byteStream struct {
 	mu   sync.Mutex
-	buf  []byte // reused: take hands out copies, so a flood costs one allocation per byte taken
+	buf  []byte        // reused: take hands out copies, so a flood costs one allocation per byte taken
 	err  error         // set once, when the connection ends
 	wake chan struct{} // capacity 1: "something arrived"
 	room chan struct{} // capacity 1: "something was taken"
