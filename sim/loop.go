@@ -179,6 +179,7 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 		case evSessionEnded:
 			if st.sess == e.s {
 				st.sess = nil
+				b.outputTo.Store(nil)
 			}
 		case evInput:
 			if e.gen != st.gen || st.node == nil {
@@ -306,7 +307,16 @@ func (b *Board) bootNode(ctx context.Context, st *boardState, raw bool, delay ti
 	b.replIdle.set(true)
 	cmd := b.command(raw)
 	node, err := startNode(ctx, gen, cmd, b.opts.Log, nodeCallbacks{
-		message: func(gen int, m nodeMessage) { b.post(ctx, evNodeMessage{gen: gen, msg: m}) },
+		message: func(gen int, m nodeMessage) {
+			if m.typ == msgOutput {
+				// Back-pressure: the board process waits in print() while
+				// the client is not reading (maxQueuedOutput).
+				if s := b.outputTo.Load(); s != nil {
+					s.waitRoom(ctx)
+				}
+			}
+			b.post(ctx, evNodeMessage{gen: gen, msg: m})
+		},
 		exit: func(gen int, err error, stderr string) {
 			b.post(ctx, evNodeExit{gen: gen, err: err, stderr: stderr})
 		},
@@ -380,6 +390,7 @@ func (b *Board) dropClient(st *boardState) {
 	if st.sess != nil {
 		st.sess.close(true)
 		st.sess = nil
+		b.outputTo.Store(nil)
 	}
 }
 
@@ -533,4 +544,5 @@ func (b *Board) handleClient(ctx context.Context, st *boardState, e evClient) {
 		b.trackConn(e.conn, false)
 		b.post(ctx, evSessionEnded{s: s})
 	})
+	b.outputTo.Store(s)
 }

@@ -46,6 +46,8 @@ type session struct {
 	onText func(n int)
 
 	out           *queue[outFrame]
+	queued        atomic.Int64  // bytes of frames in out, not yet written to the socket
+	room          chan struct{} // signalled when queued drops below maxQueuedOutput
 	authenticated atomic.Bool
 	closeOnce     sync.Once
 	done          chan struct{} // closed once reader and writer have ended
@@ -67,6 +69,7 @@ func pythonAddress(addr net.Addr) string {
 func (s *session) start(ctx context.Context, ended func()) {
 	s.ctx = ctx
 	s.out = newQueue[outFrame]()
+	s.room = make(chan struct{}, 1)
 	s.done = make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -105,7 +108,30 @@ func (s *session) send(opcode byte, payload []byte) {
 		s.close(false)
 		return
 	}
+	s.queued.Add(int64(len(frame)))
 	s.out.push(outFrame{due: time.Now().Add(s.latency), frame: frame})
+}
+
+// maxQueuedOutput bounds the console output waiting to be written to the
+// client. A real board writes to the socket in blocking mode, so a client
+// that stops reading fills the TCP send window and holds the program inside
+// print() (docs/protocol/webrepl.md §1.4); the simulator models that window
+// with this bound instead of queueing output without limit, which would
+// also leave an interrupted flood's traceback behind megabytes of backlog.
+const maxQueuedOutput = 32 << 10
+
+// waitRoom blocks while more than maxQueuedOutput bytes wait to be written,
+// until the client reads, the session ends or ctx is done.
+func (s *session) waitRoom(ctx context.Context) {
+	for s.queued.Load() > maxQueuedOutput {
+		select {
+		case <-s.room:
+		case <-s.done:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // print shows console output to the client, once it has logged in (the
@@ -153,6 +179,12 @@ func (s *session) writeLoop(ctx context.Context) {
 			if err := writeBoardFrame(s.conn, f.frame); err != nil {
 				s.conn.Close()
 				return
+			}
+			if s.queued.Add(-int64(len(f.frame))) <= maxQueuedOutput {
+				select {
+				case s.room <- struct{}{}:
+				default:
+				}
 			}
 		}
 	}

@@ -84,6 +84,9 @@ type Board struct {
 	done       chan struct{} // closed when the event loop has ended and cleaned up
 	servingGen atomic.Int64  // the generation being served, 0 while rebooting
 	fault      atomic.Pointer[Fault]
+	// outputTo is the session console output goes to, read by the board
+	// process's reader to hold output back while that client is not reading.
+	outputTo atomic.Pointer[session]
 
 	closeOnce sync.Once
 
