@@ -153,7 +153,7 @@ func measureRTT(ctx context.Context, b *board) (time.Duration, [3]byte, error) {
 	var ws *websocket.Conn
 	err := retry(ctx, func() error {
 		var err error
-		dialer := websocket.Dialer{NetDialContext: dialQuickAck}
+		dialer := websocket.Dialer{NetDialContext: webrepl.DialBoardTCP}
 		ws, _, err = dialer.DialContext(ctx, b.url, nil)
 		if err != nil {
 			return err

@@ -144,6 +144,19 @@ func NormalizeURL(raw string) (string, error) {
 	return u.String(), nil
 }
 
+// DialBoardTCP opens the TCP connection under a board's WebSocket as this
+// package does: where the OS allows, every read re-arms TCP_QUICKACK, so a
+// frame the board writes as two segments is not held back by a delayed ACK
+// (docs/protocol/webrepl.md §1.4). It suits websocket.Dialer.NetDialContext,
+// for tools that speak to a board at the frame level (the benchmarks).
+func DialBoardTCP(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return withQuickAck(c), nil
+}
+
 // dialLink opens the WebSocket and starts the reader goroutine. The
 // handshake is gorilla's, which writes the header names with exactly the
 // case the board compares byte for byte (§1.3); no subprotocol and no
@@ -158,13 +171,7 @@ func dialLink(ctx context.Context, wsURL string, stats *statCounters) (*link, er
 	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
 	dialer := websocket.Dialer{
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return withQuickAck(c), nil
-		},
+		NetDialContext:  DialBoardTCP,
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
 	}
