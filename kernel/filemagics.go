@@ -375,25 +375,17 @@ func writeLocal(name string, data []byte) error {
 }
 
 func magicRm(c *magicCall) *cellError {
-	args, failure := c.argsBetween("%rm", 1, -1)
-	if failure != nil {
-		return failure
-	}
-	s, failure := c.session()
-	if failure != nil {
-		return failure
-	}
-	for _, p := range args {
-		if err := s.Remove(c.cell.ctx, p); err != nil {
-			return c.boardFailure(err)
-		}
-		c.io.stdout("removed " + p + "\n")
-	}
-	return nil
+	return c.onEachBoardPath("%rm", (*webrepl.Session).Remove, "removed ")
 }
 
 func magicMkdir(c *magicCall) *cellError {
-	args, failure := c.argsBetween("%mkdir", 1, -1)
+	return c.onEachBoardPath("%mkdir", (*webrepl.Session).Mkdir, "made folder ")
+}
+
+// onEachBoardPath applies op to every path argument of magic in turn, says
+// done+path for each, and stops at the first failure.
+func (c *magicCall) onEachBoardPath(magic string, op func(*webrepl.Session, context.Context, string) error, done string) *cellError {
+	args, failure := c.argsBetween(magic, 1, -1)
 	if failure != nil {
 		return failure
 	}
@@ -402,10 +394,10 @@ func magicMkdir(c *magicCall) *cellError {
 		return failure
 	}
 	for _, p := range args {
-		if err := s.Mkdir(c.cell.ctx, p); err != nil {
+		if err := op(s, c.cell.ctx, p); err != nil {
 			return c.boardFailure(err)
 		}
-		c.io.stdout("made folder " + p + "\n")
+		c.io.stdout(done + p + "\n")
 	}
 	return nil
 }
