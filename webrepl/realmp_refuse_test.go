@@ -225,24 +225,13 @@ func TestRealmpRawPasteRefusedFallsBack(t *testing.T) {
 			s := dial(t, proxy.URL(), realmpPassword, webrepl.Options{ChunkSize: 128, ChunkGap: 5 * time.Millisecond})
 			rng := mrand.New(mrand.NewPCG(c.seed, c.seed^0x9e3779b97f4a7c15))
 			for i := 0; i < 8; i++ {
-				size := genSize(rng)
-				if i < 3 {
-					size = []int{1, 4096, 2}[i]
+				code, want := generatedProgram(t, rng, i, 4096)
+				pacing, failure := execGenerated(t, s, i, code, want, 2*time.Minute)
+				if failure != "" {
+					t.Fatal(failure)
 				}
-				code, want := genProgram(rng, size)
-				var out bytes.Buffer
-				res, err := s.Exec(ctxFor(t, 2*time.Minute), []byte(code), &out)
-				if err != nil {
-					t.Fatalf("program %d (%d bytes): %v", i, size, err)
-				}
-				if res.Exception != nil {
-					t.Fatalf("program %d (%d bytes) raised %s: %s", i, size, res.Exception.Type, res.Exception.Message)
-				}
-				if out.String() != want {
-					t.Fatalf("program %d (%d bytes): output differs\n got %.300q\nwant %.300q", i, size, out.String(), want)
-				}
-				if res.Pacing != webrepl.PacingPaced {
-					t.Fatalf("program %d went %v although raw-paste was refused", i, res.Pacing)
+				if pacing != webrepl.PacingPaced {
+					t.Fatalf("program %d went %v although raw-paste was refused", i, pacing)
 				}
 			}
 			n := proxy.refusals.Load()

@@ -113,24 +113,13 @@ func TestRealmpGeneratedProgramsExact(t *testing.T) {
 			s := dial(t, url, realmpPassword, c.opts)
 			rng := mrand.New(mrand.NewPCG(c.seed, c.seed^0x9e3779b97f4a7c15))
 			for i := 0; i < c.n; i++ {
-				size := genSize(rng)
-				if i < 3 {
-					size = []int{1, 8192, 2}[i]
+				code, want := generatedProgram(t, rng, i, 8192)
+				pacing, failure := execGenerated(t, s, i, code, want, 2*time.Minute)
+				if failure != "" {
+					t.Fatal(failure)
 				}
-				code, want := genProgram(rng, size)
-				var out bytes.Buffer
-				res, err := s.Exec(ctxFor(t, 2*time.Minute), []byte(code), &out)
-				if err != nil {
-					t.Fatalf("program %d (%d bytes): %v", i, size, err)
-				}
-				if res.Exception != nil {
-					t.Fatalf("program %d (%d bytes) raised %s: %s\n%s", i, size, res.Exception.Type, res.Exception.Message, code)
-				}
-				if out.String() != want {
-					t.Fatalf("program %d (%d bytes): output differs\n got %.300q\nwant %.300q", i, size, out.String(), want)
-				}
-				if res.Pacing != c.pacing {
-					t.Fatalf("program %d went %v, want %v", i, res.Pacing, c.pacing)
+				if pacing != c.pacing {
+					t.Fatalf("program %d went %v, want %v", i, pacing, c.pacing)
 				}
 			}
 			if err := s.Close(); err != nil {

@@ -58,41 +58,57 @@ func run(t *testing.T, s *webrepl.Session, code string) (string, *webrepl.Result
 	return out.String(), res
 }
 
-// runGenerated runs n generated programs through one session and checks
-// every output exactly.
+// generatedProgram draws program i of a seeded run: the first three are
+// 1, big and 2 bytes long (the extremes, whatever the draw), the others as
+// long as genSize says.
+func generatedProgram(t *testing.T, rng *mrand.Rand, i, big int) (code, want string) {
+	t.Helper()
+	size := genSize(rng)
+	if i < 3 {
+		size = []int{1, big, 2}[i]
+	}
+	code, want = genProgram(rng, size)
+	if len(code) != size {
+		t.Fatalf("generator made %d bytes, asked for %d", len(code), size)
+	}
+	return code, want
+}
+
+// execGenerated runs generated program i on s within limit. It returns the
+// path the program took and what went wrong: "" when it printed exactly want.
+func execGenerated(t *testing.T, s *webrepl.Session, i int, code, want string, limit time.Duration) (webrepl.Pacing, string) {
+	t.Helper()
+	var out bytes.Buffer
+	res, err := s.Exec(ctxFor(t, limit), []byte(code), &out)
+	switch {
+	case err != nil:
+		return 0, fmt.Sprintf("program %d (%d bytes): %v\n%s", i, len(code), err, code)
+	case res.Exception != nil:
+		return res.Pacing, fmt.Sprintf("program %d (%d bytes) raised %s: %s\n%s", i, len(code), res.Exception.Type, res.Exception.Message, code)
+	case out.String() != want:
+		return res.Pacing, fmt.Sprintf("program %d (%d bytes): output differs\n got %.300q\nwant %.300q\nprogram:\n%s", i, len(code), out.String(), want, code)
+	}
+	return res.Pacing, ""
+}
+
 // runGenerated runs n generated programs on s, which was dialled with opts
-// (used again if a stall makes s unusable), and returns the session in use.
+// (used again if a stall makes s unusable), checks every output exactly and
+// returns the session in use.
 func runGenerated(t *testing.T, b *sim.Board, s *webrepl.Session, opts webrepl.Options, seed uint64, n int, wantPacing webrepl.Pacing) *webrepl.Session {
 	t.Helper()
 	rng := mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	largest, stalls, allowed := 0, 0, 1
 	for i := 0; i < n; i++ {
-		size := genSize(rng)
-		if i < 3 {
-			size = []int{1, 8192, 2}[i] // the extremes, whatever the draw
-		}
-		code, want := genProgram(rng, size)
-		if len(code) != size {
-			t.Fatalf("generator made %d bytes, asked for %d", len(code), size)
-		}
-		largest = max(largest, size)
+		code, want := generatedProgram(t, rng, i, 8192)
+		largest = max(largest, len(code))
 		droppedBefore := b.DroppedBytes()
-		var out bytes.Buffer
 		limit := 2 * time.Minute
 		if wantPacing == webrepl.PacingPaced {
 			limit = 30 * time.Second // a program mangled by a stall waits for its lost end
 		}
-		res, err := s.Exec(ctxFor(t, limit), []byte(code), &out)
-		failure := ""
-		switch {
-		case err != nil:
-			failure = fmt.Sprintf("program %d (%d bytes): %v\n%s", i, size, err, code)
-		case res.Exception != nil:
-			failure = fmt.Sprintf("program %d (%d bytes) raised %s: %s\n%s", i, size, res.Exception.Type, res.Exception.Message, code)
-		case out.String() != want:
-			failure = fmt.Sprintf("program %d (%d bytes): output differs\n got %.300q\nwant %.300q\nprogram:\n%s", i, size, out.String(), want, code)
-		case res.Pacing != wantPacing:
-			t.Fatalf("program %d went %v, want %v", i, res.Pacing, wantPacing)
+		pacing, failure := execGenerated(t, s, i, code, want, limit)
+		if failure == "" && pacing != wantPacing {
+			t.Fatalf("program %d went %v, want %v", i, pacing, wantPacing)
 		}
 		dropped := b.DroppedBytes() - droppedBefore
 		if wantPacing == webrepl.PacingPaced && dropped > 0 && stalls < allowed {
