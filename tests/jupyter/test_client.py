@@ -12,15 +12,16 @@ from jupyter_client.manager import start_new_kernel
 TIMEOUT = 30
 
 
-def run(kc, code):
-    """Execute code; return (reply content, list of (msg_type, content))."""
+def run(kc, code, timeout=TIMEOUT):
+    """Execute code; return (reply content, list of (msg_type, content)).
+    The other test files share it (with their own timeout)."""
     msg_id = kc.execute(code)
-    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    reply = kc.get_shell_msg(timeout=timeout)
     while reply["parent_header"].get("msg_id") != msg_id:
-        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        reply = kc.get_shell_msg(timeout=timeout)
     outputs = []
     while True:
-        msg = kc.get_iopub_msg(timeout=TIMEOUT)
+        msg = kc.get_iopub_msg(timeout=timeout)
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         if msg["msg_type"] == "status":

@@ -18,37 +18,16 @@ import threading
 
 from jupyter_client.manager import start_new_kernel
 
+import test_client
+from test_client import check, stdout
+
 TIMEOUT = 120  # generous: a loaded 2-core machine
 REALMP_PASSWORD = "rmp"
 
 
 def run(kc, code):
     """Execute code; return (reply content, list of (msg_type, content))."""
-    msg_id = kc.execute(code)
-    reply = kc.get_shell_msg(timeout=TIMEOUT)
-    while reply["parent_header"].get("msg_id") != msg_id:
-        reply = kc.get_shell_msg(timeout=TIMEOUT)
-    outputs = []
-    while True:
-        msg = kc.get_iopub_msg(timeout=TIMEOUT)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "status":
-            if msg["content"]["execution_state"] == "idle":
-                return reply["content"], outputs
-            continue
-        if msg["msg_type"] != "execute_input":
-            outputs.append((msg["msg_type"], msg["content"]))
-
-
-def stdout(outputs):
-    return "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == "stdout")
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-    print("ok:", what)
+    return test_client.run(kc, code, timeout=TIMEOUT)
 
 
 def ok(kc, code):

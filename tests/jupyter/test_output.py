@@ -15,6 +15,8 @@ import zmq
 from jupyter_client.manager import KernelManager, start_new_kernel
 from jupyter_client.session import Session
 
+from test_client import run
+
 TIMEOUT = 60
 KERNEL = os.environ.get("WEBREPL_TEST_KERNEL", "micropython-webrepl")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -32,27 +34,10 @@ class Output(unittest.TestCase):
 
     def run_cell(self, code):
         """Execute code; return (reply content, [(msg_type, content)])."""
-        kc = self.kc
-        msg_id = kc.execute(code)
-        reply = kc.get_shell_msg(timeout=TIMEOUT)
-        while reply["parent_header"].get("msg_id") != msg_id:
-            reply = kc.get_shell_msg(timeout=TIMEOUT)
-        outputs = []
-        while True:
-            msg = kc.get_iopub_msg(timeout=TIMEOUT)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "status":
-                if msg["content"]["execution_state"] == "idle":
-                    return reply["content"], outputs
-                continue
-            if msg["msg_type"] != "execute_input":
-                outputs.append((msg["msg_type"], msg["content"]))
+        return run(self.kc, code, timeout=TIMEOUT)
 
     def stream(self, outputs, name="stdout"):
-        text = "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == name)
-        # The first cell also says where it connected.
-        return re.sub(r"^Connected to [^\n]*\n", "", text)
+        return "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == name)
 
     def results(self, outputs):
         return [c["data"]["text/plain"] for t, c in outputs if t == "execute_result"]
