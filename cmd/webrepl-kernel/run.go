@@ -87,8 +87,13 @@ func runRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		}
 	}
 	if opts.OutputDir != "" {
-		if st, err := os.Stat(opts.OutputDir); err != nil || !st.IsDir() {
-			return badValue("--output %s: not a folder", opts.OutputDir)
+		// Created when missing, as nbconvert and papermill do; a file of that
+		// name is refused.
+		if err := os.MkdirAll(opts.OutputDir, 0o755); err != nil {
+			if st, serr := os.Stat(opts.OutputDir); serr == nil && !st.IsDir() {
+				return badValue("--output %s: not a folder", opts.OutputDir)
+			}
+			return fmt.Errorf("run: --output: %w", err)
 		}
 	}
 	if !*useSim && conn.url == "" {

@@ -69,6 +69,10 @@ func TestRunUsageErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	nb := writeLesson(t, dir, "a.ipynb", nbCell{Source: "1"})
+	aFile := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(aFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -79,7 +83,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"run", "--profile", "esp8266", "--url", "ws://127.0.0.1:1/", nb}, "--profile needs --sim"},
 		{[]string{"run", "--sim", "notes.txt"}, "not a notebook"},
 		{[]string{"run", "--sim", "--timeout", "soon", nb}, "invalid value \"soon\" for flag -timeout"},
-		{[]string{"run", "--sim", "--output", filepath.Join(dir, "nowhere"), nb}, "not a folder"},
+		{[]string{"run", "--sim", "--output", aFile, nb}, "not a folder"},
 		{[]string{"run", "--sim", "--profile", "esp99", nb}, "want esp32, esp8266 or ideal"},
 	} {
 		res := runCLI(t, nil, nil, tc.args...)
@@ -95,7 +99,8 @@ func TestRunUsageErrors(t *testing.T) {
 func TestRunWritesAndChecks(t *testing.T) {
 	t.Parallel()
 	board := startBoard(t, "")
-	dir, outDir := t.TempDir(), t.TempDir()
+	// The output folder does not exist yet: run creates it, as nbconvert does.
+	dir, outDir := t.TempDir(), filepath.Join(t.TempDir(), "new", "out")
 	nb := writeLesson(t, dir, "lesson.ipynb",
 		nbCell{Source: "import sys\nfor i in range(3):\n    print('line', i)\nprint('warn', file=sys.stderr)"},
 		nbCell{Source: "x = 6 * 7\nx"},
