@@ -44,7 +44,7 @@ func (h *testHandler) handledIDs() []string {
 	return append([]string(nil), h.handled...)
 }
 
-func (h *testHandler) record(r *Request) {
+func (h *testHandler) record(r Request) {
 	h.mu.Lock()
 	h.handled = append(h.handled, r.MsgID())
 	h.mu.Unlock()
@@ -59,7 +59,7 @@ func kernelInfo() KernelInfoReply {
 	}
 }
 
-func (h *testHandler) HandleShell(ctx context.Context, r *Request) {
+func (h *testHandler) HandleShell(ctx context.Context, r Request) {
 	h.record(r)
 	switch r.Type() {
 	case "kernel_info_request":
@@ -102,7 +102,7 @@ func (h *testHandler) HandleShell(ctx context.Context, r *Request) {
 	}
 }
 
-func (h *testHandler) HandleControl(ctx context.Context, r *Request) {
+func (h *testHandler) HandleControl(ctx context.Context, r Request) {
 	h.record(r)
 	switch r.Type() {
 	case "kernel_info_request":

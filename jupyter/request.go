@@ -15,9 +15,34 @@ import (
 // allow_stdin: false (the frontend cannot answer an input_request).
 var ErrStdinNotAllowed = errors.New("jupyter: this frontend does not accept input requests (allow_stdin is false)")
 
-// Request is one verified shell or control request. Its methods may be called
-// from any goroutine while the handler runs.
-type Request struct {
+// Request is one shell or control request as a Handler sees it. Its methods
+// may be called from any goroutine while the handler runs. The server hands
+// handlers its own implementation (a verified message off the wire);
+// jupyter/jupytertest has one for tests that need no sockets.
+type Request interface {
+	// Type is the request's msg_type, e.g. "execute_request".
+	Type() string
+	// Channel is "shell" or "control".
+	Channel() string
+	// Received is when the request arrived.
+	Received() time.Time
+	// MsgID is the request's header msg_id.
+	MsgID() string
+	// Session is the client's session id from the request header.
+	Session() string
+	// Decode unmarshals the request content into v.
+	Decode(v any) error
+	// Publish sends an iopub message whose parent is this request.
+	Publish(msgType string, content any) error
+	// Reply answers the request ("<x>_request" → "<x>_reply") to whoever sent it.
+	Reply(content any) error
+	// Input asks the frontend for a line of text over stdin and waits for the
+	// answer (ErrStdinNotAllowed when the request said allow_stdin: false).
+	Input(ctx context.Context, prompt string, password bool) (string, error)
+}
+
+// wireRequest is a verified request off the server's sockets.
+type wireRequest struct {
 	srv      *server
 	sock     *socket // the socket it came in on; replies go back there
 	channel  string
@@ -27,22 +52,22 @@ type Request struct {
 }
 
 // Type is the request's msg_type, e.g. "execute_request".
-func (r *Request) Type() string { return r.msg.msgType }
+func (r *wireRequest) Type() string { return r.msg.msgType }
 
 // Channel is "shell" or "control".
-func (r *Request) Channel() string { return r.channel }
+func (r *wireRequest) Channel() string { return r.channel }
 
 // Received is when the socket reader got the request.
-func (r *Request) Received() time.Time { return r.received }
+func (r *wireRequest) Received() time.Time { return r.received }
 
 // MsgID is the request's header msg_id.
-func (r *Request) MsgID() string { return r.msg.msgID }
+func (r *wireRequest) MsgID() string { return r.msg.msgID }
 
 // Session is the client's session id from the request header.
-func (r *Request) Session() string { return r.msg.session }
+func (r *wireRequest) Session() string { return r.msg.session }
 
 // Decode unmarshals the request content into v.
-func (r *Request) Decode(v any) error {
+func (r *wireRequest) Decode(v any) error {
 	if err := json.Unmarshal(r.msg.content, v); err != nil {
 		return fmt.Errorf("decode %s content: %w", r.Type(), err)
 	}
@@ -50,13 +75,13 @@ func (r *Request) Decode(v any) error {
 }
 
 // Publish sends an iopub message whose parent is this request.
-func (r *Request) Publish(msgType string, content any) error {
+func (r *wireRequest) Publish(msgType string, content any) error {
 	return r.srv.publish(r.msg.rawHeader, msgType, content)
 }
 
 // Reply answers the request ("<x>_request" → "<x>_reply") on the socket it
 // came in on, routed to the identities it came from.
-func (r *Request) Reply(content any) error {
+func (r *wireRequest) Reply(content any) error {
 	base, ok := strings.CutSuffix(r.Type(), "_request")
 	if !ok {
 		return fmt.Errorf("jupyter: cannot reply to %s: not a request", r.Type())
@@ -65,7 +90,7 @@ func (r *Request) Reply(content any) error {
 	return r.send(r.sock, base+"_reply", content)
 }
 
-func (r *Request) send(k *socket, msgType string, content any) error {
+func (r *wireRequest) send(k *socket, msgType string, content any) error {
 	frames, _, err := outgoing{
 		identities: r.msg.identities,
 		msgType:    msgType,
@@ -92,7 +117,7 @@ func (r *Request) send(k *socket, msgType string, content any) error {
 // a late reply is then logged and dropped. If no stdin peer has connected at
 // all, the send itself gives up after sendTimeout and the wait continues
 // until ctx ends (zmq4 gives no delivery error).
-func (r *Request) Input(ctx context.Context, prompt string, password bool) (string, error) {
+func (r *wireRequest) Input(ctx context.Context, prompt string, password bool) (string, error) {
 	if r.Type() == "execute_request" {
 		var opts struct {
 			AllowStdin *bool `json:"allow_stdin"`

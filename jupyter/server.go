@@ -24,9 +24,9 @@ import (
 // Handler answers requests. Both methods receive the context given to Serve.
 type Handler interface {
 	// HandleShell runs on the single shell goroutine, one request at a time, in arrival order.
-	HandleShell(ctx context.Context, r *Request)
+	HandleShell(ctx context.Context, r Request)
 	// HandleControl runs on the control goroutine, concurrently with HandleShell.
-	HandleControl(ctx context.Context, r *Request)
+	HandleControl(ctx context.Context, r Request)
 }
 
 const (
@@ -248,7 +248,7 @@ func (s *server) readRequests(k *socket, channel string, q *requestQueue, fail f
 			s.logf("jupyter: %s: dropped a message: %v", channel, err)
 			continue
 		}
-		q.push(&Request{srv: s, sock: k, channel: channel, msg: msg, received: received})
+		q.push(&wireRequest{srv: s, sock: k, channel: channel, msg: msg, received: received})
 	}
 }
 
@@ -294,7 +294,7 @@ func (s *server) echoHeartbeats(fail func(error)) {
 }
 
 // work runs handle for each queued request, bracketed by busy and idle.
-func (s *server) work(ctx context.Context, q *requestQueue, handle func(context.Context, *Request)) {
+func (s *server) work(ctx context.Context, q *requestQueue, handle func(context.Context, Request)) {
 	for {
 		r, ok := q.pop(ctx)
 		if !ok {
@@ -316,7 +316,7 @@ func (s *server) work(ctx context.Context, q *requestQueue, handle func(context.
 // callHandler keeps a panicking handler from taking the kernel down. A
 // request the handler had not answered yet gets an error reply, because a
 // frontend waits for the reply forever otherwise.
-func (s *server) callHandler(ctx context.Context, r *Request, handle func(context.Context, *Request)) {
+func (s *server) callHandler(ctx context.Context, r *wireRequest, handle func(context.Context, Request)) {
 	defer func() {
 		p := recover()
 		if p == nil {
@@ -425,7 +425,7 @@ func (w logWriter) Write(p []byte) (int, error) {
 // the socket reader (and zmq4's own small queues) from draining.
 type requestQueue struct {
 	mu    sync.Mutex
-	items []*Request
+	items []*wireRequest
 	ready chan struct{}
 }
 
@@ -433,7 +433,7 @@ func newRequestQueue() *requestQueue {
 	return &requestQueue{ready: make(chan struct{}, 1)}
 }
 
-func (q *requestQueue) push(r *Request) {
+func (q *requestQueue) push(r *wireRequest) {
 	q.mu.Lock()
 	q.items = append(q.items, r)
 	q.mu.Unlock()
@@ -444,7 +444,7 @@ func (q *requestQueue) push(r *Request) {
 }
 
 // pop waits for the next request; false once ctx is done.
-func (q *requestQueue) pop(ctx context.Context) (*Request, bool) {
+func (q *requestQueue) pop(ctx context.Context) (*wireRequest, bool) {
 	for {
 		if ctx.Err() != nil {
 			return nil, false

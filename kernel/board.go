@@ -176,7 +176,7 @@ func (k *Kernel) dropSession(s *webrepl.Session) {
 }
 
 // connect returns the board session, dialling on first use.
-func (k *Kernel) connect(cell *runningCell, r *jupyter.Request, req jupyter.ExecuteRequest, io cellIO) (*webrepl.Session, *cellError) {
+func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO) (*webrepl.Session, *cellError) {
 	k.mu.Lock()
 	url, closed := k.url, k.closed
 	k.mu.Unlock()

@@ -156,7 +156,7 @@ func (k *Kernel) codeCompletions(ctx context.Context, code string, cursor int) (
 
 // complete answers complete_request: magic names on the host, other names
 // from the connected board.
-func (k *Kernel) complete(ctx context.Context, r *jupyter.Request) {
+func (k *Kernel) complete(ctx context.Context, r jupyter.Request) {
 	var req jupyter.CompleteRequest
 	if err := r.Decode(&req); err != nil {
 		k.reply(r, jupyter.ErrorReply{Ename: "ValueError", Evalue: err.Error()})

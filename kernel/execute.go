@@ -38,7 +38,7 @@ func exitRequest(code string) (keepKernel, ok bool) {
 }
 
 // execute runs one execute_request.
-func (k *Kernel) execute(ctx context.Context, r *jupyter.Request) {
+func (k *Kernel) execute(ctx context.Context, r jupyter.Request) {
 	var req jupyter.ExecuteRequest
 	if err := r.Decode(&req); err != nil {
 		k.reply(r, jupyter.ExecuteReply{Status: jupyter.StatusError, ExecutionCount: k.executionCount,
@@ -94,7 +94,7 @@ func (k *Kernel) execute(ctx context.Context, r *jupyter.Request) {
 // cellIO publishes a cell's output unless the request is silent.
 type cellIO struct {
 	k      *Kernel
-	r      *jupyter.Request
+	r      jupyter.Request
 	silent bool
 	count  int
 	store  bool
@@ -123,7 +123,7 @@ func (io cellIO) result(repr string) {
 	}
 }
 
-func (k *Kernel) runCell(ctx context.Context, r *jupyter.Request, req jupyter.ExecuteRequest, count int) *cellError {
+func (k *Kernel) runCell(ctx context.Context, r jupyter.Request, req jupyter.ExecuteRequest, count int) *cellError {
 	io := cellIO{k: k, r: r, silent: req.Silent, count: count, store: req.StoreHistory}
 	magics, code := splitMagics(req.Code)
 	if len(magics) == 0 && strings.TrimSpace(code) == "" {
@@ -148,7 +148,7 @@ func (k *Kernel) runCell(ctx context.Context, r *jupyter.Request, req jupyter.Ex
 
 // runOnBoard runs code as a cell on the board (a cell's own code, or what
 // %run sends); tidy, if set, edits the board's exception before it is shown.
-func (k *Kernel) runOnBoard(cell *runningCell, r *jupyter.Request, req jupyter.ExecuteRequest, io cellIO, code string, tidy func(boardError) boardError) *cellError {
+func (k *Kernel) runOnBoard(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO, code string, tidy func(boardError) boardError) *cellError {
 	s, failure := k.connect(cell, r, req, io)
 	if failure != nil {
 		return failure

@@ -17,7 +17,7 @@ import (
 // input() calls of the cell without asking again, shown after their prompt
 // by the board's echo. It is called under output's lock, so it must not
 // block.
-func (k *Kernel) askInput(cell *runningCell, r *jupyter.Request, s *webrepl.Session, output *cellOutput, prompt string) {
+func (k *Kernel) askInput(cell *runningCell, r jupyter.Request, s *webrepl.Session, output *cellOutput, prompt string) {
 	cell.inputs.Add(1)
 	if line, ok := cell.nextTypedAhead(); ok {
 		output.stream(prompt) // the frame hid it; the echo follows it

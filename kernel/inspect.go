@@ -586,7 +586,7 @@ func (k *Kernel) inspection(ctx context.Context, s *webrepl.Session, step time.D
 }
 
 // inspect answers inspect_request (Shift-Tab): from the connected board only.
-func (k *Kernel) inspect(ctx context.Context, r *jupyter.Request) {
+func (k *Kernel) inspect(ctx context.Context, r jupyter.Request) {
 	var req jupyter.InspectRequest
 	if err := r.Decode(&req); err != nil {
 		k.reply(r, jupyter.ErrorReply{Ename: "ValueError", Evalue: err.Error()})
@@ -661,7 +661,7 @@ func parseHelpQuery(code string) (helpQuery, bool) {
 // runHelp runs a help cell: the text Shift-Tab would show, as a "page"
 // payload of the execute_reply (what ipykernel sends; frontends show it in
 // their pager), or "Object `x` not found." as output, as IPython says it.
-func (k *Kernel) runHelp(ctx context.Context, r *jupyter.Request, req jupyter.ExecuteRequest, count int, q helpQuery) (*cellError, []any) {
+func (k *Kernel) runHelp(ctx context.Context, r jupyter.Request, req jupyter.ExecuteRequest, count int, q helpQuery) (*cellError, []any) {
 	io := cellIO{k: k, r: r, silent: req.Silent, count: count, store: req.StoreHistory}
 	if strings.HasPrefix(q.name, "%") {
 		text, ok := magicHelp(q.name)

@@ -148,7 +148,7 @@ func New(cfg Config) *Kernel {
 func (k *Kernel) Done() <-chan struct{} { return k.done }
 
 // HandleShell answers a shell request (jupyter.Handler).
-func (k *Kernel) HandleShell(ctx context.Context, r *jupyter.Request) {
+func (k *Kernel) HandleShell(ctx context.Context, r jupyter.Request) {
 	switch r.Type() {
 	case "execute_request":
 		k.execute(ctx, r)
@@ -176,7 +176,7 @@ func (k *Kernel) HandleShell(ctx context.Context, r *jupyter.Request) {
 
 // HandleControl answers a control request (jupyter.Handler). It runs while
 // a cell may be executing on the shell goroutine.
-func (k *Kernel) HandleControl(ctx context.Context, r *jupyter.Request) {
+func (k *Kernel) HandleControl(ctx context.Context, r jupyter.Request) {
 	switch r.Type() {
 	case "interrupt_request":
 		k.Interrupt()
@@ -190,13 +190,13 @@ func (k *Kernel) HandleControl(ctx context.Context, r *jupyter.Request) {
 	}
 }
 
-func (k *Kernel) reply(r *jupyter.Request, content any) {
+func (k *Kernel) reply(r jupyter.Request, content any) {
 	if err := r.Reply(content); err != nil {
 		k.cfg.Logf("kernel: replying to %s: %v", r.Type(), err)
 	}
 }
 
-func (k *Kernel) publish(r *jupyter.Request, msgType string, content any) {
+func (k *Kernel) publish(r jupyter.Request, msgType string, content any) {
 	if err := r.Publish(msgType, content); err != nil {
 		k.cfg.Logf("kernel: publishing %s: %v", msgType, err)
 	}
@@ -251,7 +251,7 @@ func (k *Kernel) banner() string {
 		"\n%board describes it, %connect picks another, %lsmagic lists the magics."
 }
 
-func (k *Kernel) isComplete(r *jupyter.Request) {
+func (k *Kernel) isComplete(r jupyter.Request) {
 	var req jupyter.IsCompleteRequest
 	if err := r.Decode(&req); err != nil {
 		k.reply(r, jupyter.IsCompleteReply{Status: jupyter.Unknown})
@@ -265,7 +265,7 @@ func (k *Kernel) isComplete(r *jupyter.Request) {
 	k.reply(r, reply)
 }
 
-func (k *Kernel) historyReply(r *jupyter.Request) {
+func (k *Kernel) historyReply(r jupyter.Request) {
 	var q historyQuery
 	if err := r.Decode(&q); err != nil {
 		k.reply(r, jupyter.ErrorReply{Ename: "ValueError", Evalue: err.Error()})
@@ -275,7 +275,7 @@ func (k *Kernel) historyReply(r *jupyter.Request) {
 }
 
 // refuseComm closes a comm a frontend opens: the kernel has no comm targets.
-func (k *Kernel) refuseComm(r *jupyter.Request) {
+func (k *Kernel) refuseComm(r jupyter.Request) {
 	var open jupyter.CommOpen
 	if err := r.Decode(&open); err != nil || open.CommID == "" {
 		return
@@ -283,7 +283,7 @@ func (k *Kernel) refuseComm(r *jupyter.Request) {
 	k.publish(r, "comm_close", jupyter.CommClose{CommID: open.CommID})
 }
 
-func (k *Kernel) shutdown(r *jupyter.Request) {
+func (k *Kernel) shutdown(r jupyter.Request) {
 	var req jupyter.ShutdownRequest
 	_ = r.Decode(&req) // a malformed request still means "shut down"
 	k.reply(r, jupyter.ShutdownReply{Status: jupyter.StatusOK, Restart: req.Restart})

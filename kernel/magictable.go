@@ -17,7 +17,7 @@ import (
 type magicCall struct {
 	k    *Kernel
 	cell *runningCell
-	r    *jupyter.Request
+	r    jupyter.Request
 	req  jupyter.ExecuteRequest
 	io   cellIO
 	args []string
@@ -82,7 +82,7 @@ func wantsHelp(args []string) bool {
 }
 
 // runMagic runs one magic: -h prints its usage, anything else its handler.
-func (k *Kernel) runMagic(cell *runningCell, r *jupyter.Request, req jupyter.ExecuteRequest, io cellIO, m magicLine) *cellError {
+func (k *Kernel) runMagic(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO, m magicLine) *cellError {
 	entry, ok := lookupMagic(m.name)
 	if !ok {
 		return hostError("UsageError", fmt.Sprintf("unknown magic %s (%%lsmagic lists the magics)", m.name))
@@ -207,7 +207,7 @@ func describeBoard(b webrepl.BoardInfo, free string) string {
 
 // resetBoard resets the board and reconnects (webrepl does both). An
 // interrupt abandons the wait, not the reset.
-func (k *Kernel) resetBoard(cell *runningCell, r *jupyter.Request, req jupyter.ExecuteRequest, io cellIO, hard bool) *cellError {
+func (k *Kernel) resetBoard(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO, hard bool) *cellError {
 	s, failure := k.connect(cell, r, req, io)
 	if failure != nil {
 		return failure
