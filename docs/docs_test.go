@@ -75,6 +75,54 @@ func citations(name, text string) []citation {
 	return out
 }
 
+// barePattern is a section cited without its document ("§4.4", "§1–§3").
+var barePattern = regexp.MustCompile(`§(\d+(?:\.\d+)*)`)
+
+// bareCitations finds the sections cited in text without a document name
+// (outside every refPattern match) and resolves them against home, the
+// protocol document the package's doc names first. A file whose package names
+// none may not cite bare sections: they are reported against doc "".
+func bareCitations(name, text, home string) []citation {
+	covered := refPattern.FindAllStringIndex(text, -1)
+	var out []citation
+	for _, m := range barePattern.FindAllStringSubmatchIndex(text, -1) {
+		inRef := false
+		for _, c := range covered {
+			if m[0] >= c[0] && m[1] <= c[1] {
+				inRef = true
+				break
+			}
+		}
+		if !inRef {
+			out = append(out, citation{doc: home, section: text[m[2]:m[3]], file: name, line: lineOf(text, m[0])})
+		}
+	}
+	return out
+}
+
+// packageDocPattern is a Go package doc comment: the comment lines right
+// before the package clause.
+var packageDocPattern = regexp.MustCompile(`(?m)((?:^//.*\n)+)package \w+`)
+
+// homeDocs maps each Go package folder to the first protocol document its
+// package doc names, the document its bare § numbers refer to.
+func homeDocs(files map[string]string) map[string]string {
+	home := map[string]string{}
+	for path, text := range files {
+		if filepath.Ext(path) != ".go" || strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		m := packageDocPattern.FindStringSubmatch(text)
+		if m == nil || !strings.Contains(m[1], "// Package ") {
+			continue
+		}
+		if ref := refPattern.FindStringSubmatch(m[1]); ref != nil {
+			home[filepath.Dir(path)] = ref[1]
+		}
+	}
+	return home
+}
+
 func lineOf(text string, offset int) int { return strings.Count(text[:offset], "\n") + 1 }
 
 // headings returns the numbered sections and appendices doc has headings for.
@@ -99,6 +147,8 @@ func check(cites []citation, docs map[string]map[string]bool) []string {
 	for _, c := range cites {
 		have, ok := docs[c.doc]
 		switch {
+		case c.doc == "":
+			problems = append(problems, fmt.Sprintf("%s:%d: cites §%s, but its package doc names no docs/protocol document", c.file, c.line, c.section))
 		case !ok:
 			problems = append(problems, fmt.Sprintf("%s:%d: cites docs/protocol/%s.md, which does not exist", c.file, c.line, c.doc))
 		case c.section != "" && !have[c.section]:
@@ -132,6 +182,7 @@ func TestCitationsResolve(t *testing.T) {
 		}
 	}
 	var cites []citation
+	files := map[string]string{} // Go files by path relative to root
 	scanned := 0
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -158,10 +209,27 @@ func TestCitationsResolve(t *testing.T) {
 		scanned++
 		rel, _ := filepath.Rel(root, path)
 		cites = append(cites, citations(rel, string(text))...)
+		if filepath.Ext(path) == ".go" {
+			files[rel] = string(text)
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Bare § numbers in Go files refer to the document their package doc names.
+	home := homeDocs(files)
+	bare := 0
+	for rel, text := range files {
+		if filepath.Dir(rel) == "docs" {
+			continue // this package's tests spell citations out on purpose
+		}
+		b := bareCitations(rel, text, home[filepath.Dir(rel)])
+		bare += len(b)
+		cites = append(cites, b...)
+	}
+	if bare == 0 {
+		t.Fatal("found no bare § citations in Go files: the scan is broken")
 	}
 	for _, p := range check(cites, docs) {
 		t.Error(p)
@@ -169,7 +237,37 @@ func TestCitationsResolve(t *testing.T) {
 	if scanned == 0 || len(cites) == 0 {
 		t.Fatalf("scanned %d files, found %d citations: the scan is broken", scanned, len(cites))
 	}
-	t.Logf("checked %d citations in %d files", len(cites), scanned)
+	t.Logf("checked %d citations (%d bare) in %d files", len(cites), bare, scanned)
+}
+
+// Bare § numbers resolve against the package doc's document; spelled-out
+// ones are not counted twice; a package naming no document may not cite bare.
+func TestBareCitations(t *testing.T) {
+	w := "docs/protocol/" + "webrepl.md"
+	files := map[string]string{
+		"a/doc.go":      "// Package a speaks the protocol of " + w + ".\npackage a\n",
+		"a/x.go":        "package a\n// see §4.4 and " + w + " §3, then \u00a79\n",
+		"b/doc.go":      "// Package b names nothing.\npackage b\n",
+		"b/y.go":        "package b\n// §2\n",
+		"a/doc_test.go": "// Package a has a test doc naming " + "docs/protocol/" + "other.md.\npackage a\n",
+	}
+	home := homeDocs(files)
+	if len(home) != 1 || home["a"] != "webrepl" {
+		t.Fatalf("homeDocs = %v, want only a → webrepl", home)
+	}
+	var cites []citation
+	for _, f := range []string{"a/x.go", "b/y.go"} {
+		cites = append(cites, bareCitations(f, files[f], home[filepath.Dir(f)])...)
+	}
+	have := map[string]map[string]bool{"webrepl": headings("## 4.4 Four\n## 3. Three\n")}
+	got := strings.Join(check(cites, have), "\n")
+	want := strings.Join([]string{
+		"a/x.go:2: cites " + w + " §9, which has no such heading",
+		"b/y.go:2: cites §2, but its package doc names no docs/protocol document",
+	}, "\n")
+	if len(cites) != 3 || got != want {
+		t.Errorf("%d citations, problems\n%s\nwant 3 and\n%s", len(cites), got, want)
+	}
 }
 
 // The parser on made-up text. The document names are split so that this

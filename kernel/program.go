@@ -111,12 +111,12 @@ const helperName = "__wk_cell"
 // the helper always prints its End mark: an exception is printed framed
 // (Error mark, traceback, End mark) and the helper returns normally, so a
 // 0x04 in an exception message cannot end the raw REPL's reply early either.
-// Only SystemExit goes on to the raw REPL (it soft-resets the board, §3.2),
+// Only SystemExit goes on to the raw REPL (it soft-resets the board, docs/protocol/webrepl.md §3.2),
 // after the End mark. micropython.kbd_intr(-1) is the first statement of the
 // inner finally, which the VM enters without checking for a pending
 // interrupt; a Ctrl-C that came before it is raised by the loop that follows
 // (a backward jump checks) and caught there. From then on a Ctrl-C is an
-// ordinary byte, which the raw REPL ignores at its prompt (§3.3), and the
+// ordinary byte, which the raw REPL ignores at its prompt (docs/protocol/webrepl.md §3.3), and the
 // raw REPL arms Ctrl-C again for the next program.
 var helperProgram = "def " + helperName + "(t,f,b,n,l,m,s,i=input,P=__import__('builtins').print,S=__import__('sys')," +
 	"K=getattr(__import__('micropython'),'kbd_intr',lambda c:None)):\n" +
