@@ -22,7 +22,7 @@ import (
 // The board process's sources travel inside the binary, so that a built
 // webrepl-kernel runs a simulated board from any directory.
 //
-//go:embed board/*.mjs board/package.json board/package-lock.json
+//go:embed board/*.mjs board/py board/package.json board/package-lock.json
 var boardSources embed.FS
 
 // modulesEnv names a ready node_modules folder to use instead of `npm ci`.
