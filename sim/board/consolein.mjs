@@ -4,7 +4,7 @@
 // Owns: swallowLF, whether the last input line ended with CR, so that a following LF
 // belongs to it (the friendly REPL asks through takeSwallowLF).
 
-import { CR, LF, CTRL_C, CTRL_D, latin1 } from './log.mjs';
+import { CR, LF, CTRL_C, CTRL_D, latin1 } from './ascii.mjs';
 
 const EINTR = 27; // Emscripten's number: MicroPython handles pending events and retries
 

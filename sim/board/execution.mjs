@@ -10,7 +10,7 @@
 
 import { RING } from './ring.mjs';
 import { quietWord } from './input.mjs';
-import { CTRL_C } from './log.mjs';
+import { CTRL_C } from './ascii.mjs';
 
 // time.sleep in the port busy-waits on Date.now. After this many calls within one
 // millisecond the worker sleeps for a millisecond instead, so a sleeping board does not

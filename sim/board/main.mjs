@@ -225,7 +225,7 @@ function consoleInput(bytes, direct) {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
     if (b === 0x03 && Atomics.load(ctl, RING.EXEC) === 1) {
-      // 2: the VM hook has scheduled the KeyboardInterrupt already (worker.mjs).
+      // 2: the VM hook has scheduled the KeyboardInterrupt already (execution.mjs).
       Atomics.store(ctl, RING.INTR, interruptVM() ? 2 : 1);
       interrupted = true;
       continue;

@@ -8,7 +8,7 @@
 // '  File "' write, whether a board frame is being skipped, and the REPL's output switches
 // (dropOK, suppressed) and banner sightings, which repl.mjs sets and reads through methods.
 
-import { CR, LF, latin1 } from './log.mjs';
+import { CR, LF, latin1 } from './ascii.mjs';
 import { boardSourceName } from './boardpy.mjs';
 
 const fileQuote = '  File "';

@@ -6,7 +6,8 @@
 // Owns: nothing between runs; one run's program, credit and syntax-check progress are
 // local to RawPaste.run.
 
-import { CTRL_A, CTRL_B, CTRL_C, CTRL_D, LF, latin1, log } from './log.mjs';
+import { CTRL_A, CTRL_B, CTRL_C, CTRL_D, LF, latin1 } from './ascii.mjs';
+import { log } from './log.mjs';
 
 export const rawPasteWindow = 128; // MICROPY_REPL_STDIN_BUFFER_MAX / 2 on ESP32
 // Compiling the whole prefix at every pause would be quadratic for large programs, so the

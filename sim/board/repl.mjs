@@ -7,7 +7,7 @@
 // Owns: the mode (friendly or raw), the raw REPL's pending line, the friendly REPL's last
 // byte and paste-mode flag, and a deferred Ctrl-C.
 
-import { CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E, CR, LF } from './log.mjs';
+import { CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E, CR, LF } from './ascii.mjs';
 import { rawBanner } from './output.mjs';
 import { RawPaste } from './rawpaste.mjs';
 

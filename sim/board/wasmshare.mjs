@@ -1,5 +1,5 @@
 // Turning a WebAssembly module's own memory into an imported shared one, so that another
-// thread can write the interpreter's memory while it runs (worker.mjs, the ESP8266 VM hook).
+// thread can write the interpreter's memory while it runs (vmhook.mjs, the ESP8266 VM hook).
 //
 // A module either defines its memory (memory section) or imports it (import section).
 // sharedMemoryModule moves the definition into an import of a shared memory with the same
@@ -33,7 +33,7 @@ const sectionImport = 2;
 const sectionMemory = 5;
 const kindMemory = 0x02;
 const limitsSharedWithMax = 0x03;
-// Emscripten's heap grows up to the 2 GiB WebAssembly limit (worker.mjs caps it lower).
+// Emscripten's heap grows up to the 2 GiB WebAssembly limit (interpreter.mjs caps it lower).
 const defaultMaximumPages = 32768;
 
 // sharedMemoryModule returns the rewritten module bytes, the import's name (in "env") and

@@ -1,11 +1,11 @@
-# Entry point of the simulated board's Python side, run once at boot by worker.mjs (through
+# Entry point of the simulated board's Python side, run once at boot by the worker (through
 # boardpy.mjs) in its own namespace. It mounts the flash, then installs the board's parts:
 # input() and the raw-paste syntax check (console.py), the boot.py/main.py runner
 # (startup.py), machine.Timer and the time module (timers.py), the os and sys the board
 # reports (system.py), the board modules in modules/ (machine, network, esp, ...), and the
 # probe the ESP8266 VM hook runs at boot (vmprobe.py).
 #
-# Every part is compiled under _board.source_name, so that worker.mjs can hide traceback
+# Every part is compiled under _board.source_name, so that output.mjs can hide traceback
 # lines pointing into it: on a real board these functions are C code and leave no frame.
 # The parts only define things; the wiring (registering hooks with _board, replacing
 # entries of sys.modules) is all here, which lets tests exercise each part on its own.

@@ -1,6 +1,6 @@
 # The board console's Python side: input() reading the console (through _board.readline),
 # the builtins stand-in that makes builtins.input that input(), and the syntax check that
-# lets raw-paste end early. board.py installs them; worker.mjs owns the console itself.
+# lets raw-paste end early. board.py installs them; consolein.mjs owns the console itself.
 
 import sys
 import io

@@ -1,5 +1,5 @@
 # What the ESP8266 VM hook (vmhook.mjs) runs while it learns where the interpreter keeps its
-# interrupt state: worker.mjs watches which memory words these calls change.
+# interrupt state: vmhook.mjs watches which memory words these calls change.
 # board.py registers both functions with _board.
 
 import micropython
