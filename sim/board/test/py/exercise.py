@@ -212,10 +212,12 @@ class Run:
         check(b.hard_resets == 1, 'reset() asks for a hard reset')
         fired = []
         t = m['Timer'](0)
-        t.init(mode=m['Timer'].ONE_SHOT, period=1, callback=fired.append)
+        t.init(mode=m['Timer'].ONE_SHOT, period=60000, callback=fired.append)
         check(t in self.queue().active and repr(t).startswith('Timer(0; alarm_en=1'), 'Timer %r' % t)
+        check(fired == [] and 0 < t.value() <= 60000, 'a Timer waits for its period')
+        t._due = time.ticks_add(time.ticks_ms(), -1)  # overdue, without waiting for it
         sleeps = self.load('timers.py')['time_names'](self.queue())
-        sleeps['sleep_ms'](5)
+        sleeps['sleep_ms'](1)
         check(fired == [t] and t not in self.queue().active, 'a one-shot Timer fires during a sleep')
         check(m['RTC']().datetime()[0] >= 2000, 'RTC')
 
