@@ -64,24 +64,45 @@ func TestSignedRoundTripKeepsParentHeaderVerbatim(t *testing.T) {
 func TestBadSignatureIsDroppedAndKernelKeepsAnswering(t *testing.T) {
 	rs := startServer(t, tcpInfo())
 	c := dialClient(t, rs.info)
+	c.waitForIOPub()
+	handledBefore := len(rs.handler.handledIDs())
 
-	forged, forgedID, _ := c.frames("kernel_info_request", struct{}{}, nil, nil)
-	forged[1] = newSigner("not-the-key").sign(forged[2], forged[3], forged[4], forged[5])
-	if err := c.shell.SendMulti(zmq4.NewMsgFrom(forged...)); err != nil {
-		t.Fatal(err)
+	// Signed with another key: a kernel_info_request, and an execute_request
+	// that must never run.
+	forgedIDs := map[string]bool{}
+	for _, req := range []struct {
+		msgType string
+		content any
+	}{{"kernel_info_request", struct{}{}}, {"execute_request", ExecuteRequest{Code: "forged = 1", StoreHistory: true}}} {
+		forged, forgedID, _ := c.frames(req.msgType, req.content, nil, nil)
+		forged[1] = newSigner("not-the-key").sign(forged[2], forged[3], forged[4], forged[5])
+		if err := c.shell.SendMulti(zmq4.NewMsgFrom(forged...)); err != nil {
+			t.Fatal(err)
+		}
+		forgedIDs[forgedID] = true
 	}
 	goodID, _ := c.send(c.shell, "kernel_info_request", struct{}{}, nil)
 
-	// Requests are handled in arrival order, so if the forged one had been
+	// Requests are handled in arrival order, so if a forged one had been
 	// accepted its reply would come first.
 	if got := parentID(t, c.next(c.shellIn, "a reply")); got != goodID {
-		t.Fatalf("first reply answers %s, want the signed request %s (forged was %s)", got, goodID, forgedID)
+		t.Fatalf("first reply answers %s, want the signed request %s (forged were %v)", got, goodID, forgedIDs)
 	}
-	if ids := rs.handler.handledIDs(); len(ids) != 1 || ids[0] != goodID {
+	if ids := rs.handler.handledIDs()[handledBefore:]; len(ids) != 1 || ids[0] != goodID {
 		t.Errorf("handler saw %v, want only %s", ids, goodID)
 	}
-	if rs.log.count("bad signature") != 1 {
-		t.Errorf("want one bad-signature log line, got log %q", rs.log.lines)
+	if n := rs.log.count("bad signature"); n != len(forgedIDs) {
+		t.Errorf("want %d bad-signature log lines, got log %q", len(forgedIDs), rs.log.lines)
+	}
+	// Nothing was published for them either (it would come before the
+	// signed request's idle).
+	for {
+		msg := c.next(c.iopubIn, "iopub idle for "+goodID)
+		if id := parentID(t, msg); forgedIDs[id] {
+			t.Errorf("iopub %s for a forged request", msg.msgType)
+		} else if id == goodID && msg.msgType == "status" && executionState(t, msg) == StateIdle {
+			break
+		}
 	}
 }
 

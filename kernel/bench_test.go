@@ -52,7 +52,8 @@ func freeTCPPorts(b *testing.B, n int) []int {
 }
 
 // BenchmarkKernelStart measures the built binary from process start to the
-// first kernel_info_reply, and its resident memory once idle.
+// first kernel_info_reply with iopub delivering (jupyter.KernelClient's
+// KernelInfo, what a frontend waits for), and its resident memory once idle.
 func BenchmarkKernelStart(b *testing.B) {
 	exe := buildKernelBinary(b)
 	var totalStart time.Duration
@@ -73,18 +74,24 @@ func BenchmarkKernelStart(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		c := newTestClient(b, info)
-		id := c.send(c.shell, "kernel_info_request", map[string]any{})
-		c.reply(c.shell, id)
+		c, err := jupyter.Connect(info)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+		if _, err := c.KernelInfo(ctx); err != nil { // the reply, and iopub delivering
+			b.Fatal(err)
+		}
 		totalStart += time.Since(start)
 		b.StopTimer()
 
-		c.waitReady()
-		time.Sleep(500 * time.Millisecond) // let the runtime settle before reading RSS
+		time.Sleep(500 * time.Millisecond) // a measurement, not a wait: the runtime settles before RSS is read
 		rssKB += readRSSKB(b, cmd.Process.Pid)
 
-		id = c.send(c.control, "shutdown_request", map[string]any{"restart": false})
-		c.reply(c.control, id)
+		if err := c.Shutdown(ctx); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
@@ -97,7 +104,7 @@ func BenchmarkKernelStart(b *testing.B) {
 			<-done
 			b.Fatal("kernel did not exit after shutdown_request")
 		}
-		c.close()
+		c.Close()
 	}
 	b.ReportMetric(float64(totalStart.Microseconds())/1000/float64(b.N), "ms/start-to-kernel_info")
 	b.ReportMetric(float64(rssKB)/1024/float64(b.N), "MB-idle-RSS")
@@ -128,7 +135,7 @@ func parseVmRSS(b *testing.B, r io.Reader) int64 {
 }
 
 // BenchmarkCellRoundTrip measures a trivial cell through the kernel (request
-// to reply, over ZMQ) and subtracts the simulator's bare raw-REPL round trip
+// to reply and idle, over ZMQ) and subtracts the simulator's bare raw-REPL round trip
 // of the same code measured in the same run.
 //
 // The board is the simulator's "ideal" profile: no input-queue model, so the
@@ -159,21 +166,19 @@ func BenchmarkCellRoundTrip(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	rk := startKernel(b, Config{URL: board.URL(), Password: board.Password(), Logf: func(string, ...any) {}})
-	c := newTestClient(b, rk.info)
-	c.waitReady()
-	if reply, _ := c.execute(code, nil); reply.str("status") != "ok" { // connects
-		b.Fatalf("first cell: %v", reply.Content)
+	tk := newTestKernel(b, onBoard(board), overZMQ(), configure(func(c *Config) { c.Logf = func(string, ...any) {} }))
+	run := func() {
+		if reply, err := tk.client.Execute(ctx, executeRequest(code), jupyter.ExecuteHooks{}); err != nil || reply.Status != "ok" {
+			b.Fatalf("cell: %+v, %v", reply, err)
+		}
 	}
+	run() // connects
 	var viaKernel time.Duration
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		start := time.Now()
 		for i := 0; i < rounds; i++ {
-			if reply, _ := c.request("execute_request", map[string]any{"code": code, "silent": false, "store_history": true,
-				"user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true}); reply.str("status") != "ok" {
-				b.Fatalf("cell: %v", reply.Content)
-			}
+			run()
 		}
 		viaKernel += time.Since(start) / rounds
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"webrepl-kernel/sim"
-	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
 )
 
@@ -85,29 +84,26 @@ func TestDropRunFrames(t *testing.T) {
 // display, and one-line errors.
 func TestFileMagicsOnTheBoard(t *testing.T) {
 	t.Parallel()
-	board := simtest.Start(t, sim.Options{Password: "secret", DrainPeriod: 10 * time.Millisecond, ResetAfter: 20 * time.Second})
 	dir := t.TempDir()
-	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password(), Dir: dir})
-	c := newTestClient(t, rk.info)
-	c.waitReady()
+	tk := newTestKernel(t, configure(func(c *Config) { c.Dir = dir }))
 
 	ok := func(code string) []msg {
 		t.Helper()
-		reply, out := c.execute(code, nil)
-		if reply.str("status") != "ok" {
+		reply, out := tk.execute(code)
+		if reply.Str("status") != "ok" {
 			t.Fatalf("%q: %v", code, reply.Content)
 		}
 		return out
 	}
 	fails := func(code, ename, contains string) {
 		t.Helper()
-		reply, out := c.execute(code, nil)
-		if reply.str("status") != "error" || reply.str("ename") != ename || !strings.Contains(reply.str("evalue"), contains) {
+		reply, out := tk.execute(code)
+		if reply.Str("status") != "error" || reply.Str("ename") != ename || !strings.Contains(reply.Str("evalue"), contains) {
 			t.Errorf("%q: %v; want %s containing %q", code, reply.Content, ename, contains)
 			return
 		}
 		tb, _ := reply.Content["traceback"].([]any)
-		if len(tb) != 1 || strings.Contains(reply.str("evalue"), "\n") {
+		if len(tb) != 1 || strings.Contains(reply.Str("evalue"), "\n") {
 			t.Errorf("%q: the error is not one line: %q", code, tb)
 		}
 		if got := types(out); got[len(got)-1] != "error" || strings.Count(strings.Join(got, " "), "error") != 1 {
@@ -141,21 +137,21 @@ func TestFileMagicsOnTheBoard(t *testing.T) {
 	if text := streamText(ok("%run wk.py\nprint(x + 1)")); text != "ran 42\n43\n" {
 		t.Errorf("%%run then a line printed %q", text)
 	}
-	reply, _ := c.execute("f()", nil)
+	reply, _ := tk.execute("f()")
 	tb := "\n"
 	for _, l := range reply.Content["traceback"].([]any) {
 		tb += l.(string) + "\n"
 	}
-	if reply.str("ename") != "ZeroDivisionError" || !strings.Contains(tb, `File "wk.py", line 3, in f`) {
+	if reply.Str("ename") != "ZeroDivisionError" || !strings.Contains(tb, `File "wk.py", line 3, in f`) {
 		t.Errorf("a function %%run defined fails with:%s", tb)
 	}
 	ok("%%writefile bad.py\n\ny = 1\nraise ValueError('from the file')")
-	reply, _ = c.execute("%run bad.py", nil)
+	reply, _ = tk.execute("%run bad.py")
 	tb = "\n"
 	for _, l := range reply.Content["traceback"].([]any) {
 		tb += l.(string) + "\n"
 	}
-	if reply.str("ename") != "ValueError" || !strings.Contains(tb, "\n  File \"bad.py\", line 3, in <module>\n") || strings.Contains(tb, "<stdin>") {
+	if reply.Str("ename") != "ValueError" || !strings.Contains(tb, "\n  File \"bad.py\", line 3, in <module>\n") || strings.Contains(tb, "<stdin>") {
 		t.Errorf("%%run of a failing file:%s", tb)
 	}
 
@@ -194,14 +190,14 @@ func TestFileMagicsOnTheBoard(t *testing.T) {
 	fails("%ls\n%%writefile x.py\n1", "UsageError", "first line")
 
 	// A corrupted download is caught by the check on the board.
-	if err := board.SetFault(sim.FaultCorruptGet); err != nil {
+	if err := tk.board.SetFault(sim.FaultCorruptGet); err != nil {
 		t.Fatal(err)
 	}
 	fails("%get /data/blob.bin bad.bin", "TransferError", "does not match")
 	if _, err := os.Stat(filepath.Join(dir, "bad.bin")); err == nil {
 		t.Error("a corrupted download was written")
 	}
-	if err := board.SetFault(sim.FaultNone); err != nil {
+	if err := tk.board.SetFault(sim.FaultNone); err != nil {
 		t.Fatal(err)
 	}
 	ok("%rm /data/blob.bin /data wk.py wk2.py bad.py")
@@ -226,7 +222,7 @@ func checkProgress(t *testing.T, out []msg, summary string) {
 	for _, m := range out {
 		tr, _ := m.Content["transient"].(map[string]any)
 		data, _ := m.Content["data"].(map[string]any)
-		switch m.Type() {
+		switch m.Type {
 		case "display_data":
 			if id != "" {
 				t.Errorf("a second progress display")
@@ -256,32 +252,28 @@ func TestInterruptedGetLeavesTheBoardUsable(t *testing.T) {
 	t.Parallel()
 	// 10 ms each way: a GET asks chunk by chunk (256 bytes, one round trip
 	// each), so 200 KB takes at least 16 s however fast the machine is.
-	board := simtest.Start(t, sim.Options{Password: "secret", Profile: "ideal", Latency: 10 * time.Millisecond, ResetAfter: 20 * time.Second})
 	dir := t.TempDir()
-	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password(), Dir: dir})
-	c := newTestClient(t, rk.info)
-	c.waitReady()
+	tk := newTestKernel(t, withBoard(sim.Options{Password: "secret", Profile: "ideal", Latency: 10 * time.Millisecond, ResetAfter: 20 * time.Second}),
+		configure(func(c *Config) { c.Dir = dir }))
 	data := bytes.Repeat([]byte("0123456789abcdef"), 200*1024/16)
 	if err := os.WriteFile(filepath.Join(dir, "big.bin"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if reply, _ := c.execute("%put big.bin", nil); reply.str("status") != "ok" {
+	if reply, _ := tk.execute("%put big.bin"); reply.Str("status") != "ok" {
 		t.Fatalf("%%put: %v", reply.Content)
 	}
-	id := c.send(c.shell, "execute_request", map[string]any{"code": "%get big.bin copy.bin",
-		"silent": false, "store_history": true, "user_expressions": map[string]any{}, "allow_stdin": false, "stop_on_error": true})
-	c.waitFor(id, func(m msg) bool { return m.Type() == "display_data" })
-	ir := c.send(c.control, "interrupt_request", map[string]any{})
-	c.reply(c.control, ir)
-	if reply := c.reply(c.shell, id); reply.str("status") != "error" || reply.str("ename") != "KeyboardInterrupt" {
+	id := tk.submit("%get big.bin copy.bin")
+	tk.waitFor(id, "progress display", func(m msg) bool { return m.Type == "display_data" })
+	tk.interrupt()
+	if reply := tk.reply(id); reply.Str("status") != "error" || reply.Str("ename") != "KeyboardInterrupt" {
 		t.Errorf("interrupted %%get: %v", reply.Content)
 	}
-	c.outputs(id)
+	tk.outputs(id)
 	if _, err := os.Stat(filepath.Join(dir, "copy.bin")); err == nil {
 		t.Error("an interrupted download wrote copy.bin")
 	}
-	reply, out := c.execute("%ls\nprint('alive')", nil)
-	if reply.str("status") != "ok" || !strings.Contains(streamText(out), fmt.Sprintf("%d  big.bin\n", len(data))) ||
+	reply, out := tk.execute("%ls\nprint('alive')")
+	if reply.Str("status") != "ok" || !strings.Contains(streamText(out), fmt.Sprintf("%d  big.bin\n", len(data))) ||
 		!strings.HasSuffix(streamText(out), "alive\n") {
 		t.Errorf("after the interrupted get: %v %q", reply.Content, streamText(out))
 	}

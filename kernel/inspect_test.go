@@ -184,10 +184,10 @@ func TestInspectionTextIsBounded(t *testing.T) {
 }
 
 // inspectText sends an inspect_request and returns found and the text.
-func inspectText(t *testing.T, c *testClient, code string, detail int) (bool, string) {
+func inspectText(t *testing.T, tk *testKernel, code string, detail int) (bool, string) {
 	t.Helper()
-	reply, _ := c.request("inspect_request", map[string]any{"code": code, "cursor_pos": len([]rune(code)), "detail_level": detail})
-	if reply.str("status") != "ok" {
+	reply := tk.request("inspect_request", map[string]any{"code": code, "cursor_pos": len([]rune(code)), "detail_level": detail})
+	if reply.Str("status") != "ok" {
 		t.Fatalf("inspect_reply for %q: %v", code, reply.Content)
 	}
 	data, _ := reply.Content["data"].(map[string]any)
@@ -201,17 +201,14 @@ func inspectText(t *testing.T, c *testClient, code string, detail int) (bool, st
 
 func TestInspectOnTheBoard(t *testing.T) {
 	t.Parallel()
-	board := startBoard(t)
-	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
-	c := newTestClient(t, rk.info)
-	c.waitReady()
+	tk := newTestKernel(t)
 
 	// Before any cell the kernel has no board: Shift-Tab does not connect.
-	if found, text := inspectText(t, c, "print", 0); found {
+	if found, text := inspectText(t, tk, "print", 0); found {
 		t.Errorf("inspect before connecting found %q", text)
 	}
 
-	reply, _ := c.execute(`import machine
+	reply, _ := tk.execute(`import machine
 ran = []
 def blink(pin, times=3,
           delay=0.1):
@@ -245,14 +242,14 @@ xs = list(range(2000))
 f = open('helpers.py', 'w')
 f.write('def twice(x):\n    """Doubles x."""\n    return 2 * x\n')
 f.close()
-import helpers`, nil)
-	if reply.str("status") != "ok" {
+import helpers`)
+	if reply.Str("status") != "ok" {
 		t.Fatalf("setup cell: %v", reply.Content)
 	}
 
 	check := func(code string, detail int, want ...string) string {
 		t.Helper()
-		found, text := inspectText(t, c, code, detail)
+		found, text := inspectText(t, tk, code, detail)
 		if !found {
 			t.Errorf("inspect %q: not found", code)
 			return ""
@@ -276,7 +273,7 @@ import helpers`, nil)
 		t.Errorf("source of blink runs into the next definition:\n%s", src)
 	}
 	// A cell the board could not compile defined nothing: blink keeps its source.
-	if reply, _ := c.execute("def blink(pin):\n    return (", nil); reply.str("ename") != "SyntaxError" {
+	if reply, _ := tk.execute("def blink(pin):\n    return ("); reply.Str("ename") != "SyntaxError" {
 		t.Errorf("broken def: %v", reply.Content)
 	}
 	check("blink", 0, "Signature:      blink(pin, times=3, delay=0.1)\n")
@@ -298,14 +295,14 @@ import helpers`, nil)
 	check("lazy", 0, "Type:           Lazy\n")
 	check("lazy.real", 0, "Type:           int\n")
 	for _, unknown := range []string{"nothing_here", "machine.NoSuch", "blink.nope", "1 + ", "lazy.anything"} {
-		if found, text := inspectText(t, c, unknown, 0); found {
+		if found, text := inspectText(t, tk, unknown, 0); found {
 			t.Errorf("inspect %q found %q", unknown, text)
 		}
 	}
 	// Completion resolves names the same way: no getter runs for it either.
 	names := map[string]bool{}
 	for _, code := range []string{"s.", "s.value.", "s.value.x", "Sensor.", "s.pi", "lazy.", "lazy.x.", "lazy.re"} {
-		reply, _ := c.request("complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
+		reply := tk.request("complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
 		for _, m := range reply.Content["matches"].([]any) {
 			names[m.(string)] = true
 		}
@@ -315,7 +312,7 @@ import helpers`, nil)
 			t.Errorf("completion lacks %q (got %v)", want, names)
 		}
 	}
-	reply, out := c.execute("print(ran)", nil)
+	reply, out := tk.execute("print(ran)")
 	if got := streamText(out); got != "[]\n" {
 		t.Errorf("inspection or completion ran user code: %q (%v)", got, reply.Content)
 	}
@@ -325,16 +322,16 @@ import helpers`, nil)
 		cell   string
 		detail int
 	}{{"blink?", 0}, {"blink??", 1}, {"?machine.Pin", 0}} {
-		reply, out := c.execute(q.cell, nil)
+		reply, out := tk.execute(q.cell)
 		payload, _ := reply.Content["payload"].([]any)
-		if reply.str("status") != "ok" || len(payload) != 1 {
+		if reply.Str("status") != "ok" || len(payload) != 1 {
 			t.Errorf("%s: reply %v", q.cell, reply.Content)
 			continue
 		}
 		page := payload[0].(map[string]any)
 		data, _ := page["data"].(map[string]any)
 		name := strings.Trim(q.cell, "?")
-		_, want := inspectText(t, c, name, q.detail)
+		_, want := inspectText(t, tk, name, q.detail)
 		if page["source"] != "page" || data["text/plain"] != want || want == "" {
 			t.Errorf("%s: page %v, want the inspect text %q", q.cell, page, want)
 		}
@@ -343,25 +340,25 @@ import helpers`, nil)
 		}
 	}
 	// Magics answer from the kernel's own table, in a cell and on Shift-Tab.
-	reply, _ = c.execute("%put?", nil)
+	reply, _ = tk.execute("%put?")
 	if payload, _ := reply.Content["payload"].([]any); len(payload) != 1 ||
 		!strings.Contains(payload[0].(map[string]any)["data"].(map[string]any)["text/plain"].(string), "Usage:          %put LOCAL") {
 		t.Errorf("%%put?: %v", reply.Content)
 	}
-	if found, text := inspectText(t, c, "%put blink.py", 2); !found || !strings.Contains(text, "Type:           line magic\n") {
+	if found, text := inspectText(t, tk, "%put blink.py", 2); !found || !strings.Contains(text, "Type:           line magic\n") {
 		t.Errorf("Shift-Tab on %%put: %v %q", found, text)
 	}
-	if reply, _ := c.execute("%nosuch?", nil); reply.str("ename") != "UsageError" {
+	if reply, _ := tk.execute("%nosuch?"); reply.Str("ename") != "UsageError" {
 		t.Errorf("%%nosuch?: %v", reply.Content)
 	}
-	reply, out = c.execute("nothing_here?", nil)
-	if reply.str("status") != "ok" || streamText(out) != "Object `nothing_here` not found.\n" {
+	reply, out = tk.execute("nothing_here?")
+	if reply.Str("status") != "ok" || streamText(out) != "Object `nothing_here` not found.\n" {
 		t.Errorf("help on an unknown name: %v %q", reply.Content, streamText(out))
 	}
 
 	// Completion hides _private and __dunder__ names unless asked for.
 	complete := func(code string) []string {
-		reply, _ := c.request("complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
+		reply := tk.request("complete_request", map[string]any{"code": code, "cursor_pos": len(code)})
 		var got []string
 		for _, m := range reply.Content["matches"].([]any) {
 			got = append(got, m.(string))
@@ -392,9 +389,9 @@ import helpers`, nil)
 
 	// exit and quit end jupyter console as with ipykernel; the board is not asked.
 	for _, cell := range []string{"exit", "quit()", "exit(keep_kernel=True)"} {
-		reply, out := c.execute(cell, nil)
+		reply, out := tk.execute(cell)
 		payload, _ := reply.Content["payload"].([]any)
-		if reply.str("status") != "ok" || len(payload) != 1 {
+		if reply.Str("status") != "ok" || len(payload) != 1 {
 			t.Errorf("%s: %v", cell, reply.Content)
 			continue
 		}

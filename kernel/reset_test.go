@@ -9,18 +9,6 @@ import (
 	"webrepl-kernel/webrepl"
 )
 
-// streamsOf joins the text of the stream messages named name ("stdout",
-// "stderr").
-func streamsOf(outputs []msg, name string) string {
-	var s string
-	for _, m := range outputs {
-		if m.Type() == "stream" && m.str("name") == name {
-			s += m.str("text")
-		}
-	}
-	return s
-}
-
 const resetNotice = "The board was reset since the last cell"
 
 // waitUntilServing dials the board until it logs in a client again (it
@@ -38,19 +26,17 @@ func waitUntilServing(t *testing.T, url, password string) {
 
 func TestResetBetweenCellsIsExplained(t *testing.T) {
 	t.Parallel()
-	board := startBoard(t)
-	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
-	c := newTestClient(t, rk.info)
-	c.waitReady()
-	if reply, _ := c.execute("x = 41", nil); reply.str("status") != "ok" {
+	tk := newTestKernel(t)
+	board := tk.board
+	if reply, _ := tk.execute("x = 41"); reply.Str("status") != "ok" {
 		t.Fatalf("first cell: %v", reply.Content)
 	}
 
 	board.PressReset()
 	waitUntilServing(t, board.URL(), board.Password())
 
-	reply, out := c.execute("print('fresh')", nil)
-	if reply.str("status") != "ok" {
+	reply, out := tk.execute("print('fresh')")
+	if reply.Str("status") != "ok" {
 		t.Fatalf("cell after the reset: %v", reply.Content)
 	}
 	notice := streamsOf(out, "stderr")
@@ -62,17 +48,17 @@ func TestResetBetweenCellsIsExplained(t *testing.T) {
 		t.Errorf("stdout = %q", got)
 	}
 	for _, m := range out {
-		if m.Type() == "stream" {
-			if m.str("name") != "stderr" {
-				t.Errorf("the notice is not the cell's first output: %q first", m.str("text"))
+		if m.Type == "stream" {
+			if m.Str("name") != "stderr" {
+				t.Errorf("the notice is not the cell's first output: %q first", m.Str("text"))
 			}
 			break
 		}
 	}
 
 	// Told once: the next cells run quietly, and the variable is really gone.
-	reply, out = c.execute("print('x' in globals())", nil)
-	if reply.str("status") != "ok" || streamText(out) != "False\n" || streamsOf(out, "stderr") != "" {
+	reply, out = tk.execute("print('x' in globals())")
+	if reply.Str("status") != "ok" || streamText(out) != "False\n" || streamsOf(out, "stderr") != "" {
 		t.Errorf("second cell after the reset: %v %v", reply.Content, types(out))
 	}
 	if _, hard := board.Resets(); hard != 1 {
@@ -84,18 +70,16 @@ func TestLinkDropWithoutResetIsNotCalledAReset(t *testing.T) {
 	t.Parallel()
 	board := startBoard(t)
 	proxy := simtest.NewCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(board.URL(), "ws://"), "/"))
-	rk := startKernel(t, Config{URL: proxy.URL(), Password: board.Password()})
-	c := newTestClient(t, rk.info)
-	c.waitReady()
-	if reply, _ := c.execute("x = 41", nil); reply.str("status") != "ok" {
+	tk := newTestKernel(t, onBoard(board), configure(func(c *Config) { c.URL = proxy.URL() }))
+	if reply, _ := tk.execute("x = 41"); reply.Str("status") != "ok" {
 		t.Fatalf("first cell: %v", reply.Content)
 	}
 	accepted := proxy.Connections()
 
 	proxy.Cut()
 
-	reply, out := c.execute("print(x + 1)", nil)
-	if reply.str("status") != "ok" || streamText(out) != "42\n" {
+	reply, out := tk.execute("print(x + 1)")
+	if reply.Str("status") != "ok" || streamText(out) != "42\n" {
 		t.Errorf("cell after the link drop: %v %q", reply.Content, streamText(out))
 	}
 	if got := streamsOf(out, "stderr"); got != "" {
@@ -111,27 +95,24 @@ func TestLinkDropWithoutResetIsNotCalledAReset(t *testing.T) {
 
 func TestPrintToStderrIsTheStderrStream(t *testing.T) {
 	t.Parallel()
-	board := startBoard(t)
-	rk := startKernel(t, Config{URL: board.URL(), Password: board.Password()})
-	c := newTestClient(t, rk.info)
-	c.waitReady()
+	tk := newTestKernel(t)
 
-	if reply, _ := c.execute("import sys", nil); reply.str("status") != "ok" { // connects
+	if reply, _ := tk.execute("import sys"); reply.Str("status") != "ok" { // connects
 		t.Fatalf("first cell: %v", reply.Content)
 	}
-	reply, out := c.execute("print('ok')\nprint('oops', 2, sep='-', file=sys.stderr)\nprint('end')", nil)
-	if reply.str("status") != "ok" || streamText(out) != "ok\nend\n" || streamsOf(out, "stderr") != "oops-2\n" {
+	reply, out := tk.execute("print('ok')\nprint('oops', 2, sep='-', file=sys.stderr)\nprint('end')")
+	if reply.Str("status") != "ok" || streamText(out) != "ok\nend\n" || streamsOf(out, "stderr") != "oops-2\n" {
 		t.Errorf("print to stderr: %v stdout %q stderr %q", reply.Content, streamText(out), streamsOf(out, "stderr"))
 	}
 
 	// An uncaught exception is one error message, not stderr text.
-	reply, out = c.execute("import sys\nprint('before', file=sys.stderr)\n1/0", nil)
-	if reply.str("status") != "error" || reply.str("ename") != "ZeroDivisionError" {
+	reply, out = tk.execute("import sys\nprint('before', file=sys.stderr)\n1/0")
+	if reply.Str("status") != "error" || reply.Str("ename") != "ZeroDivisionError" {
 		t.Errorf("failing cell: %v", reply.Content)
 	}
 	errors := 0
 	for _, m := range out {
-		if m.Type() == "error" {
+		if m.Type == "error" {
 			errors++
 		}
 	}
@@ -140,16 +121,16 @@ func TestPrintToStderrIsTheStderrStream(t *testing.T) {
 	}
 
 	// A print the user defined is theirs, also for stderr.
-	reply, out = c.execute("import sys\ndef print(*a, **k): sys.stdout.write('mine\\n')\nprint('x', file=sys.stderr)", nil)
-	if reply.str("status") != "ok" || streamText(out) != "mine\n" || streamsOf(out, "stderr") != "" {
+	reply, out = tk.execute("import sys\ndef print(*a, **k): sys.stdout.write('mine\\n')\nprint('x', file=sys.stderr)")
+	if reply.Str("status") != "ok" || streamText(out) != "mine\n" || streamsOf(out, "stderr") != "" {
 		t.Errorf("user's print: %v stdout %q stderr %q", reply.Content, streamText(out), streamsOf(out, "stderr"))
 	}
 	// Once the user's print is gone, print(file=sys.stderr) is stderr again.
-	if reply, _ := c.execute("del print", nil); reply.str("status") != "ok" {
+	if reply, _ := tk.execute("del print"); reply.Str("status") != "ok" {
 		t.Errorf("del print: %v", reply.Content)
 	}
-	reply, out = c.execute("print('back', file=sys.stderr)", nil)
-	if reply.str("status") != "ok" || streamsOf(out, "stderr") != "back\n" {
+	reply, out = tk.execute("print('back', file=sys.stderr)")
+	if reply.Str("status") != "ok" || streamsOf(out, "stderr") != "back\n" {
 		t.Errorf("after del print: %v stderr %q", reply.Content, streamsOf(out, "stderr"))
 	}
 }

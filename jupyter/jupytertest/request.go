@@ -30,8 +30,8 @@ type Request struct {
 	msgID    string
 	session  string
 	content  json.RawMessage
-	mu       sync.Mutex // guards received, rec and the answers
 	received time.Time
+	mu       sync.Mutex // guards rec and the answers
 	rec      *Recorder
 	answers  []string
 	answered chan struct{} // closed and replaced when an answer is added
@@ -114,12 +114,8 @@ func (r *Request) Type() string { return r.msgType }
 // Channel is "shell" or "control".
 func (r *Request) Channel() string { return r.channel }
 
-// Received is when the request was made, or sent through a Server.
-func (r *Request) Received() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.received
-}
+// Received is when NewRequest made the request.
+func (r *Request) Received() time.Time { return r.received }
 
 // MsgID is the request's msg_id: the ParentID of what the handler records.
 func (r *Request) MsgID() string { return r.msgID }

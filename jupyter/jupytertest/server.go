@@ -3,7 +3,6 @@ package jupytertest
 import (
 	"context"
 	"sync"
-	"time"
 
 	"webrepl-kernel/jupyter"
 )
@@ -40,12 +39,12 @@ func NewServer(h jupyter.Handler) *Server {
 	return s
 }
 
-// Send queues r on its channel, stamped as received now and recording to
-// the server's Recorder, and returns it. It blocks while the channel's
-// queue is full.
+// Send queues r on its channel, recording to the server's Recorder, and
+// returns it. It blocks while the channel's queue is full. r keeps the
+// Received time NewRequest gave it, so requests made before a cell failed
+// count as queued behind it (stop_on_error) however late they are sent.
 func (s *Server) Send(r *Request) *Request {
 	r.mu.Lock()
-	r.received = time.Now()
 	r.rec = s.Recorder
 	r.mu.Unlock()
 	if r.Channel() == "control" {
