@@ -251,7 +251,7 @@ func TestPasswordAskedThroughStdin(t *testing.T) {
 
 	// SIGINT while the kernel waits for the password: the cell stops.
 	id := tk.submit("print(2)", withStdin)
-	ask := tk.inputRequest(id, 1)
+	ask := tk.inputRequest(id)
 	if ask.Type != "input_request" || ask.Content["password"] != true || !strings.Contains(ask.Str("prompt"), board.URL()) {
 		t.Fatalf("input_request = %v", ask.Content)
 	}
@@ -261,7 +261,7 @@ func TestPasswordAskedThroughStdin(t *testing.T) {
 	}
 
 	id = tk.submit("print(3)", withStdin)
-	ask = tk.inputRequest(id, 1)
+	ask = tk.inputRequest(id)
 	if ask.Type != "input_request" {
 		t.Fatalf("got %s, want input_request", ask.Type)
 	}
@@ -456,7 +456,7 @@ func TestInputReadsALineFromTheFrontend(t *testing.T) {
 	}
 
 	id := tk.submit("print('asking')\nname = input('name? ')\nprint('hi', name)\nname", withStdin)
-	ask := tk.inputRequest(id, 1)
+	ask := tk.inputRequest(id)
 	if ask.Type != "input_request" || ask.Str("prompt") != "name? " || ask.Content["password"] != false {
 		t.Fatalf("input_request = %v", ask.Content)
 	}
@@ -478,7 +478,7 @@ func TestInputReadsALineFromTheFrontend(t *testing.T) {
 
 	// An interrupt while input() waits: KeyboardInterrupt, and the board is usable.
 	id = tk.submit("input('never answered: ')", withStdin)
-	if ask := tk.inputRequest(id, 1); ask.Type != "input_request" {
+	if ask := tk.inputRequest(id); ask.Type != "input_request" {
 		t.Fatalf("got %s, want input_request", ask.Type)
 	}
 	tk.interrupt()
@@ -501,7 +501,7 @@ func TestMultiLineAnswerFeedsTheNextInputCalls(t *testing.T) {
 	// Three lines pasted into the first input(): the next two input() calls
 	// of the cell read them without asking again, as a console would.
 	id := tk.submit("a = input('a? ')\nb = input('b? ')\nc = input('c? ')\nprint([a, b, c])", withStdin)
-	ask := tk.inputRequest(id, 1)
+	ask := tk.inputRequest(id)
 	if ask.Type != "input_request" || ask.Str("prompt") != "a? " {
 		t.Fatalf("input_request = %v", ask.Content)
 	}
@@ -512,10 +512,19 @@ func TestMultiLineAnswerFeedsTheNextInputCalls(t *testing.T) {
 	if got, want := streamText(tk.outputs(id)), "b? two\nc? three\n['one', 'two', 'three']\n"; got != want {
 		t.Errorf("output = %q, want %q", got, want)
 	}
+	var asked int
+	for _, m := range tk.srv.Recorder.Of(id.MsgID()) {
+		if m.Type == "input_request" {
+			asked++
+		}
+	}
+	if asked != 1 {
+		t.Errorf("%d input requests for one multi-line answer, want 1", asked)
+	}
 
 	// Lines left when the cell ends are shown, in one line, as not read.
 	id = tk.submit("x = input('x? ')\nprint('got', x)", withStdin)
-	ask = tk.inputRequest(id, 1)
+	ask = tk.inputRequest(id)
 	id.Answer("first\nsecond\nthird")
 	if reply := tk.reply(id); reply.Str("status") != "ok" {
 		t.Fatalf("reply: %v", reply.Content)
@@ -537,7 +546,7 @@ func TestMultiLineAnswerFeedsTheNextInputCalls(t *testing.T) {
 
 	// The unread lines belonged to that cell: the next input() asks again.
 	id = tk.submit("print(input('again? '))", withStdin)
-	if ask = tk.inputRequest(id, 1); ask.Type != "input_request" || ask.Str("prompt") != "again? " {
+	if ask = tk.inputRequest(id); ask.Type != "input_request" || ask.Str("prompt") != "again? " {
 		t.Fatalf("input_request = %v", ask.Content)
 	}
 	id.Answer("fresh")

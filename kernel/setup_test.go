@@ -256,16 +256,10 @@ func (tk *testKernel) waitFor(r *jupytertest.Request, what string, ok func(msg) 
 	return m
 }
 
-// inputRequest waits for r's next input_request: the n-th (from 1).
-func (tk *testKernel) inputRequest(r *jupytertest.Request, n int) msg {
+// inputRequest waits for r's first input_request.
+func (tk *testKernel) inputRequest(r *jupytertest.Request) msg {
 	tk.t.Helper()
-	seen := 0
-	return tk.waitFor(r, "input_request", func(m msg) bool {
-		if m.Type == "input_request" {
-			seen++
-		}
-		return seen == n && m.Type == "input_request"
-	})
+	return tk.waitFor(r, "input_request", func(m msg) bool { return m.Type == "input_request" })
 }
 
 // streamText joins the stdout stream messages.

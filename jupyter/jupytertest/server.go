@@ -13,7 +13,8 @@ const queueSize = 64
 // Server hands requests to a jupyter.Handler as jupyter.Serve does, without
 // sockets: shell requests one at a time in the order sent, control requests
 // on a goroutine of their own beside them, each bracketed by status busy
-// and idle on the Recorder.
+// and idle on the Recorder. Unlike Serve it does not recover a panicking
+// handler: the test binary fails, with the handler's stack.
 type Server struct {
 	// Recorder receives what the handler does with every request sent.
 	Recorder *Recorder
