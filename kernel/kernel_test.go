@@ -179,8 +179,9 @@ func TestCellsRunOnTheBoard(t *testing.T) {
 	}
 
 	// stop_on_error: a request queued behind a failing cell is aborted.
-	// Both are received before the first fails.
-	failing := jupytertest.NewRequest("execute_request", executeRequest("import time\ntime.sleep(0.3)\n1/0"))
+	// Both are received (made) before the first runs, so the failing cell
+	// needs no time on the board to have the other queued behind it.
+	failing := jupytertest.NewRequest("execute_request", executeRequest("1/0"))
 	queued := jupytertest.NewRequest("execute_request", executeRequest("print('queued')"))
 	tk.srv.Send(failing)
 	tk.srv.Send(queued)
