@@ -1,12 +1,17 @@
 # webrepl-kernel: `make demo` to try it, `make notebook` for Jupyter in the browser, `make test` to
 # check everything, `make bench` for figures.
 GO      ?= go
-PYTHON  := /usr/bin/python3
 BIN     := bin/webrepl-kernel
+# The pinned Python environment (tests/requirements.txt: JupyterLab 4, Notebook 7, jupyter_client
+# 8, jupyter_kernel_test 0.7 …) that every Python-driven test, `make notebook` and `make bench`
+# use; `make pyenv` (scripts/pyenv.sh) makes .venv/ and reuses it while the pins are unchanged.
+# Go tests find it through WEBREPL_PYTHON (internal/pyenv).
+PYTHON  := $(CURDIR)/.venv/bin/python
+export WEBREPL_PYTHON := $(PYTHON)
 # The simulator uses the npm package installed here by `npm ci` (pinned by the lockfile).
 export WEBREPL_SIM_MODULES := $(CURDIR)/sim/board/node_modules
 
-.PHONY: all build deps sim-deps test test-realmp test-go test-node test-fuzz fuzz test-jupyter test-notebooks test-browser bench demo notebook clean
+.PHONY: all build deps sim-deps pyenv test test-realmp test-go test-node test-fuzz fuzz test-jupyter test-notebooks test-browser bench demo notebook clean
 
 all: build
 
@@ -15,7 +20,10 @@ build:
 
 deps:
 	./scripts/install-deps.sh all
-	$(MAKE) sim-deps
+	$(MAKE) sim-deps pyenv
+
+pyenv:
+	@./scripts/pyenv.sh >/dev/null
 
 sim-deps: sim/board/node_modules/.package-lock.json
 
@@ -40,13 +48,13 @@ test-node: sim-deps
 # conformance tests against the firmware's own WebREPL code, then the kernel's
 # jupyter_kernel_test subclass against it; one line when absent.
 export WEBREPL_REALMP ?= $(abspath $(CURDIR)/../shared/realmp)
-test-realmp: build
+test-realmp: build pyenv
 	@if [ -x "$(WEBREPL_REALMP)/start.sh" ]; then \
 		$(GO) test -count=1 -timeout 10m -run '^TestRealmp' ./webrepl && \
 		./tests/jupyter/run.sh $(BIN) --realmp "$(WEBREPL_REALMP)"; \
 	else echo "realmp tests skipped (WebREPL conformance, jupyter_kernel_test): no real MicroPython board at $(WEBREPL_REALMP)"; fi
 
-test-go:
+test-go: pyenv
 	$(GO) test -count=1 -timeout 14m -skip '^TestRealmp' ./...
 
 # Each fuzz target runs a fixed number of inputs in `make test`: a count budget, not a
@@ -66,13 +74,14 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; done
 
-# Real Jupyter clients from Debian against the installed kernel and a simulated board.
-test-jupyter: build
+# Real Jupyter clients (the pinned jupyter_client, jupyter_kernel_test, jupyter console) against
+# the installed kernel and a simulated board.
+test-jupyter: build pyenv
 	./tests/jupyter/run.sh $(BIN)
 
-# The lesson notebooks run end to end on a simulated ESP32: with Debian's nbclient, and with
+# The lesson notebooks run end to end on a simulated ESP32: with the pinned nbclient, and with
 # `run --check`, which also compares every output with the stored one.
-test-notebooks: build
+test-notebooks: build pyenv
 	scripts/with-board.sh $(BIN) $(PYTHON) scripts/run-notebook.py --quiet notebooks/*.ipynb
 	$(BIN) run --sim --check notebooks/*.ipynb
 
@@ -99,12 +108,14 @@ demo: build
 	$(MAKE) sim-deps
 	$(BIN) run --sim -v notebooks/*.ipynb
 
-# Jupyter Notebook 6 on loopback with the kernel installed for a simulated board, in a private
-# folder; prints the URL to open. Ctrl-C stops all of it.
+# JupyterLab 4 (NOTEBOOK_UI=notebook: Notebook 7) from .venv/ on loopback, over the lessons, with
+# the kernel installed into .venv/ (--sys-prefix) for a simulated board; prints the URL to open.
+# Ctrl-C stops all of it.
+NOTEBOOK_UI ?= lab
 notebook: build
 	./scripts/install-deps.sh notebook
-	$(MAKE) sim-deps
-	./scripts/notebook.sh $(BIN)
+	$(MAKE) sim-deps pyenv
+	NOTEBOOK_UI=$(NOTEBOOK_UI) ./scripts/notebook.sh $(BIN)
 
 clean:
 	rm -rf bin

@@ -1,4 +1,4 @@
-"""Drives webrepl-kernel processes through Debian's jupyter_client for `make bench`.
+"""Drives webrepl-kernel processes through the pinned jupyter_client (.venv/) for `make bench`.
 
 The Go bench program (bench/main.go) starts the kernels and the boards; this process is the
 Jupyter frontend. It reads one JSON command per line on stdin and answers each with one JSON

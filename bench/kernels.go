@@ -21,7 +21,7 @@ import (
 	"webrepl-kernel/kernelspec"
 )
 
-// driver is the Jupyter frontend: bench/jupyter_driver.py, Debian's
+// driver is the Jupyter frontend: bench/jupyter_driver.py, the pinned
 // jupyter_client, one process for all kernels.
 type driver struct {
 	cmd   *exec.Cmd

@@ -1,5 +1,5 @@
 // Command bench is `make bench`: in one run it measures the kernel, driven
-// through Debian's jupyter_client (bench/jupyter_driver.py), against the
+// through the pinned jupyter_client in .venv/ (bench/jupyter_driver.py), against the
 // seed's method (each line its own frame, 50 ms apart) and the library's
 // paced mode, on each simulated link (esp32 1.27, esp32 1.28, esp8266, ideal
 // + 10 ms each way) and on ../shared/realmp; then print → iopub latency,
@@ -41,7 +41,8 @@ func main() {
 	fleet := flag.Int("fleet", 30, "kernels (each with its own board) run at once")
 	exe := flag.String("kernel", "bin/webrepl-kernel", "the built kernel binary")
 	realmp := flag.String("realmp", envOr("WEBREPL_REALMP", "../shared/realmp"), "folder of the real MicroPython board (start.sh)")
-	python := flag.String("python", "/usr/bin/python3", "Python with jupyter_client")
+	python := flag.String("python", envOr("WEBREPL_PYTHON", filepath.Join(sourceDir(), "..", ".venv", "bin", "python")),
+		"Python with jupyter_client (scripts/pyenv.sh makes .venv/)")
 	only := flag.String("only", "", "measure only the profiles whose name contains this, or \"fleet\" (for trying things out)")
 	render := flag.Bool("render", false, "measure nothing: write the README's tables again from -out")
 	flag.Parse()

@@ -9,17 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"webrepl-kernel/internal/pyenv"
 )
 
-const debianPython = "/usr/bin/python3"
-
-// TestJupyterClientInterop runs Debian's jupyter_client (libzmq) against
+// TestJupyterClientInterop runs the pinned jupyter_client (pyzmq, libzmq) against
 // Serve: wait_for_ready, kernel_info, input, heartbeat, an identity-less
 // control socket and shutdown, over tcp and ipc.
 func TestJupyterClientInterop(t *testing.T) {
-	if err := exec.Command(debianPython, "-c", "import jupyter_client, zmq").Run(); err != nil {
-		t.Skipf("%s has no jupyter_client: %v", debianPython, err)
-	}
+	python := pyenv.Python(t, "jupyter_client", "zmq")
 	script, err := filepath.Abs("testdata/jupyter_client_check.py")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +44,7 @@ func TestJupyterClientInterop(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			out, err := exec.CommandContext(ctx, debianPython, script, connFile).CombinedOutput()
+			out, err := exec.CommandContext(ctx, python, script, connFile).CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "ALL OK") {
 				t.Fatalf("jupyter_client check failed (%v):\n%s\nkernel log: %q", err, out, rs.log.lines)
 			}

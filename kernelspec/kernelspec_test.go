@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"webrepl-kernel/internal/pyenv"
 	"webrepl-kernel/kernelspec/internal/logo"
 )
 
@@ -171,10 +172,7 @@ func TestInstallRejectsBadInput(t *testing.T) {
 
 // Jupyter's own kernelspec listing must find the installed kernel.
 func TestJupyterListsInstalledKernel(t *testing.T) {
-	python := "/usr/bin/python3"
-	if err := exec.Command(python, "-c", "import jupyter_client").Run(); err != nil {
-		t.Skipf("Debian's python3-jupyter-client is not installed: %v", err)
-	}
+	python := pyenv.Python(t, "jupyter_client")
 	data := t.TempDir()
 	t.Setenv("JUPYTER_DATA_DIR", data)
 	if _, err := Install(context.Background(), Options{Executable: "/x/webrepl-kernel"}); err != nil {

@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # Usage: scripts/install-deps.sh [all|sim|notebook]
-# Installs from Debian what a make target needs on a fresh machine:
+# Installs from Debian what a make target needs on a fresh machine (the Python side, Jupyter
+# included, comes from PyPI into .venv/: scripts/pyenv.sh, tests/requirements.txt):
 #   sim       Node.js and npm (the simulated board; `make demo`)
-#   notebook  sim + Jupyter Notebook 6 (`make notebook`)
-#   all       everything `make test` needs (the default): notebook + the real Jupyter clients
-#             (jupyter_client, nbclient, nbformat, jupyter_kernel_test, called with
-#             /usr/bin/python3) + Chromium for the browser test.
+#   notebook  sim + python3 and python3-venv, to make .venv/ (`make notebook`)
+#   all       everything `make test` needs (the default): notebook + Chromium and a font for the
+#             browser tests.
 # Without root it only checks and says what is missing.
 set -euo pipefail
 group=${1:-all}
 case "$group" in
   sim) pkgs=() ;;
-  notebook) pkgs=(jupyter-notebook) ;;
-  all) pkgs=(python3-jupyter-client python3-nbclient python3-nbformat python3-jupyter-kernel-test
-             jupyter-client jupyter-console jupyter-notebook chromium fonts-dejavu-core) ;;
+  notebook) pkgs=(python3 python3-venv) ;;
+  all) pkgs=(python3 python3-venv chromium fonts-dejavu-core) ;;
   *) echo "install-deps: unknown group '$group' (want all, sim or notebook)" >&2; exit 2 ;;
 esac
 missing=()

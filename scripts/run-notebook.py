@@ -4,7 +4,7 @@ A cell tagged "raises-exception" must fail; any other failing cell fails the run
 A notebook for another kernel, or with no kernelspec in its metadata (a learner's own file saved
 into notebooks/), is skipped with a note instead of failing the run.
 --write stores the executed notebook back into its file (how the lessons' outputs are made).
-Usage: /usr/bin/python3 scripts/run-notebook.py [--quiet] [--write] NOTEBOOK...
+Usage: .venv/bin/python scripts/run-notebook.py [--quiet] [--write] NOTEBOOK...
 """
 import sys
 

@@ -3,6 +3,7 @@
 # Starts a simulated board (the esp32 profile unless SIM_PROFILE is set), installs the kernelspec
 # into a temporary JUPYTER_DATA_DIR pointing at it, runs COMMAND with JUPYTER_DATA_DIR,
 # JUPYTER_PATH, WEBREPL_URL and WEBREPL_PASSWORD exported, and stops everything on exit.
+# Example (make test-notebooks): scripts/with-board.sh bin/webrepl-kernel .venv/bin/python scripts/run-notebook.py notebooks/*.ipynb
 set -euo pipefail
 bin=$(realpath "$1"); shift
 work=$(mktemp -d)

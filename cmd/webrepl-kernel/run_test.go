@@ -4,7 +4,7 @@ package main
 
 // End-to-end tests of `run`: the real binary (this test binary re-executed
 // as main) starts its kernels (the same binary again) and runs notebooks
-// on a simulated board; what it writes is checked with Debian's nbformat.
+// on a simulated board; what it writes is checked with the pinned nbformat (.venv).
 
 import (
 	"encoding/json"
@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"webrepl-kernel/internal/pyenv"
 )
 
 // nbCell is a code cell for writeLesson.
@@ -50,16 +52,14 @@ func writeLesson(t *testing.T, dir, name string, cells ...nbCell) string {
 	return path
 }
 
-// validateNotebook checks path with Debian's python3-nbformat validator.
+// validateNotebook checks path with the pinned nbformat's validator.
 func validateNotebook(t *testing.T, path string) {
 	t.Helper()
-	if err := exec.Command("/usr/bin/python3", "-c", "import nbformat").Run(); err != nil {
-		t.Skipf("/usr/bin/python3 has no nbformat (scripts/install-deps.sh installs python3-nbformat): %v", err)
-	}
+	python := pyenv.Python(t, "nbformat")
 	script := `import json, sys, nbformat
 nbformat.validate(json.load(open(sys.argv[1])), version=4)
 print("valid")`
-	out, err := exec.Command("/usr/bin/python3", "-c", script, path).CombinedOutput()
+	out, err := exec.Command(python, "-c", script, path).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "valid" {
 		t.Fatalf("nbformat rejects %s (%v):\n%s", path, err, out)
 	}

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Runs Debian's Jupyter clients (jupyter_kernel_test, jupyter_client,
-# jupyter console) against the kernel installed into a temporary Jupyter data
-# dir and a simulated board; with --realmp DIR, the jupyter_kernel_test
-# subclass only, against real MicroPython (DIR/start.sh, ../shared/realmp).
+# Runs real Jupyter clients, pinned in tests/requirements.txt (jupyter_kernel_test
+# 0.7.0, jupyter_client 8, jupyter console 6.6), against the kernel installed into
+# a temporary Jupyter data dir and a simulated board; with --realmp DIR, the
+# jupyter_kernel_test subclass and the output tests only, against real
+# MicroPython (DIR/start.sh, ../shared/realmp).
+# The Python is $WEBREPL_PYTHON (the Makefile sets it), else .venv/'s, made by
+# scripts/pyenv.sh when missing or out of date.
 #   usage: tests/jupyter/run.sh bin/webrepl-kernel [--realmp DIR]
 set -euo pipefail
 
@@ -15,7 +18,11 @@ elif [ $# -ne 1 ]; then
 fi
 BIN=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
-PYTHON=/usr/bin/python3 # Debian's, with the jupyter modules; another python3 may come first on PATH
+PYTHON=${WEBREPL_PYTHON:-}
+if [ -z "$PYTHON" ]; then
+	PYTHON=$("$HERE/../../scripts/pyenv.sh")
+fi
+[ -x "$PYTHON" ] || { echo "$0: no Python at $PYTHON (WEBREPL_PYTHON; scripts/pyenv.sh makes .venv/)" >&2; exit 1; }
 PASSWORD=jktest
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/webrepl-jupyter.XXXXXX")

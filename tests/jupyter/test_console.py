@@ -1,4 +1,4 @@
-"""`exit` and `quit()` end Debian's jupyter console as they do with ipykernel:
+"""`exit` and `quit()` end jupyter console (the pinned 6.6.3) as they do with ipykernel:
 the kernel answers with the "ask_exit" payload, the console leaves without
 asking and shuts the kernel down; `obj?` shows its text through the console's
 pager. Run by run.sh (kernel installed, board up).
