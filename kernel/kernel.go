@@ -35,6 +35,7 @@ package kernel
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -257,12 +258,31 @@ func (k *Kernel) isComplete(r jupyter.Request) {
 		k.reply(r, jupyter.IsCompleteReply{Status: jupyter.Unknown})
 		return
 	}
-	status, indent := isComplete(req.Code)
+	status, indent := cellIsComplete(req.Code)
 	reply := jupyter.IsCompleteReply{Status: status}
 	if status == statusIncomplete {
 		reply.Indent = indent
 	}
 	k.reply(r, reply)
+}
+
+// cellIsComplete is isComplete for a cell as this kernel reads it: a help
+// query ("obj?") is complete; a %% cell magic's body is not Python and ends
+// with a blank line (IPython's rule); line magics at the top are not
+// Python, the rest of the cell is.
+func cellIsComplete(code string) (status, indent string) {
+	if _, ok := parseHelpQuery(code); ok {
+		return statusComplete, ""
+	}
+	magics, rest := splitMagics(code)
+	if len(magics) == 1 && magics[0].cellMagic {
+		lines := strings.Split(strings.TrimSuffix(code, "\n"), "\n")
+		if len(lines) > 1 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+			return statusComplete, ""
+		}
+		return statusIncomplete, ""
+	}
+	return isComplete(rest)
 }
 
 func (k *Kernel) historyReply(r jupyter.Request) {

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -22,7 +23,18 @@ type logicalLine struct {
 	first, last int    // physical line indexes (0-based), inclusive
 	indent      string // leading whitespace of the first physical line
 	code        string // the line without comments; strings kept verbatim
+	lastTok     string // its last token: a name, keyword, number, string or one operator character
+	lastKind    tokenKind
 }
+
+// tokenKind is what kind of token a logical line ends with.
+type tokenKind int
+
+const (
+	tokOther tokenKind = iota // a string, a number or a closing bracket
+	tokName                   // a name or a keyword
+	tokOp                     // an operator or punctuation character
+)
 
 // endsBlockHeader reports whether the line opens an indented block ("if x:").
 func (l logicalLine) endsBlockHeader() bool {
@@ -42,6 +54,41 @@ func (l logicalLine) startsWithKeyword(words ...string) bool {
 		}
 	}
 	return false
+}
+
+// needsOperand are the keywords a statement cannot end with: each wants a
+// name, an expression or a colon after it ("x = 1 if", "import", "else").
+// return, raise, yield, pass, break and continue may end one.
+var needsOperand = map[string]bool{
+	"and": true, "as": true, "assert": true, "async": true, "await": true, "class": true, "def": true,
+	"del": true, "elif": true, "else": true, "except": true, "finally": true, "for": true, "from": true,
+	"global": true, "if": true, "import": true, "in": true, "is": true, "lambda": true, "nonlocal": true,
+	"not": true, "or": true, "try": true, "while": true, "with": true,
+}
+
+// importStar is "from m import *", the one statement that ends with '*'.
+var importStar = regexp.MustCompile(`\bimport\s*\*$`)
+
+// danglingEnd says why a complete logical line cannot be a statement
+// because of how it ends ("" if its end is fine): with an operator or a
+// keyword that wants something after it ("x = 1 +", "import").
+func (l logicalLine) danglingEnd() string {
+	code := strings.TrimRight(l.code, " \t\f\r")
+	switch l.lastKind {
+	case tokName:
+		if needsOperand[l.lastTok] {
+			return "invalid syntax: '" + l.lastTok + "' at the end of the line"
+		}
+	case tokOp:
+		if !strings.ContainsAny(l.lastTok, "+-*/%@&|^~<>=!.") {
+			return "" // ',', ';' and ':' may end a line (a tuple, a statement, a block header)
+		}
+		if strings.HasSuffix(code, "...") || importStar.MatchString(code) {
+			return ""
+		}
+		return "invalid syntax: '" + l.lastTok + "' at the end of the line"
+	}
+	return ""
 }
 
 // scan is the result of reading a piece of source.
@@ -85,6 +132,10 @@ func scanSource(src string) scan {
 		}
 		current.last = line
 	}
+	// token notes the token just written to the current logical line.
+	token := func(kind tokenKind, text string) {
+		current.lastKind, current.lastTok = kind, text
+	}
 	for i := 0; i < len(runes); i++ {
 		c := runes[i]
 		switch {
@@ -118,6 +169,7 @@ func scanSource(src string) scan {
 			start()
 			end, newlines, state := scanString(runes, i)
 			code.WriteString(string(runes[i:end]))
+			token(tokOther, string(runes[i:end]))
 			line += newlines
 			i = end - 1
 			switch state {
@@ -139,6 +191,7 @@ func scanSource(src string) scan {
 			start()
 			stack = append(stack, c)
 			code.WriteRune(c)
+			token(tokOp, string(c))
 		case c == ')' || c == ']' || c == '}':
 			if len(stack) == 0 {
 				s.invalid = "unmatched '" + string(c) + "'"
@@ -150,6 +203,7 @@ func scanSource(src string) scan {
 			}
 			stack = stack[:len(stack)-1]
 			code.WriteRune(c)
+			token(tokOther, string(c))
 		case c == ' ' || c == '\t' || c == '\f' || c == '\r':
 			code.WriteRune(c)
 		case unicode.IsDigit(c) || (c == '.' && i+1 < len(runes) && unicode.IsDigit(runes[i+1])):
@@ -160,6 +214,7 @@ func scanSource(src string) scan {
 				return s
 			}
 			code.WriteString(string(runes[i:end]))
+			token(tokOther, string(runes[i:end]))
 			i = end - 1
 		case isIdentRune(c):
 			start()
@@ -168,6 +223,7 @@ func scanSource(src string) scan {
 				end++
 			}
 			code.WriteString(string(runes[i:end]))
+			token(tokName, string(runes[i:end]))
 			i = end - 1
 		case c == '$' || c == '?' || c == '`':
 			s.invalid = "invalid character '" + string(c) + "'"
@@ -175,6 +231,7 @@ func scanSource(src string) scan {
 		default:
 			start()
 			code.WriteRune(c)
+			token(tokOp, string(c))
 		}
 	}
 	s.openBrackets = len(stack)
@@ -331,6 +388,34 @@ func checkIndentation(lines []logicalLine) (invalid string, awaitingBody bool) {
 	return "", expectIndent
 }
 
+// checkTry finds try statements without an except or finally clause. A
+// statement after such a try at its level (or an outer one) is invalid;
+// when the cell ends with one still waiting for its clause, open is that
+// try's line (Python would say "expected 'except' or 'finally' block").
+// The lines' indentation must already be valid (checkIndentation).
+func checkTry(lines []logicalLine) (invalid string, open *logicalLine) {
+	var waiting []logicalLine // tries without a clause yet, innermost last
+	for _, l := range lines {
+		w := indentWidth(l.indent)
+		if n := len(waiting); n > 0 {
+			top := indentWidth(waiting[n-1].indent)
+			switch {
+			case w == top && l.startsWithKeyword("except", "finally"):
+				waiting = waiting[:n-1]
+			case w <= top:
+				return "expected 'except' or 'finally' block", nil
+			}
+		}
+		if l.startsWithKeyword("try") {
+			waiting = append(waiting, l)
+		}
+	}
+	if len(waiting) == 0 {
+		return "", nil
+	}
+	return "", &waiting[len(waiting)-1]
+}
+
 // isComplete answers is_complete_request like IPython's console: status and,
 // when incomplete, the indentation of the next line.
 func isComplete(src string) (status, indent string) {
@@ -340,6 +425,16 @@ func isComplete(src string) (status, indent string) {
 	s := scanSource(src)
 	if s.invalid != "" {
 		return statusInvalid, ""
+	}
+	ended := s.lines // the logical lines that are over
+	unfinished := s.inTriple || s.continued || s.openBrackets > 0
+	if unfinished && len(ended) > 0 {
+		ended = ended[:len(ended)-1]
+	}
+	for _, l := range ended {
+		if l.danglingEnd() != "" {
+			return statusInvalid, ""
+		}
 	}
 	lastPhysical := s.physical[len(s.physical)-1]
 	if s.inTriple {
@@ -359,11 +454,25 @@ func isComplete(src string) (status, indent string) {
 	if awaitingBody {
 		return statusIncomplete, last.indent + "    "
 	}
+	invalid, openTry := checkTry(s.lines)
+	if invalid != "" {
+		return statusInvalid, ""
+	}
+	// A decorator wants its def or class next.
+	if strings.HasPrefix(strings.TrimSpace(last.code), "@") {
+		return statusIncomplete, last.indent
+	}
+	// The cell ends, at its level or by a blank line, but a try still
+	// wants its except or finally: that is the next line.
+	blankAfter := strings.TrimSpace(lastPhysical) == "" && len(s.physical) > last.last+1
+	if openTry != nil && (last.indent == openTry.indent || blankAfter) {
+		return statusIncomplete, openTry.indent
+	}
 	if last.indent == "" {
 		return statusComplete, ""
 	}
 	// Inside a block: a blank line ends it, as in the interactive console.
-	if strings.TrimSpace(lastPhysical) == "" && len(s.physical) > last.last+1 {
+	if blankAfter {
 		return statusComplete, ""
 	}
 	indent = last.indent

@@ -38,11 +38,65 @@ func TestIsComplete(t *testing.T) {
 		{"a = $b", "invalid", ""},
 		{"x = 1.__class__", "invalid", ""},
 		{"x = 1 \\ 2", "invalid", ""},
+		// A statement cannot end with an operator or with a keyword that
+		// wants more; "..." and "import *" can, and so can return and a tuple.
+		{"x = 1 +", "invalid", ""},
+		{"x = ", "invalid", ""},
+		{"x = a.", "invalid", ""},
+		{"x = 1 if", "invalid", ""},
+		{"import", "invalid", ""},
+		{"del", "invalid", ""},
+		{"x = 1 +  # comment", "invalid", ""},
+		{"x = 1 +\ny = [1,", "invalid", ""},
+		{"x = ...", "complete", ""},
+		{"x = 1.", "complete", ""},
+		{"from m import *", "complete", ""},
+		{"x = 1,", "complete", ""},
+		{"x = 1;", "complete", ""},
+		{"def f():\n    return", "incomplete", ""},
+		{"x = [1 +\n", "incomplete", ""},
+		// A decorator wants its def; a try its except or finally.
+		{"@dec", "incomplete", ""},
+		{"class A:\n    @property\n", "incomplete", "    "},
+		{"try:\n    x\n", "incomplete", ""},
+		{"try:\n    x", "incomplete", "    "},
+		{"try: x", "incomplete", ""},
+		{"def f():\n    try:\n        x\n\n", "incomplete", "    "},
+		{"try:\n    x\nexcept ValueError:\n    pass\n", "complete", ""},
+		{"try:\n    x\nfinally:\n    y", "incomplete", "    "},
+		{"try:\n    x\ny = 1", "invalid", ""},
+		{"def f():\n    try:\n        x\n    y = 1", "invalid", ""},
 	}
 	for _, c := range cases {
 		status, indent := isComplete(c.code)
 		if status != c.status || indent != c.indent {
 			t.Errorf("isComplete(%q) = %q, %q; want %q, %q", c.code, status, indent, c.status, c.indent)
+		}
+	}
+}
+
+// A cell as the kernel reads it: help queries and magics are not Python.
+func TestCellIsComplete(t *testing.T) {
+	cases := []struct {
+		code, status, indent string
+	}{
+		{"len?", "complete", ""},
+		{"??machine.Pin", "complete", ""},
+		{"x?\ny", "invalid", ""},
+		{"%lsmagic", "complete", ""},
+		{"%connect ws://192.168.4.1:8266/ --password pw", "complete", ""},
+		{"%connect ws://a/\nfor i in range(3):", "incomplete", "    "},
+		{"%put a.py\nx = (", "incomplete", ""},
+		{"%%writefile a.py\nprint(1", "incomplete", ""},
+		{"%%writefile a.py\nprint(1)\n", "incomplete", ""},
+		{"%%writefile a.py\nprint(1)\n\n", "complete", ""},
+		{"%%writefile a.py", "incomplete", ""},
+		{"x = (1]", "invalid", ""},
+	}
+	for _, c := range cases {
+		status, indent := cellIsComplete(c.code)
+		if status != c.status || indent != c.indent {
+			t.Errorf("cellIsComplete(%q) = %q, %q; want %q, %q", c.code, status, indent, c.status, c.indent)
 		}
 	}
 }

@@ -1,4 +1,5 @@
-"""jupyter_kernel_test (Debian's 0.4.5) against webrepl-kernel and a board.
+"""jupyter_kernel_test 0.7.0 (pinned in tests/requirements.txt) against
+webrepl-kernel and a board.
 
 Run by run.sh, which installs the kernel into a temporary JUPYTER_DATA_DIR
 with the board's URL and password: a simulated ESP32, or, with
@@ -9,8 +10,15 @@ pass are skipped by name (REALMP_CANNOT), each with its reason.
 The kernel is fresh when the generic tests start: no cell runs in setUpClass,
 so test_error is the first test that executes a cell (test_completion, which
 sorts before it, asks the host only), as when a user's first cell fails.
+
+Every generic test runs, but two: test_display_data and test_clear_output
+(board code cannot display rich output or clear a cell's output yet; the
+issue on plots and widgets adds both). IopubWelcomeTests runs when the kernel
+declares protocol 5.5, whose iopub is XPUB and greets each subscriber with
+iopub_welcome (JEP 65); a kernel that declares less is skipped with its version.
 """
 
+import functools
 import os
 import re
 import time
@@ -69,11 +77,18 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
     code_history_pattern = "1?2"
     supported_history_operations = ("tail", "range", "search")
 
+    # Shift-Enter in the JupyterLab console and jupyter console ask is_complete:
+    # incomplete adds a line (with the indent given), complete and invalid run.
     complete_code_samples = [
         "1",
         "print('hello, world')",
         "def f(x):\n  return x*2\n\n\n",
         "x = [1,\n     2]",
+        "from micropython import *",
+        "try:\n    x\nexcept ValueError:\n    pass\n",
+        "len?",  # help, and magics, are the kernel's, not Python
+        "%lsmagic",
+        "%%writefile a.py\nprint(1)\n\n",  # a cell magic ends with a blank line
     ]
     incomplete_code_samples = [
         "print('''hello",
@@ -81,8 +96,18 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         "for i in range(3):",
         "x = [1,",
         "y = 1 + \\",
+        "if x:\n    y = [1,",
+        "@micropython.native",
+        "try:\n    x\n",
+        "%connect ws://192.168.4.1:8266/\nwhile True:",
+        "%%writefile a.py\nprint(1)",
     ]
-    invalid_code_samples = ["import = 7q", ")", "x = (1, 2]", "  x = 1"]
+    invalid_code_samples = [
+        "import = 7q", ")", "x = (1, 2]", "x = 1)",  # brackets
+        "  x = 1", "if x:\ny = 1", "if x:\n        a\n    b",  # indentation
+        "x = 1 +", "import", "x = 1 if",  # a statement that cannot end there
+        "try:\n    x\ny = 1", "a = $b",
+    ]
 
     # Magics and keywords complete on the host, so these hold before any
     # cell ran (test_completion runs first); board names: see
@@ -101,6 +126,17 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
     code_inspect_sample = "print"
     # obj? as a cell: the inspection as IPython's "page" payload.
     code_page_something = "len?"
+
+    # No cell can display rich output or clear its output yet: board code has
+    # no display() (the issue on plots and widgets brings both). Named here so
+    # the reason shows instead of the base class's "No code display data".
+    @unittest.skip("board code cannot display rich output yet (the issue on plots and widgets)")
+    def test_display_data(self):
+        pass
+
+    @unittest.skip("board code cannot clear its cell's output yet (the issue on plots and widgets)")
+    def test_clear_output(self):
+        pass
 
     def _run(self, code, **kwargs):
         msg_id = self.kc.execute(code, **kwargs)
@@ -210,7 +246,8 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         msg_id = self.kc.execute("name = input('name? ')\nprint('hi', name)", allow_stdin=True)
         request = self.kc.get_stdin_msg(timeout=TIMEOUT)
         self.kc.input("Ada")  # answer first: a failed check must not leave the cell waiting
-        # (Not validate_message: Debian's 0.4.5 schema wants password to be a number.)
+        # (Not validate_message: jupyter_kernel_test 0.7.0's schema wants password to be a
+        # number; the protocol says boolean, as ipykernel sends.)
         self.assertEqual(request["msg_type"], "input_request")
         self.assertEqual(request["parent_header"]["msg_id"], msg_id)
         self.assertEqual(request["content"], {"prompt": "name? ", "password": False})
@@ -351,6 +388,37 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         # Only the frontend leaves: the kernel and the board carry on.
         reply, outputs = self._run("print('still here')")
         self.assertEqual("".join(m["content"].get("text", "") for m in outputs), "still here\n")
+
+def protocol_version(kc):
+    """The messaging protocol version the kernel declares in kernel_info, as
+    a tuple; asked on shell only, so iopub has not subscribed yet."""
+    msg_id = kc.kernel_info()
+    while True:
+        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    return tuple(int(p) for p in reply["content"]["protocol_version"].split("."))
+
+
+class MicroPythonWebREPLIopubWelcomeTests(jupyter_kernel_test.IopubWelcomeTests):
+    """Protocol 5.5: the first message a new iopub subscriber gets is its
+    iopub_welcome. The base test waits for it without a limit: here the wait
+    is bounded, so a kernel that declares 5.5 and sends no welcome fails."""
+    kernel_name = "micropython-webrepl"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.declared = protocol_version(cls.kc)
+        cls.support_iopub_welcome = cls.declared >= (5, 5)
+        cls.kc.get_iopub_msg = functools.partial(type(cls.kc).get_iopub_msg, cls.kc, timeout=TIMEOUT)
+
+    def test_recv_iopub_welcome_msg(self):
+        if not self.support_iopub_welcome:
+            self.skipTest("the kernel declares protocol %s: iopub is PUB, without iopub_welcome (5.5, JEP 65)"
+                          % ".".join(map(str, self.declared)))
+        super().test_recv_iopub_welcome_msg()
+
 
 if __name__ == "__main__":
     unittest.main()
