@@ -175,6 +175,9 @@ func TestJupyterListsInstalledKernel(t *testing.T) {
 	python := pyenv.Python(t, "jupyter_client")
 	data := t.TempDir()
 	t.Setenv("JUPYTER_DATA_DIR", data)
+	// In a virtual environment jupyter_core 5 searches the environment's kernels before
+	// JUPYTER_DATA_DIR; JUPYTER_PATH comes first everywhere.
+	t.Setenv("JUPYTER_PATH", data)
 	if _, err := Install(context.Background(), Options{Executable: "/x/webrepl-kernel"}); err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,9 @@ else
 fi
 
 export JUPYTER_DATA_DIR="$WORK/data"
+# Searched first: in a virtual environment jupyter_core 5 looks in the environment's
+# share/jupyter before JUPYTER_DATA_DIR, where a micropython-webrepl from `make notebook` may be.
+export JUPYTER_PATH="$WORK/data"
 export JUPYTER_RUNTIME_DIR="$WORK/runtime"
 export JUPYTER_CONFIG_DIR="$WORK/config"
 export JUPYTER_PLATFORM_DIRS=0
