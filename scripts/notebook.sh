@@ -32,7 +32,10 @@ fi
 # The environment the server runs from: the kernel goes into its share/jupyter/kernels.
 prefix=$("$python" -c 'import sys; print(sys.prefix)')
 # One server per environment at a time: the kernelspec in it names this run's board.
-exec 9>"$prefix/.webrepl-notebook.lock"
+if ! exec 9>"$prefix/.webrepl-notebook.lock"; then
+  echo "make notebook: cannot write into $prefix, where the kernel would be installed" >&2
+  exit 1
+fi
 if ! flock -n 9; then
   echo "make notebook: another one runs from $prefix (its kernelspec names its board); stop it first" >&2
   exit 1
