@@ -2,12 +2,12 @@ package kernel
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
+	"webrepl-kernel/internal/boardpy"
 	"webrepl-kernel/jupyter"
 )
 
@@ -53,8 +53,9 @@ func completionTarget(before []rune) (object, prefix string, start int, ok bool)
 }
 
 // completerName is the board-side function that lists the names a dotted
-// expression (or, for "", the globals and builtins) offers. It resolves the
-// expression as the inspector does (boardResolve: no call, no property
+// expression (or, for "", the globals and builtins) offers, defined by
+// completerProgram: py/resolve.py, py/members.py and py/complete.py. It
+// resolves the expression as the inspector does (no call, no property
 // getter) and prints each name on a line of its own after a random
 // per-request token, so nothing else printed can pass for a name.
 const completerName = "__wk_complete"
@@ -62,28 +63,10 @@ const completerName = "__wk_complete"
 // completionLimit bounds the names one completion brings back.
 const completionLimit = 2000
 
-var completerProgram = fmt.Sprintf(`def %[1]s(o,z,t,P=__import__('builtins').print):
- def w(k,v):pass
- g=globals()
- m=list(g)+dir(__import__('builtins'))
- if o:
-%[2]s%[3]s n=0
- for a in sorted(set(m)):
-  if isinstance(a,str) and a.startswith(z) and not a.startswith('__wk'):
-   P(t+a);n+=1
-   if n>=%[4]d:break
-`, completerName, indentPython(boardResolve), indentPython(boardMembers), completionLimit)
-
-// indentPython indents every line of a block of board-side Python by one
-// more space (to nest it under an if).
-func indentPython(block string) string {
-	lines := strings.SplitAfter(block, "\n")
-	for i, l := range lines {
-		if l != "" {
-			lines[i] = " " + l
-		}
-	}
-	return strings.Join(lines, "")
+// completerCall is the call that lists the names of object starting with
+// prefix, each on a line that starts with token.
+func completerCall(object, prefix, token string) string {
+	return boardpy.Call(completerName, boardpy.Str(object), boardpy.Str(prefix), boardpy.Str(token), boardpy.Int(completionLimit))
 }
 
 // boardCompletions asks the connected board which names complete the
@@ -98,8 +81,7 @@ func (k *Kernel) boardCompletions(ctx context.Context, object, prefix string) []
 	token, err := answerToken()
 	var out string
 	if err == nil {
-		out, err = k.callHelper(ctx, s, completionTimeout, completerName, completerProgram, fmt.Sprintf("%s(%s,%s,%s)",
-			completerName, pythonString(object), pythonString(prefix), pythonString(token)))
+		out, err = k.callHelper(ctx, s, completionTimeout, completerName, completerProgram, completerCall(object, prefix, token))
 	}
 	if err != nil {
 		k.cfg.Logf("kernel: completion on the board: %v", err)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"webrepl-kernel/internal/boardpy"
 	"webrepl-kernel/jupyter"
 	"webrepl-kernel/webrepl"
 )
@@ -461,8 +462,7 @@ func magicRun(c *magicCall) *cellError {
 	// Compiled under the file's own name, so its tracebacks name the file
 	// and its lines; run in the globals of the REPL, like a cell. The file
 	// is closed before its code runs.
-	name := pythonString(file)
-	code := "exec(compile((lambda f:(f.read(),f.close())[0])(open(" + name + "))," + name + ",'exec'),globals())"
+	code := boardpy.Call(runFile, boardpy.Str(file))
 	return c.k.runOnBoard(c.cell, c.r, c.req, c.io, code, func(e boardError) boardError { return dropRunFrames(e, file) })
 }
 

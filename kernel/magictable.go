@@ -148,10 +148,6 @@ func magicConnect(c *magicCall) *cellError {
 	return failure
 }
 
-// boardFreeMemory asks the board for its free heap; the program binds no
-// names in the user's globals.
-const boardFreeMemory = "print(__import__('gc').mem_free())\n"
-
 // magicBoard describes the board the cells run on. Connecting is silent,
 // so this is where a user learns which board and firmware answer; it asks
 // the board (connecting first if needed) for the free memory.

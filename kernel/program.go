@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"webrepl-kernel/internal/boardpy"
 	"webrepl-kernel/webrepl"
 )
 
@@ -100,12 +100,12 @@ func cellMarks(token string) webrepl.Marks {
 // helperName is the board-side function that runs a cell.
 const helperName = "__wk_cell"
 
-// helperProgram defines the helper in the board's globals. Its arguments:
-// the cell's token, the file name its code is compiled under, its body, the
-// line index and text of its last statement, the mode that statement is
-// compiled in ("single" shows its value; "exec" for a trailing ';'), whether
-// the frontend accepts input, and (bound at definition) the board's input,
-// print, sys and micropython.kbd_intr.
+// helperProgram (py/cell.py, boardpy.go) defines the helper in the
+// board's globals. Its arguments: the cell's token, the file name its code
+// is compiled under, its body, the line index and text of its last
+// statement, the mode that statement is compiled in ("single" shows its
+// value; "exec" for a trailing ';') and whether the frontend accepts input
+// (1 or 0).
 //
 // Everything that can fail or be interrupted runs inside the outer try, so
 // the helper always prints its End mark: an exception is printed framed
@@ -118,50 +118,6 @@ const helperName = "__wk_cell"
 // (a backward jump checks) and caught there. From then on a Ctrl-C is an
 // ordinary byte, which the raw REPL ignores at its prompt (docs/protocol/webrepl.md §3.3), and the
 // raw REPL arms Ctrl-C again for the next program.
-var helperProgram = "def " + helperName + "(t,f,b,n,l,m,s,i=input,P=__import__('builtins').print,S=__import__('sys')," +
-	"K=getattr(__import__('micropython'),'kbd_intr',lambda c:None)):\n" +
-	" k=lambda c:'\\x02'+c+t+'\\x03'\n" +
-	" g=globals()\n" +
-	" r=input=print=None\n" +
-	" try:\n" +
-	"  try:\n" +
-	"   P(k('B'),end='')\n" +
-	"   E=S.stderr\n" +
-	"   R,Q,I,J,U,V=k('R'),k('E'),k('I'),k('J'),k('S'),k('T')\n" +
-	"   p=lambda v:None if v is None else P(R+repr(v)+Q,end='')\n" +
-	"   def input(x=''):\n" +
-	"    if not s:raise OSError('input() needs a frontend that accepts input')\n" +
-	"    P(I+str(x)+J,end='')\n" +
-	"    return i()\n" +
-	"   def print(*a,**w):\n" +
-	"    if w.get('file') is not E:return P(*a,**w)\n" +
-	"    del w['file']\n" +
-	"    P(U,end='')\n" +
-	"    try:P(*a,**w)\n" +
-	"    finally:P(V,end='')\n" +
-	"   c=[compile(b,f,'exec')]\n" +
-	"   if l:c.append(compile('\\\\\\n'*n+l,f,m))\n" +
-	"   g['input']=input\n" +
-	"   if 'print' not in g:g['print']=print\n" +
-	"   for x in c:\n" +
-	"    g['__repl_print__']=p\n" + // again before the last statement: the body may clear globals
-	"    exec(x,g)\n" +
-	"  finally:\n" +
-	"   K(-1)\n" +
-	"   try:\n" +
-	"    j=0\n" +
-	"    while j<1:j+=1\n" +
-	"   except BaseException:pass\n" +
-	"   g.pop('__repl_print__',None)\n" +
-	"   if input and g.get('input') is input:del g['input']\n" +
-	"   if print and g.get('print') is print:del g['print']\n" +
-	" except BaseException as e:\n" +
-	"  r=e\n" +
-	" if r is not None and not isinstance(r,SystemExit):\n" +
-	"  P(k('X'),end='')\n" +
-	"  S.print_exception(r)\n" +
-	" P(k('Z'),end='')\n" +
-	" if r is not None:raise r\n"
 
 // cellProgram is what is sent to the board for a cell.
 type cellProgram struct {
@@ -188,13 +144,13 @@ func buildProgram(cell string, allowStdin bool, file string) cellProgram {
 	if last != "" {
 		last = strings.TrimRight(last, " \t\r\n") + "\n"
 	}
-	stdin := "0"
+	stdin := 0
 	if allowStdin {
-		stdin = "1"
+		stdin = 1
 	}
 	token := newCellToken()
-	code := fmt.Sprintf("%s(%s,%s,%s,%d,%s,%s,%s)", helperName, pythonString(token), pythonString(file),
-		pythonString(body), lastLine, pythonString(last), pythonString(mode), stdin)
+	code := boardpy.Call(helperName, boardpy.Str(token), boardpy.Str(file), boardpy.Str(body),
+		boardpy.Int(lastLine), boardpy.Str(last), boardpy.Str(mode), boardpy.Int(stdin))
 	return cellProgram{code: []byte(code), wrapped: true, token: token, marks: cellMarks(token)}
 }
 
@@ -212,35 +168,6 @@ func hidesValue(last string) bool {
 // helper is not defined (the user deleted it, or it was never defined).
 func missingHelper(e boardError) bool {
 	return e.Type == "NameError" && strings.Contains(e.Message, helperName)
-}
-
-// pythonString writes s as a Python string literal (UTF-8 kept as is).
-func pythonString(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\' || r == '\'':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	b.WriteByte('\'')
-	return b.String()
 }
 
 // boardError is an exception the board reported, as the kernel shows it.

@@ -7,13 +7,7 @@ import (
 	"testing"
 )
 
-func TestPythonString(t *testing.T) {
-	got := pythonString("a'b\\c\nd\te\x01é")
-	want := `'a\'b\\c\nd\te\x01é'`
-	if got != want {
-		t.Errorf("pythonString = %s, want %s", got, want)
-	}
-}
+// The literal encoder cells use is tested in internal/boardpy (TestStr).
 
 // The frames of the empty token, as the legacy tests below write them.
 var (
@@ -127,9 +121,11 @@ func TestTokenOutputTakesOnlyItsOwnFrames(t *testing.T) {
 }
 
 func TestHelperProgramIsPython(t *testing.T) {
-	// The helper's source as the board gets it: the escapes the Go string
-	// holds must come out as Python escapes, one statement per line.
-	for _, want := range []string{"k=lambda c:'\\x02'+c+t+'\\x03'\n", "compile('\\\\\\n'*n+l,f,m)", "   K(-1)\n"} {
+	// The helper's source as the board gets it (py/cell.py, compacted):
+	// Python escapes for the marks and the padding, and kbd_intr(-1) first
+	// in the inner finally, one statement per line.
+	for _, want := range []string{"mark = lambda kind: '\\x02' + kind + token + '\\x03'\n",
+		"compile('\\\\\\n' * last_line + last, file, mode)", "  finally:\n   kbd_intr(-1)\n"} {
 		if !strings.Contains(helperProgram, want) {
 			t.Errorf("helper lacks %q:\n%s", want, helperProgram)
 		}

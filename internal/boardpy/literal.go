@@ -53,7 +53,7 @@ func Str(s string) Value {
 }
 
 // Int is n as a Python int literal.
-func Int(n int64) Value { return Value{strconv.FormatInt(n, 10)} }
+func Int(n int) Value { return Value{strconv.Itoa(n)} }
 
 // Bool is b as True or False.
 func Bool(b bool) Value {
@@ -67,8 +67,8 @@ func Bool(b bool) Value {
 // a parenthesised expression (a lambda kept in a .py file).
 var callee = regexp.MustCompile(`^(?:[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|\(.*\))$`)
 
-// Call is the Python statement that calls fn with args, followed by a
-// newline. fn is board code chosen by the host (a function's name, or a
+// Call is the Python expression that calls fn with args (no newline: a
+// program of one call, or a statement the caller ends). fn is board code chosen by the host (a function's name, or a
 // parenthesised expression from an embedded .py file), never data: Call
 // panics when it is neither, a mistake of the caller's.
 func Call(fn string, args ...Value) string {
@@ -84,6 +84,6 @@ func Call(fn string, args ...Value) string {
 		}
 		b.WriteString(a.Literal())
 	}
-	b.WriteString(")\n")
+	b.WriteByte(')')
 	return b.String()
 }

@@ -34,10 +34,10 @@ func TestIntBoolNone(t *testing.T) {
 
 func TestCall(t *testing.T) {
 	got := Call("__wk_f", Str("a'"), Int(3), Bool(false))
-	if want := "__wk_f('a\\'',3,False)\n"; got != want {
+	if want := "__wk_f('a\\'',3,False)"; got != want {
 		t.Errorf("Call = %q, want %q", got, want)
 	}
-	if got := Call("(lambda p:p)", Str("x")); got != "(lambda p:p)('x')\n" {
+	if got := Call("(lambda p:p)", Str("x")); got != "(lambda p:p)('x')" {
 		t.Errorf("Call of an expression = %q", got)
 	}
 	for _, bad := range []string{"", "f(1);g", "1f", "f\n()", "(a)\n(b)"} {

@@ -32,9 +32,9 @@ func TestLiteralsUnderMicroPython(t *testing.T) {
 	var prog strings.Builder
 	prog.WriteString("import binascii\ndef show(v):print(binascii.hexlify(v.encode()).decode())\n")
 	for _, s := range strs {
-		prog.WriteString(Call("show", Str(s)))
+		prog.WriteString(Call("show", Str(s)) + "\n")
 	}
-	prog.WriteString(Call("print", Int(-7), Int(1<<40), Bool(true), Bool(false), Value{}))
+	prog.WriteString(Call("print", Int(-7), Int(1<<40), Bool(true), Bool(false), Value{}) + "\n")
 	out, err := boardpytest.Run(t, prog.String())
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,3 @@
+# %board: the board's free heap. Binds no name in the user's globals.
+
+print(__import__('gc').mem_free())
