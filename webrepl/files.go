@@ -2,7 +2,6 @@ package webrepl
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -19,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+
+	"webrepl-kernel/internal/boardpy"
 )
 
 // FileInfo describes one entry of the board's file system.
@@ -122,33 +123,6 @@ func awaitFileStatus(ctx context.Context, l *link, timeout time.Duration, step s
 	return nil
 }
 
-// pyString quotes s as a Python string literal.
-func pyString(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, r := range s {
-		switch {
-		case r == '\\' || r == '\'':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
-// boardCode wraps a helper body (indented one space, the os module is
-// "o") in a function that is deleted afterwards, so the user's globals
-// stay as they were.
-func boardCode(body string) []byte {
-	return []byte("def _webrepl_op(o):\n" + body +
-		"try:\n _webrepl_op(__import__('os'))\nfinally:\n del _webrepl_op\n")
-}
-
 // boardFSError is an OSError from the board's file system.
 type boardFSError struct {
 	exc  *Exception
@@ -210,9 +184,10 @@ func (s *Session) withRAW(ctx context.Context, fn func(ctx context.Context, l *l
 	})
 }
 
-// helper runs a file-system helper and returns its output lines.
-func (s *Session) helper(ctx context.Context, l *link, op, path, body string) ([]string, error) {
-	out, exc, err := s.runCapture(ctx, l, boardCode(body))
+// helper runs a file operation's program (fileOp) and returns its output
+// lines.
+func (s *Session) helper(ctx context.Context, l *link, op, path string, program []byte) ([]string, error) {
+	out, exc, err := s.runCapture(ctx, l, program)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", op, path, err)
 	}
@@ -227,7 +202,7 @@ func (s *Session) helper(ctx context.Context, l *link, op, path, body string) ([
 }
 
 func (s *Session) statOn(ctx context.Context, l *link, path string) (FileInfo, error) {
-	lines, err := s.helper(ctx, l, "stat", path, " s=o.stat("+pyString(path)+")\n print(s[0],s[6])\n")
+	lines, err := s.helper(ctx, l, "stat", path, fileOp("stat", boardpy.Str(path)))
 	if err != nil {
 		return FileInfo{}, err
 	}
@@ -262,13 +237,7 @@ func (s *Session) List(ctx context.Context, dir string) ([]FileInfo, error) {
 	}
 	var entries []FileInfo
 	err := s.withRAW(ctx, func(ctx context.Context, l *link) error {
-		body := " d=" + pyString(dir) + "\n" +
-			" h=__import__('binascii').hexlify\n" +
-			" for e in o.ilistdir(d):\n" +
-			"  s=e[3] if len(e)>3 else -1\n" +
-			"  if s<0 and e[1]!=0x4000:s=o.stat(d.rstrip('/')+'/'+e[0])[6]\n" +
-			"  print(h(e[0].encode()).decode(),e[1],s)\n"
-		lines, err := s.helper(ctx, l, "list", dir, body)
+		lines, err := s.helper(ctx, l, "list", dir, fileOp("list", boardpy.Str(dir)))
 		if err != nil {
 			return err
 		}
@@ -297,9 +266,7 @@ func (s *Session) List(ctx context.Context, dir string) ([]FileInfo, error) {
 // Remove deletes a file, or an empty directory.
 func (s *Session) Remove(ctx context.Context, path string) error {
 	return s.withRAW(ctx, func(ctx context.Context, l *link) error {
-		p := pyString(path)
-		_, err := s.helper(ctx, l, "remove", path,
-			" if o.stat("+p+")[0]&0x4000:o.rmdir("+p+")\n else:o.remove("+p+")\n")
+		_, err := s.helper(ctx, l, "remove", path, fileOp("remove", boardpy.Str(path)))
 		return err
 	})
 }
@@ -307,7 +274,7 @@ func (s *Session) Remove(ctx context.Context, path string) error {
 // Mkdir creates one directory; an existing one matches fs.ErrExist.
 func (s *Session) Mkdir(ctx context.Context, path string) error {
 	return s.withRAW(ctx, func(ctx context.Context, l *link) error {
-		_, err := s.helper(ctx, l, "mkdir", path, " o.mkdir("+pyString(path)+")\n")
+		_, err := s.helper(ctx, l, "mkdir", path, fileOp("mkdir", boardpy.Str(path)))
 		return err
 	})
 }
@@ -344,20 +311,11 @@ func (s *Session) PutChecked(ctx context.Context, remote string, data []byte, pr
 	var check Check
 	err := s.withRAW(ctx, func(ctx context.Context, l *link) error {
 		// A failed open() or write() on the board drops the whole session
-		// (§2.2), so look before leaping: the folder, the name, and the
-		// free space (statvfs: block size × blocks available; the old file's
-		// blocks come back when it is overwritten). A board without statvfs
-		// skips the space check.
-		var pre strings.Builder
-		d := parentDir(remote)
-		if d != "" {
-			pre.WriteString(" if not o.stat(" + pyString(d) + ")[0]&0x4000:raise OSError(20)\n")
-		}
-		pre.WriteString(" try:\n  m=o.stat(" + pyString(remote) + ")\n except OSError:\n  m=(0,)*7\n" +
-			" if m[0]&0x4000:raise OSError(21)\n" +
-			" try:\n  v=o.statvfs(" + pyString(cmp.Or(d, ".")) + ")\n  f=v[0]*v[4]\n except Exception:\n  f=-1\n" +
-			" if 0<=f<" + strconv.Itoa(len(data)) + "-m[6]:raise OSError(28)\n")
-		if _, err := s.helper(ctx, l, "put", remote, pre.String()); err != nil {
+		// (§2.2), so look before leaping (py/put_check.py): the folder, the
+		// name, and the free space. A board without statvfs skips the space
+		// check.
+		look := fileOp("put_check", boardpy.Str(parentDir(remote)), boardpy.Str(remote), boardpy.Int(len(data)))
+		if _, err := s.helper(ctx, l, "put", remote, look); err != nil {
 			return err
 		}
 		if err := s.putOn(ctx, l, remote, data, progress); err != nil {
@@ -428,12 +386,7 @@ func putDropped(remote string, err error) error {
 // the board (put) or received from it (get): the board computes the file's
 // SHA-256, or its size where hashlib has no sha256.
 func (s *Session) verifyOn(ctx context.Context, l *link, remote string, data []byte, sent bool) (Check, error) {
-	p := pyString(remote)
-	body := " try:\n  h=__import__('hashlib').sha256()\n except (ImportError,AttributeError):\n" +
-		"  print('size',o.stat(" + p + ")[6])\n  return\n" +
-		" f=open(" + p + ",'rb')\n try:\n  while 1:\n   b=f.read(512)\n   if not b:break\n   h.update(b)\n" +
-		" finally:\n  f.close()\n print('sha256',__import__('binascii').hexlify(h.digest()).decode())\n"
-	lines, err := s.helper(ctx, l, "verify", remote, body)
+	lines, err := s.helper(ctx, l, "verify", remote, fileOp("verify", boardpy.Str(remote)))
 	if err != nil {
 		return "", err
 	}

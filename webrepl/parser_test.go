@@ -170,12 +170,7 @@ func TestFileRecordLayout(t *testing.T) {
 	}
 }
 
-func TestPyString(t *testing.T) {
-	got := pyString("a'b\\c\nd é")
-	if want := `'a\'b\\c\x0ad é'`; got != want {
-		t.Errorf("pyString = %s, want %s", got, want)
-	}
-}
+// The literal encoder of file paths is tested in internal/boardpy (TestStr, and under MicroPython).
 
 // checkException holds parseException to what every caller relies on,
 // whatever the board sent: a name, and printable, bounded text.

@@ -662,10 +662,7 @@ func (s *Session) probeBoard(ctx context.Context, l *link, info *connectInfo) er
 	// Two short programs, each well under the 255-byte input ring of an
 	// ESP8266, so that they arrive whole however the caller paces its own
 	// programs (docs/protocol/webrepl.md §5.1).
-	code := fmt.Sprintf("print(__import__('sys').modules.setdefault('__webrepl_session_marker','%s'))\n"+
-		"try:print('\\n'.join(str(__import__('os').uname()[i]) for i in(0,3,4)))\n"+
-		"except:print('?\\n?\\n?')\n", candidate)
-	out, exc, err := s.runCapture(ctx, l, []byte(code))
+	out, exc, err := s.runCapture(ctx, l, probeProgram(candidate))
 	if err != nil {
 		return fmt.Errorf("checking the board's state after login: %w", err)
 	}
@@ -673,7 +670,7 @@ func (s *Session) probeBoard(ctx context.Context, l *link, info *connectInfo) er
 		s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", exc.Type, exc.Message)
 		return nil
 	}
-	id, exc, err := s.runCapture(ctx, l, []byte("try:print(''.join('%02x'%b for b in __import__('machine').unique_id()))\nexcept:print('?')\n"))
+	id, exc, err := s.runCapture(ctx, l, uniqueIDProgram)
 	if err != nil {
 		return fmt.Errorf("asking the board for its unique id: %w", err)
 	}
@@ -904,7 +901,7 @@ func (s *Session) SoftReset(ctx context.Context) error {
 // reconnects once it has booted. RAM state is lost.
 func (s *Session) HardReset(ctx context.Context) error {
 	return s.withReady(ctx, func(ctx context.Context, l *link) error {
-		res, err := s.execOn(ctx, l, []byte("import machine\nmachine.reset()\n"), nil, s.opts.Pacing)
+		res, err := s.execOn(ctx, l, resetProgram, nil, s.opts.Pacing)
 		var dropped *droppedError
 		switch {
 		case err == nil && res.Exception != nil:

@@ -46,33 +46,51 @@ func MicroPython(t testing.TB) string {
 }
 
 // Run runs program under realmp's micropython (skipping the test when it
-// is absent) and returns what it printed. A program that raises makes
-// MicroPython exit non-zero: that is an error carrying its traceback.
+// is absent) in a new folder and returns what it printed. A program that
+// raises makes MicroPython exit non-zero: that is an error carrying its
+// traceback.
 func Run(t testing.TB, program string) (string, error) {
 	t.Helper()
+	stdout, stderr, err := RunIn(t, t.TempDir(), program)
+	if err != nil {
+		return stdout, errors.New("micropython: " + stdout + stderr)
+	}
+	return stdout, nil
+}
+
+// RunIn runs program under realmp's micropython with dir as its current
+// folder (its file system, as a board's flash is). err is non-nil when the
+// program raised; the unix port prints the traceback at the end of stdout.
+func RunIn(t testing.TB, dir, program string) (stdout, stderr string, err error) {
+	t.Helper()
 	bin := MicroPython(t)
-	file := filepath.Join(t.TempDir(), "program.py")
-	if err := os.WriteFile(file, []byte(program), 0o644); err != nil {
-		t.Fatal(err)
+	file, ferr := os.CreateTemp("", "boardpy-*.py")
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	defer os.Remove(file.Name())
+	_, ferr = file.WriteString(program)
+	if cerr := file.Close(); ferr == nil {
+		ferr = cerr
+	}
+	if ferr != nil {
+		t.Fatal(ferr)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, file)
-	cmd.Dir = filepath.Dir(file)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	cmd := exec.CommandContext(ctx, bin, file.Name())
+	cmd.Dir = dir
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("micropython did not finish within %v: %s%s", runTimeout, stdout.Bytes(), stderr.Bytes())
+		t.Fatalf("micropython did not finish within %v: %s%s", runTimeout, out.Bytes(), errOut.Bytes())
 	}
-	if err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return stdout.String(), errors.New("micropython: " + stdout.String() + stderr.String())
-		}
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
 		t.Fatalf("running micropython: %v", err)
 	}
-	return stdout.String(), nil
+	return out.String(), errOut.String(), err
 }
 
 // Compiles reports whether MicroPython compiles src (without running it).

@@ -1,0 +1,191 @@
+package webrepl
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+	"time"
+
+	"webrepl-kernel/internal/boardpy"
+	"webrepl-kernel/internal/boardpy/boardpytest"
+	"webrepl-kernel/sim"
+)
+
+// This package's board-side Python (py/*.py) under real MicroPython: each
+// file compiles, as written and as sent, and each program does what the Go
+// code that reads its answer expects, on realmp's unix MicroPython and on
+// the simulator's MicroPython WebAssembly. (py/reset.py is compiled here and
+// run by the simulator's hard-reset tests: no unix board has machine.reset.)
+
+// inputRing is the ESP8266's raw REPL input buffer: the login probes must
+// arrive whole however the caller paces its own programs (§5.1).
+const inputRing = 255
+
+func TestBoardFilesCompile(t *testing.T) {
+	names, err := fs.Glob(boardFiles, "py/*.py")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no embedded board files: %v", err)
+	}
+	for _, name := range names {
+		src, err := boardFiles.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compact, err := boardpy.Compact(name, string(src))
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		for _, text := range []string{string(src), compact} {
+			if err := boardpytest.Compiles(t, name, text); err != nil {
+				t.Errorf("%s does not compile: %v", name, err)
+			}
+		}
+	}
+	programs := map[string][]byte{"probe": probeProgram("0123456789abcdef"), "unique id": uniqueIDProgram, "reset": resetProgram}
+	for _, op := range []string{"stat", "list", "remove", "mkdir", "verify"} {
+		programs[op] = fileOp(op, boardpy.Str("a/b.txt"))
+	}
+	programs["put_check"] = fileOp("put_check", boardpy.Str("a"), boardpy.Str("a/b.txt"), boardpy.Int(100))
+	for name, program := range programs {
+		if err := boardpytest.Compiles(t, name, string(program)); err != nil {
+			t.Errorf("the %s program does not compile: %v", name, err)
+		}
+	}
+	for name, program := range map[string][]byte{"probe": probeProgram("0123456789abcdef"), "unique id": uniqueIDProgram} {
+		if len(program) >= inputRing {
+			t.Errorf("the %s program is %d bytes, not under the %d-byte input ring:\n%s", name, len(program), inputRing, program)
+		}
+	}
+}
+
+// opRun is one program of the exercise and what it must print, or the
+// error it must raise (matched with errors.Is on fsError's answer).
+type opRun struct {
+	program []byte
+	want    string
+	raises  error
+}
+
+// fileOpRuns exercises every file operation in a fresh folder "d".
+func fileOpRuns() []opRun {
+	hello := sha256.Sum256([]byte("hello"))
+	globalsClean := []byte("print('_webrepl_op' in globals())\n")
+	return []opRun{
+		{program: fileOp("mkdir", boardpy.Str("d"))},
+		{program: fileOp("mkdir", boardpy.Str("d")), raises: fs.ErrExist},
+		{program: []byte("f = open('d/a.txt', 'wb')\nf.write(b'hello')\nf.close()\ndel f\n")},
+		{program: fileOp("stat", boardpy.Str("d/a.txt")), want: "file 5"},
+		{program: fileOp("stat", boardpy.Str("d")), want: "folder"},
+		{program: fileOp("stat", boardpy.Str("d/none")), raises: fs.ErrNotExist},
+		{program: fileOp("list", boardpy.Str("d")), want: hex.EncodeToString([]byte("a.txt")) + " 32768 5\n"},
+		{program: fileOp("verify", boardpy.Str("d/a.txt")), want: "sha256 " + hex.EncodeToString(hello[:]) + "\n"},
+		{program: fileOp("put_check", boardpy.Str("d"), boardpy.Str("d/b.txt"), boardpy.Int(10))},
+		{program: fileOp("put_check", boardpy.Str(""), boardpy.Str("d"), boardpy.Int(1)), raises: ErrIsDir},
+		{program: fileOp("put_check", boardpy.Str("d/a.txt"), boardpy.Str("d/a.txt/x"), boardpy.Int(1)), raises: ErrNotDir},
+		{program: fileOp("put_check", boardpy.Str("d"), boardpy.Str("d/b.txt"), boardpy.Int(1<<62)), raises: ErrNoSpace},
+		{program: fileOp("remove", boardpy.Str("d")), raises: ErrNotEmpty},
+		{program: fileOp("remove", boardpy.Str("d/a.txt"))},
+		{program: fileOp("remove", boardpy.Str("d"))},
+		{program: fileOp("stat", boardpy.Str("d")), raises: fs.ErrNotExist},
+		{program: globalsClean, want: "False\n"},
+	}
+}
+
+// checkOpRun compares what a program printed or raised with run.
+func checkOpRun(t *testing.T, i int, run opRun, out string, exc *Exception) {
+	t.Helper()
+	if exc != nil {
+		err := fsError("op", "path", exc)
+		if run.raises == nil || !errors.Is(err, run.raises) {
+			t.Errorf("program %d raised %v, want %v:\n%s", i, err, run.raises, run.program)
+		}
+		return
+	}
+	if run.raises != nil {
+		t.Errorf("program %d printed %q, want %v raised:\n%s", i, out, run.raises, run.program)
+		return
+	}
+	if run.want == "folder" || strings.HasPrefix(run.want, "file ") { // a stat: mode and size, read as statOn does
+		var mode, size int64
+		if _, err := fmt.Sscan(out, &mode, &size); err != nil {
+			t.Errorf("program %d printed %q, not a mode and a size", i, out)
+		} else if got := map[bool]string{true: "folder", false: fmt.Sprint("file ", size)}[mode&0x4000 != 0]; got != run.want {
+			t.Errorf("program %d: stat says %s (%q), want %s", i, got, out, run.want)
+		}
+	} else if out != run.want {
+		t.Errorf("program %d printed %q, want %q:\n%s", i, out, run.want, run.program)
+	}
+}
+
+func TestBoardPythonRealmp(t *testing.T) {
+	boardpytest.MicroPython(t) // skips when absent
+	flash := t.TempDir()
+	run := func(program []byte) (string, *Exception) {
+		out, _, err := boardpytest.RunIn(t, flash, string(program))
+		if err != nil {
+			// The unix port prints the traceback of an uncaught exception
+			// on stdout, after the program's output.
+			i := strings.Index(out, tracebackHeader)
+			if i < 0 {
+				t.Fatalf("program failed without a traceback: %v\n%s", err, out)
+			}
+			return out[:i], parseException([]byte(out[i:]))
+		}
+		return out, nil
+	}
+	for i, r := range fileOpRuns() {
+		out, exc := run(r.program)
+		checkOpRun(t, i, r, out, exc)
+	}
+	// Login probes: the first marker stays; the unix port has neither
+	// os.uname nor machine.
+	out, exc := run(append(probeProgram("cafe"), probeProgram("beef")...))
+	if want := "cafe\n?\n?\n?\ncafe\n?\n?\n?\n"; exc != nil || out != want {
+		t.Errorf("probes printed %q (%v), want %q", out, exc, want)
+	}
+	if out, exc := run(uniqueIDProgram); exc != nil || out != "?\n" {
+		t.Errorf("unique id printed %q (%v), want ?", out, exc)
+	}
+}
+
+func TestBoardPythonSim(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, err := sim.Start(ctx, sim.Options{Profile: "esp32", Firmware: "1.27"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s, err := Dial(ctx, b.URL(), Options{Password: b.Password()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	run := func(program []byte) (string, *Exception) {
+		var out strings.Builder
+		res, err := s.Exec(ctx, program, &out)
+		if err != nil {
+			t.Fatalf("running %.60q…: %v", program, err)
+		}
+		return strings.ReplaceAll(out.String(), "\r\n", "\n"), res.Exception
+	}
+	for i, r := range fileOpRuns() {
+		out, exc := run(r.program)
+		checkOpRun(t, i, r, out, exc)
+	}
+	// The session left its marker at login: a probe prints that one.
+	out, exc := run(probeProgram("beef"))
+	if lines := strings.Split(out, "\n"); exc != nil || len(lines) != 5 || lines[0] != s.Board().Boot || lines[1] != "esp32" {
+		t.Errorf("probe printed %q (%v), want the login's marker %q and the esp32 port", out, exc, s.Board().Boot)
+	}
+	if out, exc := run(uniqueIDProgram); exc != nil || len(strings.TrimSpace(out)) != 12 {
+		t.Errorf("unique id printed %q (%v), want 6 bytes in hex", out, exc)
+	}
+}
