@@ -125,7 +125,7 @@ func TestHelperProgramIsPython(t *testing.T) {
 	// Python escapes for the marks and the padding, and kbd_intr(-1) first
 	// in the inner finally, one statement per line.
 	for _, want := range []string{"mark = lambda kind: '\\x02' + kind + token + '\\x03'\n",
-		"compile('\\\\\\n' * last_line + last, file, mode)", "  finally:\n   kbd_intr(-1)\n"} {
+		"compile('\\\\\\n' * line + last, file, mode)", "  finally:\n   kbd_intr(-1)\n"} {
 		if !strings.Contains(helperProgram, want) {
 			t.Errorf("helper lacks %q:\n%s", want, helperProgram)
 		}

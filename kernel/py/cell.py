@@ -4,8 +4,10 @@
 # file name the cell is compiled under, its body, the line index and text of
 # its last statement, the mode that statement is compiled in ('single' shows
 # its value, 'exec' does not), and whether the frontend accepts input. The
-# defaults bind, once, the board's own input, print, sys and kbd_intr, so a
-# cell that rebinds those names does not change the helper.
+# defaults bind, once, the board's own input (readline), print (echo), sys
+# and kbd_intr, so a cell that rebinds those names does not change the helper.
+# The names here are short where they cost: the board keeps every name it
+# compiles (an interned string) for as long as its RAM lasts.
 #
 # Marks (0x02, a letter, the token, 0x03): B start, R..E a value's repr,
 # I..J an input() prompt, S..T text printed to sys.stderr, X a traceback
@@ -18,52 +20,49 @@
 # them afterwards.
 
 
-def __wk_cell(token, file, body, last_line, last, mode, stdin_ok,
-        board_input=input, board_print=__import__('builtins').print,
+def __wk_cell(token, file, body, line, last, mode, stdin,
+        readline=input, echo=__import__('builtins').print,
         sys=__import__('sys'),
         kbd_intr=getattr(__import__('micropython'), 'kbd_intr', lambda c: None)):
     mark = lambda kind: '\x02' + kind + token + '\x03'
     namespace = globals()
-    failure = input = print = None
+    exc = input = print = None
     try:
         try:
-            board_print(mark('B'), end='')
+            echo(mark('B'), end='')
             stderr = sys.stderr
-            value_start, value_end = mark('R'), mark('E')
-            prompt_start, prompt_end = mark('I'), mark('J')
-            stderr_start, stderr_end = mark('S'), mark('T')
-            show = lambda value: None if value is None else board_print(value_start + repr(value) + value_end, end='')
+            show = lambda value: None if value is None else echo(mark('R') + repr(value) + mark('E'), end='')
 
             def input(prompt=''):
-                if not stdin_ok:
+                if not stdin:
                     raise OSError('input() needs a frontend that accepts input')
-                board_print(prompt_start + str(prompt) + prompt_end, end='')
-                return board_input()
+                echo(mark('I') + str(prompt) + mark('J'), end='')
+                return readline()
 
-            def print(*args, **options):
-                if options.get('file') is not stderr:
-                    return board_print(*args, **options)
-                del options['file']
-                board_print(stderr_start, end='')
+            def print(*args, **kw):
+                if kw.get('file') is not stderr:
+                    return echo(*args, **kw)
+                del kw['file']
+                echo(mark('S'), end='')
                 try:
-                    board_print(*args, **options)
+                    echo(*args, **kw)
                 finally:
-                    board_print(stderr_end, end='')
+                    echo(mark('T'), end='')
 
             # Both parts compile before either runs: a syntax error anywhere
             # stops the cell before it has side effects. The last statement
             # is padded with backslash continuations to its own line number
             # ('single' mode takes a leading blank line as the statement).
-            code = [compile(body, file, 'exec')]
+            parts = [compile(body, file, 'exec')]
             if last:
-                code.append(compile('\\\n' * last_line + last, file, mode))
+                parts.append(compile('\\\n' * line + last, file, mode))
             namespace['input'] = input
             if 'print' not in namespace:
                 namespace['print'] = print
-            for part in code:
+            for code in parts:
                 # Again before the last statement: the body may clear globals.
                 namespace['__repl_print__'] = show
-                exec(part, namespace)
+                exec(code, namespace)
         finally:
             # The first statement of the finally, which the VM enters without
             # checking for a pending interrupt: from here on a Ctrl-C is an
@@ -71,9 +70,9 @@ def __wk_cell(token, file, body, last_line, last, mode, stdin_ok,
             # (a backward jump checks) and caught there.
             kbd_intr(-1)
             try:
-                spin = 0
-                while spin < 1:
-                    spin += 1
+                count = 0
+                while count < 1:
+                    count += 1
             except BaseException:
                 pass
             namespace.pop('__repl_print__', None)
@@ -82,10 +81,10 @@ def __wk_cell(token, file, body, last_line, last, mode, stdin_ok,
             if print and namespace.get('print') is print:
                 del namespace['print']
     except BaseException as error:
-        failure = error
-    if failure is not None and not isinstance(failure, SystemExit):
-        board_print(mark('X'), end='')
-        sys.print_exception(failure)
-    board_print(mark('Z'), end='')
-    if failure is not None:
-        raise failure
+        exc = error
+    if exc is not None and not isinstance(exc, SystemExit):
+        echo(mark('X'), end='')
+        sys.print_exception(exc)
+    echo(mark('Z'), end='')
+    if exc is not None:
+        raise exc

@@ -10,18 +10,18 @@
 
 def __wk_complete(dotted, prefix, token, limit,
         resolve=__wk_resolve, members=__wk_members,
-        board_print=__import__('builtins').print):
+        echo=__import__('builtins').print):
     namespace = globals()
     names = list(namespace) + dir(__import__('builtins'))
     if dotted:
-        found, value, owner = resolve(namespace, dotted)
+        found, value, _ = resolve(namespace, dotted)
         if found:
             return
         names = members(value)
     count = 0
     for name in sorted(set(names)):
         if isinstance(name, str) and name.startswith(prefix) and not name.startswith('__wk'):
-            board_print(token + name)
+            echo(token + name)
             count += 1
             if count >= limit:
                 break

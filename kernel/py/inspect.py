@@ -20,11 +20,11 @@
 
 def __wk_inspect(dotted, token, repr_limit, doc_limit, members_limit, line_limit, source_lines,
         resolve=__wk_resolve, members=__wk_members, show=repr,
-        board_print=__import__('builtins').print):
+        echo=__import__('builtins').print):
     namespace = globals()
 
     def tell(key, value):
-        board_print(token + key + show(str(value)))
+        echo(token + key + show(str(value)))
 
     found, value, owner = resolve(namespace, dotted)
     if found:
@@ -36,12 +36,11 @@ def __wk_inspect(dotted, token, repr_limit, doc_limit, members_limit, line_limit
         text = '<repr failed: %s>' % type(error).__name__
     tell('r', len(text))
     tell('R', text[:repr_limit])
-    type_name = type(value).__name__
     if isinstance(value, type):
         kind = 'class'
-    elif type_name == 'module':
+    elif type(value).__name__ == 'module':
         kind = 'module'
-    elif type_name in ('function', 'closure', 'bound_method', 'generator'):
+    elif type(value).__name__ in ('function', 'closure', 'bound_method', 'generator'):
         kind = 'function'
     else:
         kind = ''
@@ -51,7 +50,7 @@ def __wk_inspect(dotted, token, repr_limit, doc_limit, members_limit, line_limit
     else:
         doc = (getattr(type(value), '__dict__', None) or {}).get('__doc__')
     if not kind and getattr(type(value), '__module__', None) == '__main__':
-        tell('C', type_name)
+        tell('C', type(value).__name__)
     if owner is not None and getattr(owner, '__module__', None) == '__main__':
         tell('O', owner.__name__)
     if isinstance(doc, str):
@@ -61,22 +60,23 @@ def __wk_inspect(dotted, token, repr_limit, doc_limit, members_limit, line_limit
         tell('n', name)
     if isinstance(value, (str, bytes, bytearray, list, tuple, dict, set)):
         tell('L', len(value))
-    public = sorted(m for m in members(value) if isinstance(m, str) and not m.startswith('_'))
-    tell('m', len(public))
-    for m in public[:members_limit]:
-        tell('M', m)
+    names = sorted(x for x in members(value) if isinstance(x, str) and not x.startswith('_'))
+    tell('m', len(names))
+    for x in names[:members_limit]:
+        tell('M', x)
     file = None
-    module_globals = getattr(value, '__globals__', None) if kind == 'function' else None
+    # The globals of the module that defined value, for its __file__.
+    scope = getattr(value, '__globals__', None) if kind == 'function' else None
     if kind == 'class':
         module = __import__('sys').modules.get(getattr(value, '__module__', ''), None)
-        module_globals = getattr(module, '__dict__', None)
+        scope = getattr(module, '__dict__', None)
         if getattr(value, '__module__', '') == '__main__':
-            module_globals = namespace
+            scope = namespace
     if kind == 'module':
         file = getattr(value, '__file__', None)
-    elif isinstance(module_globals, dict):
-        file = module_globals.get('__file__')
-        if module_globals is namespace:
+    elif isinstance(scope, dict):
+        file = scope.get('__file__')
+        if scope is namespace:
             tell('G', 1)
     if not isinstance(file, str):
         return
@@ -88,20 +88,20 @@ def __wk_inspect(dotted, token, repr_limit, doc_limit, members_limit, line_limit
     try:
         source = open(file)
         try:
-            sent = -1
+            count = -1
             for line in source:
-                if sent < 0:
+                if count < 0:
                     head = line.lstrip()
                     if head.startswith('async '):
                         head = head[6:].lstrip()
                     if head.startswith(('def ', 'class ')):
                         rest = head.split(None, 1)[1]
                         if rest.startswith(name) and rest[len(name):len(name) + 1] in ('(', ':', ' '):
-                            sent = 0
-                if sent >= 0:
+                            count = 0
+                if count >= 0:
                     tell('S', line.rstrip('\r\n')[:line_limit])
-                    sent += 1
-                    if sent >= source_lines:
+                    count += 1
+                    if count >= source_lines:
                         break
         finally:
             source.close()

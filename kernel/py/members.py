@@ -14,7 +14,7 @@ def __wk_members(value):
         attrs = getattr(cls, '__dict__', None)
         if isinstance(attrs, dict):
             names.update(attrs)
-            unsafe = unsafe or '__getattr__' in attrs or any(isinstance(a, property) for a in attrs.values())
+            unsafe = unsafe or '__getattr__' in attrs or any(isinstance(x, property) for x in attrs.values())
         classes.extend(getattr(cls, '__bases__', ()))
     if not unsafe:
         try:

@@ -25,7 +25,7 @@ def __wk_resolve(namespace, dotted):
     owner = None
     for attr in parts[1:]:
         owner = None
-        custom_getattr = False
+        hooked = False
         classes = [value] if isinstance(value, type) else [type(value)]
         while classes:
             cls = classes.pop(0)
@@ -36,9 +36,9 @@ def __wk_resolve(namespace, dotted):
                 owner = cls
                 break
             if isinstance(attrs, dict) and '__getattr__' in attrs:
-                custom_getattr = True
+                hooked = True
             classes.extend(getattr(cls, '__bases__', ()))
-        if custom_getattr and owner is None and not isinstance(value, type) \
+        if hooked and owner is None and not isinstance(value, type) \
                 and attr not in (getattr(value, '__dict__', None) or ()):
             return 'N', dotted, None
         try:
