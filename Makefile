@@ -63,7 +63,7 @@ test-go: pyenv
 # also run as plain tests in test-go. `make fuzz` is the time-boxed run, for by hand:
 # FUZZTIME=5m make fuzz (there, a bare deadline error is the Go bug, not a finding).
 FUZZ_TARGETS := jupyter:FuzzDecodeMessage webrepl:FuzzRawReplParser webrepl:FuzzMarkedReplyParser \
-	webrepl:FuzzFrameDemux kernel:FuzzInspectorOutput
+	webrepl:FuzzFrameDemux kernel:FuzzInspectorOutput internal/boardpy:FuzzStr
 FUZZCOUNT ?= 100000x
 FUZZTIME  ?= 1m
 test-fuzz:
