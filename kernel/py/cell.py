@@ -12,8 +12,9 @@
 # Marks (0x02, a letter, the token, 0x03): B start, R..E a value's repr,
 # I..J an input() prompt, S..T text printed to sys.stderr, X a traceback
 # follows, Z end. Everything that can fail or be interrupted runs inside the
-# outer try, so the end mark is always printed; only SystemExit goes on to
-# the raw REPL, after the end mark.
+# outer try, so the end mark is always printed; an exception other than
+# SystemExit is printed framed (X, traceback) before it, and every exception
+# is raised again after it.
 #
 # Names it leaves in the globals: only __wk_cell. It binds input (and print,
 # unless the user has their own) and __repl_print__ for the cell and removes
