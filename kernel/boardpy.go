@@ -35,7 +35,7 @@ func boardSource(names ...string) string {
 var (
 	// helperProgram defines helperName, which runs cells (program.go).
 	helperProgram = boardSource("cell.py")
-	// inspectorProgram defines inspectorName (inspecthelper.go).
+	// inspectorProgram defines inspectorName (inspector.go).
 	inspectorProgram = boardSource("resolve.py", "members.py", "inspect.py")
 	// completerProgram defines completerName (complete.go).
 	completerProgram = boardSource("resolve.py", "members.py", "complete.py")
