@@ -108,16 +108,18 @@ const helperName = "__wk_cell"
 // (1 or 0).
 //
 // Everything that can fail or be interrupted runs inside the outer try, so
-// the helper always prints its End mark: an exception is printed framed
-// (Error mark, traceback, End mark) and the helper returns normally, so a
-// 0x04 in an exception message cannot end the raw REPL's reply early either.
-// Only SystemExit goes on to the raw REPL (it soft-resets the board, docs/protocol/webrepl.md §3.2),
-// after the End mark. micropython.kbd_intr(-1) is the first statement of the
-// inner finally, which the VM enters without checking for a pending
-// interrupt; a Ctrl-C that came before it is raised by the loop that follows
-// (a backward jump checks) and caught there. From then on a Ctrl-C is an
-// ordinary byte, which the raw REPL ignores at its prompt (docs/protocol/webrepl.md §3.3), and the
-// raw REPL arms Ctrl-C again for the next program.
+// the helper always prints its End mark: an exception other than SystemExit
+// is printed framed (Error mark, traceback) before it, and every exception is
+// raised again after it, where the raw REPL reports it after the kernel has
+// already read the cell's whole answer (a SystemExit soft-resets the board,
+// docs/protocol/webrepl.md §3.2). A 0x04 in an exception message therefore
+// cannot end the cell's output early. micropython.kbd_intr(-1) is the first
+// statement of the inner finally, which the VM enters without checking for a
+// pending interrupt; a Ctrl-C that came before it is raised by the loop that
+// follows (a backward jump checks) and caught there. From then on a Ctrl-C is
+// an ordinary byte, which the raw REPL ignores at its prompt
+// (docs/protocol/webrepl.md §3.3), and the raw REPL arms Ctrl-C again for the
+// next program. py/cell.py has the details beside the code.
 
 // cellProgram is what is sent to the board for a cell.
 type cellProgram struct {
