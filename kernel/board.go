@@ -178,10 +178,13 @@ func (k *Kernel) dropSession(s *webrepl.Session) {
 // connect returns the board session, dialling on first use.
 func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO) (*webrepl.Session, *cellError) {
 	k.mu.Lock()
-	url, closed := k.url, k.closed
+	url, closed, problem := k.url, k.closed, k.problem
 	k.mu.Unlock()
 	if closed {
 		return nil, hostError("KernelShutdown", "the kernel is shutting down")
+	}
+	if problem != nil {
+		return nil, hostError("ConnectionError", problem.Error()+"; %connect URL picks a board meanwhile")
 	}
 	if url == "" {
 		return nil, hostError("ConnectionError",

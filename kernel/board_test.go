@@ -55,7 +55,7 @@ func TestBoardChangeNotices(t *testing.T) {
 
 func TestDescribeBoard(t *testing.T) {
 	t.Parallel()
-	got := describeBoard(webrepl.BoardInfo{URL: "ws://b:8266/", Firmware: webrepl.Version{Major: 1, Minor: 28}}, "unknown")
+	got := describeBoard(webrepl.BoardInfo{URL: "ws://b:8266/", Firmware: webrepl.Version{Major: 1, Minor: 28}}, "unknown", "")
 	for _, want := range []string{"URL:       ws://b:8266/\n", "Firmware:  MicroPython 1.28.0\n", "Port:      unknown (the board has no os.uname())\n",
 		"Unique id: unknown", "Free RAM:  unknown\n"} {
 		if !strings.Contains(got, want) {

@@ -81,6 +81,14 @@ type Config struct {
 	// Keep: never hand the board over to another notebook or command of
 	// this machine while connected (env WEBREPL_KEEP=1, or %connect --keep).
 	Keep bool
+	// Origin says where URL came from, for %board: "WEBREPL_URL …", a
+	// board map's file and line, … ("" = not said).
+	Origin string
+	// BoardProblem: why no usable board (or no password for it) came from
+	// where the kernel looked (a board map with a mistake, a password file
+	// others can read, …). Until %connect picks a board, a cell that needs
+	// the board fails with it as a one-line ConnectionError.
+	BoardProblem error
 }
 
 // Kernel implements jupyter.Handler.
@@ -98,6 +106,8 @@ type Kernel struct {
 	mu       sync.Mutex // guards what follows; never held while talking to the board
 	url      string
 	password string
+	origin   string // where url came from (Config.Origin, or %connect)
+	problem  error  // Config.BoardProblem until %connect
 	session  *webrepl.Session
 	cell     *runningCell // the cell being executed, nil when idle
 	// seen: the board as the last cell saw it (URL "" before the first);
@@ -135,7 +145,8 @@ func New(cfg Config) *Kernel {
 	if u, err := webrepl.NormalizeURL(url); err == nil && url != "" {
 		url = u // "192.168.4.1" → "ws://192.168.4.1:8266/", as %connect takes it
 	}
-	k := &Kernel{cfg: cfg, done: make(chan struct{}), url: url, password: cfg.Password, keep: cfg.Keep}
+	k := &Kernel{cfg: cfg, done: make(chan struct{}), url: url, password: cfg.Password, keep: cfg.Keep,
+		origin: cfg.Origin, problem: cfg.BoardProblem}
 	// Every log line, the WebREPL session's included, passes the
 	// redactor: no password the kernel knows reaches a log.
 	logf := cfg.Logf

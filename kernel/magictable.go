@@ -135,6 +135,7 @@ func magicConnect(c *magicCall) *cellError {
 	k.mu.Lock()
 	old := k.session
 	k.url = args.url
+	k.origin, k.problem = "%connect in this kernel", nil
 	k.keep = args.keep || k.cfg.Keep
 	if args.password != "" {
 		k.password = args.password
@@ -172,12 +173,16 @@ func magicBoard(c *magicCall) *cellError {
 	if n, err := strconv.Atoi(strings.TrimSpace(out.String())); err == nil && res != nil && res.Exception == nil {
 		free = fmt.Sprintf("%d bytes (gc.mem_free())", n)
 	}
-	c.io.stdout(describeBoard(s.Board(), free))
+	k.mu.Lock()
+	origin := k.origin
+	k.mu.Unlock()
+	c.io.stdout(describeBoard(s.Board(), free, origin))
 	return nil
 }
 
-// describeBoard is %board's table.
-func describeBoard(b webrepl.BoardInfo, free string) string {
+// describeBoard is %board's table; origin says where the board came from
+// ("" = not known).
+func describeBoard(b webrepl.BoardInfo, free, origin string) string {
 	or := func(v, missing string) string {
 		if v == "" {
 			return missing
@@ -198,6 +203,9 @@ func describeBoard(b webrepl.BoardInfo, free string) string {
 	fmt.Fprintf(&t, "Port:      %s\n", port)
 	fmt.Fprintf(&t, "Unique id: %s\n", or(b.UniqueID, "unknown (the board has no machine.unique_id())"))
 	fmt.Fprintf(&t, "Free RAM:  %s\n", free)
+	if origin != "" {
+		fmt.Fprintf(&t, "Chosen by: %s\n", origin)
+	}
 	return t.String()
 }
 

@@ -103,6 +103,44 @@ func Run(ctx context.Context, opts Options, paths []string) Summary {
 	return sum
 }
 
+// Result is how one notebook went, for callers that tabulate runs
+// (RunNotebook).
+type Result struct {
+	Path    string
+	Verdict string // "passed", "failed" or "skipped"
+	// Cell is the first failing code cell (1 = the first code cell), 0
+	// when the notebook failed before or without one (the kernel did not
+	// start, outputs differ, the run was stopped).
+	Cell int
+	// Why is the failure in one line ("raised NameError: …", "ran longer
+	// than 2m0s and was interrupted", "starting the kernel: …").
+	Why string
+	// Ename is the failing cell's error name (from the kernel's reply),
+	// e.g. "NameError" or the kernel's own "ConnectionError".
+	Ename   string
+	Detail  []string // the failing cell's traceback or diff, rendered
+	Stopped bool     // ctx ended: the notebook was not run to its end
+	Elapsed time.Duration
+}
+
+// RunNotebook runs one notebook as Run does (its lines go to opts.Out, no
+// summary) and returns how it went.
+func RunNotebook(ctx context.Context, opts Options, path string) Result {
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	start := time.Now()
+	r := &notebookRun{opts: opts, path: path, out: opts.Out}
+	v := r.run(ctx)
+	res := Result{Path: path, Verdict: [...]string{passed: "passed", failed: "failed", skipped: "skipped"}[v],
+		Cell: r.failedCell, Why: r.failedWhy, Ename: r.failedEname, Detail: r.failedDetail, Stopped: r.stopped,
+		Elapsed: time.Since(start)}
+	if v == failed && res.Why == "" {
+		res.Why = r.verdictWhy
+	}
+	return res
+}
+
 type verdict int
 
 const (
@@ -119,6 +157,12 @@ type notebookRun struct {
 
 	cells, cellsFailed, cellsDiff int
 	stopped                       bool
+	// The first failing cell, for RunNotebook; verdictWhy: the reason
+	// printed on the notebook's failed line.
+	failedCell             int
+	failedWhy, failedEname string
+	failedDetail           []string
+	verdictWhy             string
 }
 
 func (r *notebookRun) run(ctx context.Context) verdict {
@@ -126,6 +170,7 @@ func (r *notebookRun) run(ctx context.Context) verdict {
 	nb, err := Read(r.path)
 	if err != nil {
 		fmt.Fprintf(r.out, "%s: failed: %v\n", r.path, err)
+		r.verdictWhy = err.Error()
 		return failed
 	}
 	if name := nb.KernelName(); name != r.opts.KernelName {
@@ -146,6 +191,7 @@ func (r *notebookRun) run(ctx context.Context) verdict {
 	k, err := r.opts.StartKernel(ctx)
 	if err != nil {
 		fmt.Fprintf(r.out, "%s: failed: starting the kernel: %v\n", r.path, err)
+		r.verdictWhy = "starting the kernel: " + err.Error()
 		r.stopped = ctx.Err() != nil
 		return failed
 	}
@@ -167,6 +213,7 @@ func (r *notebookRun) run(ctx context.Context) verdict {
 			r.cellsFailed++
 			if firstFailure == "" {
 				firstFailure = fmt.Sprintf("cell %d %s", i+1, res.why)
+				r.failedCell, r.failedWhy, r.failedEname, r.failedDetail = i+1, res.why, res.ename, res.extra
 			}
 		}
 		if res.differs {
@@ -198,8 +245,10 @@ func (r *notebookRun) run(ctx context.Context) verdict {
 	case firstFailure != "":
 		fmt.Fprintf(r.out, "%s: failed: %s (%v)\n", r.path, firstFailure, elapsed)
 	case r.cellsDiff > 0:
-		fmt.Fprintf(r.out, "%s: failed: %d cell(s) differ from the stored outputs (%v)\n", r.path, r.cellsDiff, elapsed)
+		r.verdictWhy = fmt.Sprintf("%d cell(s) differ from the stored outputs", r.cellsDiff)
+		fmt.Fprintf(r.out, "%s: failed: %s (%v)\n", r.path, r.verdictWhy, elapsed)
 	default:
+		r.verdictWhy = "stopped"
 		fmt.Fprintf(r.out, "%s: failed: stopped (%v)\n", r.path, elapsed)
 	}
 	return failed
@@ -236,9 +285,10 @@ type cellResult struct {
 	shown   []string // the outputs, rendered (Options.ShowOutputs)
 	why     string   // for the notebook's verdict
 	elapsed time.Duration
-	failed  bool // the cell failed
-	fatal   bool // the notebook cannot go on (later cells are not run)
-	differs bool // Check found other outputs than the stored ones
+	ename   string // the kernel's error name when the cell raised
+	failed  bool   // the cell failed
+	fatal   bool   // the notebook cannot go on (later cells are not run)
+	differs bool   // Check found other outputs than the stored ones
 }
 
 // runCell executes one cell, stores its outputs in it and says how it went.
@@ -342,7 +392,7 @@ func (r *notebookRun) runCell(ctx context.Context, k Kernel, c *Cell) cellResult
 		res.detail = "  — " + res.why
 		return res
 	case reply.Status == jupyter.StatusError && !tagged:
-		res.status, res.failed, res.fatal = "FAILED", true, true
+		res.status, res.failed, res.fatal, res.ename = "FAILED", true, true, reply.Ename
 		res.why = "raised " + errorLine(reply)
 		res.detail = "  — " + errorLine(reply)
 		if !r.opts.ShowOutputs {

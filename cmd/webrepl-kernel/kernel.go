@@ -38,9 +38,15 @@ func runKernel(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if *debug {
 		logf = logger.Printf
 	}
+	board := chooseBoard(os.Getenv)
+	if board.problem != nil {
+		logger.Printf("%v", board.problem) // also the first cell's error
+	}
 	k := kernel.New(kernel.Config{
-		URL:      os.Getenv(kernelspec.EnvURL),
-		Password: os.Getenv(kernelspec.EnvPassword),
+		URL:          board.url,
+		Password:     board.password,
+		Origin:       board.origin,
+		BoardProblem: board.problem,
 		// Only "1" turns it on: a mistaken value must not risk lost bytes.
 		FullRawPasteWindow: os.Getenv(kernelspec.EnvFullWindow) == "1",
 		Window:             windowFromEnv(),

@@ -26,7 +26,14 @@ output-varies excepted). --output DIR writes the executed notebooks there; the
 notebooks' own folder updates their stored outputs in place.
 input(): a cell's metadata {"webrepl": {"input": ["line", ...]}} answers its input()
 calls in order; without it input() raises OSError on the board, as under nbclient.
-Exit status 1 when a notebook failed.`
+Exit status 1 when a notebook failed.
+
+The rehearsal: --boards FILE runs every notebook on every board of a board map (the
+file the kernel reads in a classroom; see README), --jobs boards at once, the notebooks
+of one board in order. It prints a board × lesson table (ok, the failing cell, or why
+the board could not be used: unreachable, wrong password, busy, no password), the
+problems and a summary; --report FILE writes it all as JSON. Exit status 1 when
+anything was not ok.`
 
 // secondsOrDuration is a flag holding "120" (seconds) or "2m".
 type secondsOrDuration struct{ d *time.Duration }
@@ -62,6 +69,9 @@ func runRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	fs.Var(secondsOrDuration{&opts.CellTimeout}, "timeout", "interrupt and fail a cell running longer than `S` seconds (or a duration: 2m); 0 = no limit")
 	fs.BoolVar(&opts.Check, "check", false, "compare outputs with the stored ones and show a diff; a difference fails")
 	fs.BoolVar(&opts.ShowOutputs, "v", false, "show each cell's outputs under its line")
+	boardsFile := fs.String("boards", "", "rehearse: run every notebook on every board of the board map `FILE`")
+	jobs := fs.Int("jobs", 8, "with --boards: how many boards at once")
+	reportFile := fs.String("report", "", "with --boards: write the rehearsal's report as JSON to `FILE`")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -69,12 +79,15 @@ func runRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if len(paths) == 0 {
 		return usage("no notebook given")
 	}
-	urlSet := false
-	profileSet := false
-	fs.Visit(func(f *flag.Flag) {
-		urlSet = urlSet || f.Name == "url"
-		profileSet = profileSet || f.Name == "profile"
-	})
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	urlSet, profileSet := set["url"], set["profile"]
+	if *boardsFile != "" || set["boards"] {
+		return runRehearsal(ctx, set, *boardsFile, *jobs, *reportFile, opts, paths)
+	}
+	if set["jobs"] || set["report"] {
+		return usage("--jobs and --report go with --boards")
+	}
 	if *useSim && urlSet {
 		return usage("--sim and --url exclude each other")
 	}
