@@ -35,12 +35,17 @@ func chooseBoard(getenv func(string) string) boardChoice {
 	if err != nil {
 		return boardChoice{problem: err}
 	}
-	learner, err := boardmap.Learner(getenv)
-	if err != nil {
-		return boardChoice{problem: fmt.Errorf("board map %s: %w", path, err)}
+	// Without a name (no JUPYTERHUB_USER, a uid with no login name) only
+	// the default can apply.
+	learner, nameErr := boardmap.Learner(getenv)
+	if nameErr != nil {
+		learner = "(no login name)"
 	}
 	c, ok := m.Lookup(learner)
-	if !ok {
+	switch {
+	case !ok && nameErr != nil:
+		return boardChoice{problem: fmt.Errorf("board map %s has no default (* = URL), and %w", path, nameErr)}
+	case !ok:
 		return boardChoice{problem: fmt.Errorf("board map %s has no line for learner %s and no default (* = URL): ask the teacher", path, learner)}
 	}
 	choice := boardChoice{url: c.Entry.URL, origin: c.Origin()}
