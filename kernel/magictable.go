@@ -37,7 +37,7 @@ type magic struct {
 // (not a package variable) because %lsmagic's handler reads the table.
 func magicTable() []magic {
 	t := []magic{
-		{"%board", "%board", "show the board: URL, firmware, port, unique id and free memory (asks the board)", magicBoard},
+		{"%board", "%board", "show the board: URL, firmware, port, unique id, free memory (asks the board) and where it came from", magicBoard},
 		{"%connect", "%connect URL [--password PW] [--keep]", "connect to a board's WebREPL (ws://HOST:8266/); --keep: other notebooks wait instead of taking it over", magicConnect},
 		{"%disconnect", "%disconnect", "close the WebREPL session so other clients can connect", magicDisconnect},
 		{"%lsmagic", "%lsmagic", "list these magics", magicList},

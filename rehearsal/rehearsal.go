@@ -63,6 +63,9 @@ type Options struct {
 	Probe func(ctx context.Context, url, password string) error
 	// ProbeTimeout bounds one probe (default 30 s).
 	ProbeTimeout time.Duration
+	// Progress, if set, is told each board × lesson as it ends (from the
+	// board's goroutine: calls for different boards may overlap).
+	Progress func(b Board, o Outcome)
 }
 
 // Outcome is one board × lesson.
@@ -136,34 +139,40 @@ func Run(ctx context.Context, boards []Board, lessons []string, opts Options) *R
 func rehearseBoard(ctx context.Context, b Board, lessons []string, opts Options) []Outcome {
 	out := make([]Outcome, len(lessons))
 	healthy := false // the board answered a probe or ran the last lesson
-	for i, lesson := range lessons {
-		out[i] = Outcome{Lesson: lesson}
-		if ctx.Err() != nil {
-			out[i].Status, out[i].Error = NotRun, "the rehearsal was stopped"
-			continue
-		}
-		if b.PasswordErr != nil {
-			out[i].Status, out[i].Error = NoPassword, b.PasswordErr.Error()
-			continue
-		}
-		if !healthy {
-			if st, err := probeBoard(ctx, b, opts); err != nil {
-				out[i].Status, out[i].Error = st, err.Error()
-				continue
-			}
-			healthy = true
-		}
-		out[i] = runLesson(ctx, b, lesson, opts)
-		if out[i].Status != Failed || !connectionFailure(out[i]) {
-			continue
-		}
-		// The lesson failed on the link: was it the board?
-		if st, err := probeBoard(ctx, b, opts); err != nil {
-			out[i].Status, out[i].Error = st, err.Error()+" (during the lesson: "+out[i].Error+")"
-			healthy = false
+	for i := range lessons {
+		out[i] = rehearseLesson(ctx, b, lessons[i], opts, &healthy)
+		if opts.Progress != nil {
+			opts.Progress(b, out[i])
 		}
 	}
 	return out
+}
+
+// rehearseLesson runs one lesson on the board, unless the board cannot be
+// used; healthy: the board answered a probe or ran the last lesson.
+func rehearseLesson(ctx context.Context, b Board, lesson string, opts Options, healthy *bool) Outcome {
+	switch {
+	case ctx.Err() != nil:
+		return Outcome{Lesson: lesson, Status: NotRun, Error: "the rehearsal was stopped"}
+	case b.PasswordErr != nil:
+		return Outcome{Lesson: lesson, Status: NoPassword, Error: b.PasswordErr.Error()}
+	}
+	if !*healthy {
+		if st, err := probeBoard(ctx, b, opts); err != nil {
+			return Outcome{Lesson: lesson, Status: st, Error: err.Error()}
+		}
+		*healthy = true
+	}
+	o := runLesson(ctx, b, lesson, opts)
+	if o.Status != Failed || !connectionFailure(o) {
+		return o
+	}
+	// The lesson failed on the link: was it the board?
+	if st, err := probeBoard(ctx, b, opts); err != nil {
+		o.Status, o.Error = st, err.Error()+" (during the lesson: "+o.Error+")"
+		*healthy = false
+	}
+	return o
 }
 
 // runLesson runs one notebook on the board in a fresh kernel.

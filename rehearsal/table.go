@@ -21,7 +21,7 @@ func (r *Report) WriteTable(w io.Writer) {
 	for _, b := range r.Boards {
 		row := []string{b.Name}
 		for _, o := range b.Results {
-			row = append(row, o.short())
+			row = append(row, o.Brief())
 		}
 		rows = append(rows, row)
 	}
@@ -51,8 +51,9 @@ func (r *Report) WriteTable(w io.Writer) {
 	fmt.Fprintln(w, r.summary())
 }
 
-// short is the table's cell for an outcome.
-func (o Outcome) short() string {
+// Brief is the table's cell for an outcome: "ok", "cell 3: NameError",
+// "unreachable", ….
+func (o Outcome) Brief() string {
 	if o.Status == Failed && o.Cell > 0 {
 		if o.Ename != "" {
 			return fmt.Sprintf("cell %d: %s", o.Cell, o.Ename)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -62,6 +63,10 @@ func runRehearsal(ctx context.Context, set map[string]bool, mapPath string, jobs
 		StartKernel: func(url, password string) func(context.Context) (notebook.Kernel, error) {
 			return notebook.LaunchKernel([]string{exe, "kernel", "--connection-file", "{connection_file}"},
 				[]string{kernelspec.EnvURL + "=" + url, kernelspec.EnvPassword + "=" + password}, os.Stderr)
+		},
+		Progress: func(b rehearsal.Board, o rehearsal.Outcome) {
+			// One write a line: lines from boards running at once do not mix.
+			fmt.Fprintf(os.Stderr, "run: %s × %s: %s (%.1fs)\n", b.Name, filepath.Base(o.Lesson), o.Brief(), o.Seconds)
 		},
 	})
 	rep.Map = mapPath
