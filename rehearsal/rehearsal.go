@@ -6,7 +6,8 @@
 // cannot be used (unreachable, wrong password, busy with another client,
 // no readable password) is told apart from a lesson that fails on it: the
 // board is probed with a WebREPL login of its own before its lessons and
-// again after a lesson fails on the connection. It knows no Jupyter wire
+// again after a lesson fails on the connection; once a probe fails, the
+// board's remaining lessons take its status. It knows no Jupyter wire
 // and no board map format (the caller turns a map into Boards).
 package rehearsal
 
@@ -135,44 +136,45 @@ func Run(ctx context.Context, boards []Board, lessons []string, opts Options) *R
 	return rep
 }
 
-// rehearseBoard runs the lessons on one board, one after another.
+// rehearseBoard runs the lessons on one board, one after another. Once
+// the board could not be used (a probe failed), its remaining lessons get
+// the same status without trying again: a board that does not answer costs
+// one probe timeout, not one a lesson.
 func rehearseBoard(ctx context.Context, b Board, lessons []string, opts Options) []Outcome {
 	out := make([]Outcome, len(lessons))
-	healthy := false // the board answered a probe or ran the last lesson
-	for i := range lessons {
-		out[i] = rehearseLesson(ctx, b, lessons[i], opts, &healthy)
+	var down *Outcome // the probe that found the board unusable
+	probed := false
+	for i, lesson := range lessons {
+		switch {
+		case ctx.Err() != nil:
+			out[i] = Outcome{Lesson: lesson, Status: NotRun, Error: "the rehearsal was stopped"}
+		case b.PasswordErr != nil:
+			out[i] = Outcome{Lesson: lesson, Status: NoPassword, Error: b.PasswordErr.Error()}
+		case down != nil:
+			out[i] = Outcome{Lesson: lesson, Status: down.Status, Error: down.Error}
+		default:
+			if !probed {
+				probed = true
+				if st, err := probeBoard(ctx, b, opts); err != nil {
+					down = &Outcome{Status: st, Error: err.Error()}
+					out[i] = Outcome{Lesson: lesson, Status: st, Error: err.Error()}
+					break
+				}
+			}
+			out[i] = runLesson(ctx, b, lesson, opts)
+			if out[i].Status == Failed && connectionFailure(out[i]) {
+				// The lesson failed on the link: was it the board?
+				if st, err := probeBoard(ctx, b, opts); err != nil {
+					down = &Outcome{Status: st, Error: err.Error()}
+					out[i].Status, out[i].Error = st, err.Error()+" (during the lesson: "+out[i].Error+")"
+				}
+			}
+		}
 		if opts.Progress != nil {
 			opts.Progress(b, out[i])
 		}
 	}
 	return out
-}
-
-// rehearseLesson runs one lesson on the board, unless the board cannot be
-// used; healthy: the board answered a probe or ran the last lesson.
-func rehearseLesson(ctx context.Context, b Board, lesson string, opts Options, healthy *bool) Outcome {
-	switch {
-	case ctx.Err() != nil:
-		return Outcome{Lesson: lesson, Status: NotRun, Error: "the rehearsal was stopped"}
-	case b.PasswordErr != nil:
-		return Outcome{Lesson: lesson, Status: NoPassword, Error: b.PasswordErr.Error()}
-	}
-	if !*healthy {
-		if st, err := probeBoard(ctx, b, opts); err != nil {
-			return Outcome{Lesson: lesson, Status: st, Error: err.Error()}
-		}
-		*healthy = true
-	}
-	o := runLesson(ctx, b, lesson, opts)
-	if o.Status != Failed || !connectionFailure(o) {
-		return o
-	}
-	// The lesson failed on the link: was it the board?
-	if st, err := probeBoard(ctx, b, opts); err != nil {
-		o.Status, o.Error = st, err.Error()+" (during the lesson: "+o.Error+")"
-		*healthy = false
-	}
-	return o
 }
 
 // runLesson runs one notebook on the board in a fresh kernel.

@@ -40,7 +40,7 @@ func writeNotebook(t *testing.T, dir, name string) string {
 
 // A lesson that fails on the link, after which the board no longer
 // answers, is the board's problem (unreachable), not the lesson's; the
-// lessons after it are not run while the board stays away. A lesson that
+// lessons after it are not run (nor is it probed again). A lesson that
 // fails on a board that still answers is the lesson's.
 func TestLinkFailureIsClassifiedByProbing(t *testing.T) {
 	dir := t.TempDir()
@@ -79,8 +79,11 @@ func TestLinkFailureIsClassifiedByProbing(t *testing.T) {
 	if !strings.Contains(gone[0].Error, "(during the lesson: raised ConnectionError: link to the board lost)") {
 		t.Errorf("gone, lesson 1 does not say what the lesson saw: %q", gone[0].Error)
 	}
-	if started["ws://gone/"] != 1 {
-		t.Errorf("kernels started for the gone board: %d, want 1 (not while it stays away)", started["ws://gone/"])
+	if started["ws://gone/"] != 1 || probes["ws://gone/"] != 2 {
+		t.Errorf("for the gone board: %d kernels, %d probes; want 1 and 2 (nothing more once it is gone)", started["ws://gone/"], probes["ws://gone/"])
+	}
+	if probes["ws://here/"] != 4 {
+		t.Errorf("probes of the board that stays: %d, want 4 (before the first lesson, after each failure)", probes["ws://here/"])
 	}
 	for i, o := range here {
 		if o.Status != Failed || o.Cell != 1 || o.Ename != "ConnectionError" {
