@@ -3,9 +3,7 @@ package jupyter
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,12 +12,23 @@ import (
 )
 
 // This file is the frontend side of the protocol: what a notebook runner
-// needs to drive a kernel it did not write. Like the server side it knows
-// nothing about what the kernel executes.
+// (or a test) needs to drive a kernel it did not write. Like the server
+// side it knows nothing about what the kernel executes. It is the
+// package's one ZMQ client: Execute, KernelInfo, Interrupt and Shutdown
+// for runners; Send, Receive, Request, Subscribe and Heartbeat for any
+// message on any channel.
 
-// clientQueue bounds each socket's queue of decoded messages: a reader
-// that is not drained blocks (back-pressure into ZMQ) instead of growing.
-const clientQueue = 256
+// Channel names one of a kernel's sockets.
+type Channel string
+
+// The channels a KernelClient talks on.
+const (
+	Shell   Channel = "shell"
+	Control Channel = "control"
+	Stdin   Channel = "stdin"
+	IOPub   Channel = "iopub"
+	HB      Channel = "hb"
+)
 
 // Message is one message a KernelClient received.
 type Message struct {
@@ -27,6 +36,11 @@ type Message struct {
 	MsgID    string          // header msg_id
 	ParentID string          // parent_header msg_id ("" when there is none)
 	Content  json.RawMessage // the content dict, undecoded
+
+	// Header and ParentHeader are the dicts exactly as they arrived (a
+	// reply's ParentHeader is its request's header, byte for byte).
+	Header       json.RawMessage
+	ParentHeader json.RawMessage
 }
 
 // Decode unmarshals the content into v.
@@ -37,9 +51,25 @@ func (m Message) Decode(v any) error {
 	return nil
 }
 
-// KernelClient talks to one kernel over its shell, control, stdin and iopub
-// sockets. Execute, Interrupt and Shutdown may be called from different
-// goroutines; at most one Execute (or KernelInfo) runs at a time.
+// Outgoing is a message for Send or Request.
+type Outgoing struct {
+	Type    string          // msg_type, e.g. "execute_request"
+	Content any             // nil is {}; must encode as a JSON object
+	Parent  json.RawMessage // parent_header; nil is {} (an input_reply may carry its input_request's Header)
+	Header  map[string]any  // fields added to the header (e.g. subshell_id); not the standard ones
+}
+
+// Sent is what Send put on the wire.
+type Sent struct {
+	MsgID  string
+	Header json.RawMessage // the header exactly as sent
+}
+
+// KernelClient talks to one kernel over its shell, control, stdin, iopub
+// and heartbeat sockets. Its methods may be called from different
+// goroutines: exchanges on shell and stdin (Execute, KernelInfo, Request
+// and Receive on them) take turns, as do those on control; Send never
+// waits for a turn.
 type KernelClient struct {
 	signer  *signer
 	session string
@@ -49,16 +79,20 @@ type KernelClient struct {
 	sockets []zmq4.Socket
 	readers goroutineGroup
 
-	shell, control, stdin zmq4.Socket
-	shellIn, controlIn    chan *message
-	stdinIn, iopubIn      chan *message
+	shell, control, stdin, hb zmq4.Socket
+	inboxes                   map[Channel]*inbox // shell, control, stdin, hb
+	iopub                     subscriptions
 
-	shellMu   sync.Mutex // one shell exchange at a time
+	shellMu   sync.Mutex // one shell (and stdin) exchange at a time
 	controlMu sync.Mutex // one control exchange at a time
+	hbMu      sync.Mutex // one heartbeat at a time
+	hbPending int        // echoes owed to heartbeats that gave up; hbMu
 	sendMu    sync.Mutex
 
-	errMu   sync.Mutex
-	readErr error // the first socket failure, once the readers have stopped
+	errMu      sync.Mutex
+	readErr    error // the first socket failure, once the readers have stopped
+	rejected   int   // messages dropped by decodeMessage
+	lastReject error
 }
 
 // Connect dials the kernel's sockets named in info. It does not wait for
@@ -73,60 +107,82 @@ func Connect(info ConnectionInfo) (*KernelClient, error) {
 		session: uuid.NewString(),
 		sockCtx: sockCtx,
 		cancel:  cancel,
+		inboxes: map[Channel]*inbox{},
 	}
+	// Shell and stdin share an identity (the kernel routes input_request
+	// by the shell's, as jupyter_client's do); control has its own, so a
+	// reply sent on the wrong ROUTER is lost rather than misdelivered.
 	id := zmq4.WithID(zmq4.SocketIdentity("client-" + c.session))
 	c.shell = zmq4.NewDealer(sockCtx, id)
-	c.stdin = zmq4.NewDealer(sockCtx, id) // the same identity: the kernel routes input_request by the shell's
+	c.stdin = zmq4.NewDealer(sockCtx, id)
 	c.control = zmq4.NewDealer(sockCtx, zmq4.WithID(zmq4.SocketIdentity("control-"+c.session)))
+	c.hb = zmq4.NewDealer(sockCtx, zmq4.WithID(zmq4.SocketIdentity("hb-"+c.session)))
 	iopub := zmq4.NewSub(sockCtx)
-	c.sockets = []zmq4.Socket{c.shell, c.stdin, c.control, iopub}
+	c.sockets = []zmq4.Socket{c.shell, c.stdin, c.control, c.hb, iopub}
 	if err := iopub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("jupyter: subscribe to iopub: %w", err)
 	}
 	for _, d := range []struct {
 		sock zmq4.Socket
-		name string
+		name Channel
 		port int
-	}{{c.shell, "shell", info.ShellPort}, {c.stdin, "stdin", info.StdinPort},
-		{c.control, "control", info.ControlPort}, {iopub, "iopub", info.IOPubPort}} {
+	}{{c.shell, Shell, info.ShellPort}, {c.stdin, Stdin, info.StdinPort},
+		{c.control, Control, info.ControlPort}, {iopub, IOPub, info.IOPubPort}, {c.hb, HB, info.HBPort}} {
 		if err := d.sock.Dial(info.endpoint(d.port)); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("jupyter: dial the kernel's %s socket: %w", d.name, err)
 		}
 	}
-	c.shellIn, c.controlIn = c.read(c.shell, "shell"), c.read(c.control, "control")
-	c.stdinIn, c.iopubIn = c.read(c.stdin, "stdin"), c.read(iopub, "iopub")
+	for _, ch := range []Channel{Shell, Control, Stdin, HB} {
+		c.inboxes[ch] = newInbox(string(ch))
+	}
+	c.read(c.shell, Shell, c.inboxes[Shell].put, c.inboxes[Shell].close)
+	c.read(c.control, Control, c.inboxes[Control].put, c.inboxes[Control].close)
+	c.read(c.stdin, Stdin, c.inboxes[Stdin].put, c.inboxes[Stdin].close)
+	c.read(iopub, IOPub, c.iopub.deliver, c.iopub.close)
+	c.readHeartbeats(c.inboxes[HB])
 	return c, nil
 }
 
-// read decodes what arrives on s into a bounded channel until s closes.
-// Messages that fail the signature check are dropped: they are not from
-// the kernel.
-func (c *KernelClient) read(s zmq4.Socket, name string) chan *message {
-	ch := make(chan *message, clientQueue)
+// read decodes what arrives on s and hands it to deliver until s closes,
+// then calls end with the reason. Messages that fail the signature check
+// are dropped: they are not from the kernel.
+func (c *KernelClient) read(s zmq4.Socket, name Channel, deliver func(*message, <-chan struct{}), end func(error)) {
 	c.readers.start(func() {
-		defer close(ch)
 		for {
 			zmsg, err := s.Recv()
 			if err != nil {
 				if c.sockCtx.Err() == nil {
 					c.setReadErr(fmt.Errorf("receive on %s socket: %w", name, err))
 				}
+				end(c.closedErr())
 				return
 			}
 			msg, err := decodeMessage(zmsg.Frames, c.signer)
 			if err != nil {
+				c.reject(fmt.Errorf("%s: %w", name, err))
 				continue
 			}
-			select {
-			case ch <- msg:
-			case <-c.sockCtx.Done():
-				return
-			}
+			deliver(msg, c.sockCtx.Done())
 		}
 	})
-	return ch
+}
+
+func (c *KernelClient) reject(err error) {
+	c.errMu.Lock()
+	c.rejected++
+	c.lastReject = err
+	c.errMu.Unlock()
+}
+
+// Rejected says how many messages the client dropped because they failed
+// the signature check or were not Jupyter messages, and why the last one
+// was: a kernel with another key, or not a kernel at all.
+func (c *KernelClient) Rejected() (n int, last error) {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.rejected, c.lastReject
 }
 
 func (c *KernelClient) setReadErr(err error) {
@@ -137,7 +193,7 @@ func (c *KernelClient) setReadErr(err error) {
 	c.errMu.Unlock()
 }
 
-// closedErr says why a socket's channel closed.
+// closedErr says why a socket's inbox closed.
 func (c *KernelClient) closedErr() error {
 	c.errMu.Lock()
 	defer c.errMu.Unlock()
@@ -156,18 +212,113 @@ func (c *KernelClient) Close() {
 	c.readers.wait(shutdownGrace)
 }
 
-// send signs and sends a request on s and returns its msg_id.
-func (c *KernelClient) send(s zmq4.Socket, msgType string, parent json.RawMessage, content any) (string, error) {
-	frames, msgID, err := outgoing{msgType: msgType, parent: parent, content: content}.encode(c.session, c.signer, time.Now())
-	if err != nil {
-		return "", fmt.Errorf("jupyter: %w", err)
+// socket is the socket a request on ch is sent on.
+func (c *KernelClient) socket(ch Channel) (zmq4.Socket, error) {
+	switch ch {
+	case Shell:
+		return c.shell, nil
+	case Control:
+		return c.control, nil
+	case Stdin:
+		return c.stdin, nil
 	}
+	return nil, fmt.Errorf("jupyter: a client sends no Jupyter messages on %q", ch)
+}
+
+// encode signs m as this client's message.
+func (c *KernelClient) encode(m Outgoing) ([][]byte, Sent, error) {
+	o := outgoing{msgType: m.Type, parent: m.Parent, content: m.Content, extraHeader: m.Header}
+	frames, msgID, err := o.encode(c.session, c.signer, time.Now())
+	if err != nil {
+		return nil, Sent{}, fmt.Errorf("jupyter: %w", err)
+	}
+	return frames, Sent{MsgID: msgID, Header: frames[2]}, nil
+}
+
+// sendFrames sends one multipart message on s.
+func (c *KernelClient) sendFrames(s zmq4.Socket, what string, frames [][]byte) error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	if err := s.SendMulti(zmq4.NewMsgFrom(frames...)); err != nil {
-		return "", fmt.Errorf("jupyter: send %s: %w", msgType, err)
+		return fmt.Errorf("jupyter: send %s: %w", what, err)
 	}
-	return msgID, nil
+	return nil
+}
+
+// Send signs and sends m on ch (Shell, Control or Stdin) without waiting
+// for anything; take the reply with Receive, or use Request.
+func (c *KernelClient) Send(ch Channel, m Outgoing) (Sent, error) {
+	s, err := c.socket(ch)
+	if err != nil {
+		return Sent{}, err
+	}
+	frames, sent, err := c.encode(m)
+	if err != nil {
+		return Sent{}, err
+	}
+	return sent, c.sendFrames(s, m.Type, frames)
+}
+
+// lock takes ch's turn: shell and stdin share one, control has its own.
+func (c *KernelClient) lock(ch Channel) (unlock func(), err error) {
+	switch ch {
+	case Shell, Stdin:
+		c.shellMu.Lock()
+		return c.shellMu.Unlock, nil
+	case Control:
+		c.controlMu.Lock()
+		return c.controlMu.Unlock, nil
+	}
+	return nil, fmt.Errorf("jupyter: no replies to receive on %q (iopub: Subscribe)", ch)
+}
+
+// Receive returns the next message that arrived on ch (Shell, Control or
+// Stdin), whatever it answers, waiting until ctx ends. A message already
+// queued is returned even if ctx has ended, so Receive with an ended
+// context polls. An error wrapping ErrLost says messages were dropped
+// because nobody took them (see clientStall); Receive again for the next.
+func (c *KernelClient) Receive(ctx context.Context, ch Channel) (Message, error) {
+	unlock, err := c.lock(ch)
+	if err != nil {
+		return Message{}, err
+	}
+	defer unlock()
+	m, err := c.inboxes[ch].next(ctx)
+	if err != nil {
+		return Message{}, err
+	}
+	return exported(m), nil
+}
+
+// Request sends m on ch (Shell or Control) and returns the first message
+// on ch parented to it (skipping others, replies to earlier requests).
+func (c *KernelClient) Request(ctx context.Context, ch Channel, m Outgoing) (Message, error) {
+	if ch != Shell && ch != Control {
+		return Message{}, fmt.Errorf("jupyter: no requests are made on %q", ch)
+	}
+	unlock, err := c.lock(ch)
+	if err != nil {
+		return Message{}, err
+	}
+	defer unlock()
+	return c.request(ctx, ch, m)
+}
+
+// request is Request with ch's turn taken.
+func (c *KernelClient) request(ctx context.Context, ch Channel, m Outgoing) (Message, error) {
+	sent, err := c.Send(ch, m)
+	if err != nil {
+		return Message{}, err
+	}
+	for {
+		reply, err := c.inboxes[ch].next(ctx)
+		if err != nil {
+			return Message{}, fmt.Errorf("jupyter: waiting for the reply to %s: %w", m.Type, err)
+		}
+		if parentMsgID(reply) == sent.MsgID {
+			return exported(reply), nil
+		}
+	}
 }
 
 // parentMsgID returns the msg_id of a message's parent_header.
@@ -180,220 +331,6 @@ func parentMsgID(m *message) string {
 }
 
 func exported(m *message) Message {
-	return Message{Type: m.msgType, MsgID: m.msgID, ParentID: parentMsgID(m), Content: m.content}
-}
-
-// KernelInfo asks for kernel_info until the reply and an iopub message
-// for one of the requests have both arrived: then the kernel is serving
-// and this client's iopub subscription is live (messages published before
-// it was are lost, so Execute must not start earlier). It retries with a
-// growing interval until ctx ends.
-func (c *KernelClient) KernelInfo(ctx context.Context) (KernelInfoReply, error) {
-	c.shellMu.Lock()
-	defer c.shellMu.Unlock()
-	ours := map[string]bool{}
-	var reply *KernelInfoReply
-	sawIOPub := false
-	interval := 200 * time.Millisecond
-	for {
-		id, err := c.send(c.shell, "kernel_info_request", nil, KernelInfoRequest{})
-		if err != nil {
-			return KernelInfoReply{}, err
-		}
-		ours[id] = true
-		retry := time.NewTimer(interval)
-	wait:
-		for {
-			select {
-			case m, ok := <-c.shellIn:
-				if !ok {
-					retry.Stop()
-					return KernelInfoReply{}, c.closedErr()
-				}
-				if m.msgType == "kernel_info_reply" && ours[parentMsgID(m)] && reply == nil {
-					var r KernelInfoReply
-					if err := json.Unmarshal(m.content, &r); err != nil {
-						retry.Stop()
-						return KernelInfoReply{}, fmt.Errorf("jupyter: kernel_info_reply: %w", err)
-					}
-					reply = &r
-				}
-			case m, ok := <-c.iopubIn:
-				if !ok {
-					retry.Stop()
-					return KernelInfoReply{}, c.closedErr()
-				}
-				if ours[parentMsgID(m)] {
-					sawIOPub = true
-				}
-			case <-retry.C:
-				break wait
-			case <-ctx.Done():
-				retry.Stop()
-				return KernelInfoReply{}, fmt.Errorf("jupyter: waiting for the kernel: %w", context.Cause(ctx))
-			}
-			if reply != nil && sawIOPub {
-				retry.Stop()
-				c.drainShell(ours)
-				return *reply, nil
-			}
-		}
-		interval = min(2*interval, 2*time.Second)
-	}
-}
-
-// drainShell drops replies to earlier retries that are already queued, so
-// that the next exchange does not see them (it would ignore them anyway).
-func (c *KernelClient) drainShell(ours map[string]bool) {
-	for {
-		select {
-		case m, ok := <-c.shellIn:
-			if !ok || !ours[parentMsgID(m)] {
-				return
-			}
-		default:
-			return
-		}
-	}
-}
-
-// ExecuteHooks receive what a running cell produces. Either may be nil.
-type ExecuteHooks struct {
-	// Output gets each iopub message parented to the request except
-	// status and execute_input (stream, execute_result, display_data,
-	// update_display_data, clear_output, error, …), in arrival order.
-	Output func(Message)
-	// Input answers an input_request; nil, or an error, leaves the
-	// request unanswered (the caller should then interrupt the kernel).
-	Input func(InputRequest) (string, error)
-}
-
-// Execute sends an execute_request and returns its reply once the kernel
-// has also published idle for it (so every output has been delivered to
-// hooks.Output). If ctx ends first it returns ctx's cause; the cell may
-// still be running in the kernel (Interrupt it).
-func (c *KernelClient) Execute(ctx context.Context, req ExecuteRequest, hooks ExecuteHooks) (ExecuteReply, error) {
-	c.shellMu.Lock()
-	defer c.shellMu.Unlock()
-	if req.UserExpressions == nil {
-		req.UserExpressions = map[string]string{}
-	}
-	id, err := c.send(c.shell, "execute_request", nil, req)
-	if err != nil {
-		return ExecuteReply{}, err
-	}
-	var reply *ExecuteReply
-	idle := false
-	var inputErr error
-	for reply == nil || !idle {
-		select {
-		case m, ok := <-c.shellIn:
-			if !ok {
-				return ExecuteReply{}, c.closedErr()
-			}
-			if m.msgType != "execute_reply" || parentMsgID(m) != id {
-				continue
-			}
-			var r ExecuteReply
-			if err := json.Unmarshal(m.content, &r); err != nil {
-				return ExecuteReply{}, fmt.Errorf("jupyter: execute_reply: %w", err)
-			}
-			reply = &r
-		case m, ok := <-c.iopubIn:
-			if !ok {
-				return ExecuteReply{}, c.closedErr()
-			}
-			if parentMsgID(m) != id {
-				continue
-			}
-			switch m.msgType {
-			case "status":
-				var s Status
-				if json.Unmarshal(m.content, &s) == nil && s.ExecutionState == StateIdle {
-					idle = true
-				}
-			case "execute_input":
-			default:
-				if hooks.Output != nil {
-					hooks.Output(exported(m))
-				}
-			}
-		case m, ok := <-c.stdinIn:
-			if !ok {
-				return ExecuteReply{}, c.closedErr()
-			}
-			if m.msgType != "input_request" || parentMsgID(m) != id {
-				continue
-			}
-			if err := c.answerInput(m, hooks.Input); err != nil && inputErr == nil {
-				inputErr = err
-			}
-		case <-ctx.Done():
-			return ExecuteReply{}, fmt.Errorf("jupyter: execute: %w", context.Cause(ctx))
-		}
-	}
-	if inputErr != nil {
-		return *reply, inputErr
-	}
-	return *reply, nil
-}
-
-// ErrNoInput is returned (wrapped) by Execute when the kernel asked for
-// input that the hooks could not give; the reply is returned with it.
-var ErrNoInput = errors.New("the kernel asked for input that was not given")
-
-// answerInput asks the hook for an input_request's answer and sends it.
-func (c *KernelClient) answerInput(m *message, answer func(InputRequest) (string, error)) error {
-	var req InputRequest
-	if err := json.Unmarshal(m.content, &req); err != nil {
-		return fmt.Errorf("jupyter: input_request: %w", err)
-	}
-	if answer == nil {
-		return fmt.Errorf("jupyter: %w (prompt %q)", ErrNoInput, req.Prompt)
-	}
-	value, err := answer(req)
-	if err != nil {
-		return fmt.Errorf("jupyter: %w (prompt %q): %v", ErrNoInput, req.Prompt, err)
-	}
-	if _, err := c.send(c.stdin, "input_reply", m.rawHeader, InputReply{Value: value}); err != nil {
-		return err
-	}
-	return nil
-}
-
-// controlRequest sends a control request and waits for its reply.
-func (c *KernelClient) controlRequest(ctx context.Context, msgType string, content any) (Message, error) {
-	c.controlMu.Lock()
-	defer c.controlMu.Unlock()
-	id, err := c.send(c.control, msgType, nil, content)
-	if err != nil {
-		return Message{}, err
-	}
-	want := strings.TrimSuffix(msgType, "_request") + "_reply"
-	for {
-		select {
-		case m, ok := <-c.controlIn:
-			if !ok {
-				return Message{}, c.closedErr()
-			}
-			if m.msgType == want && parentMsgID(m) == id {
-				return exported(m), nil
-			}
-		case <-ctx.Done():
-			return Message{}, fmt.Errorf("jupyter: waiting for %s: %w", want, context.Cause(ctx))
-		}
-	}
-}
-
-// Interrupt sends interrupt_request on control (for kernels whose
-// interrupt_mode is "message") and waits for the reply.
-func (c *KernelClient) Interrupt(ctx context.Context) error {
-	_, err := c.controlRequest(ctx, "interrupt_request", InterruptRequest{})
-	return err
-}
-
-// Shutdown asks the kernel to exit and waits for its reply.
-func (c *KernelClient) Shutdown(ctx context.Context) error {
-	_, err := c.controlRequest(ctx, "shutdown_request", ShutdownRequest{})
-	return err
+	return Message{Type: m.msgType, MsgID: m.msgID, ParentID: parentMsgID(m), Content: m.content,
+		Header: m.rawHeader, ParentHeader: m.parent}
 }

@@ -60,16 +60,12 @@ func texts(msgs []Message) string {
 
 func TestKernelClientAgainstServe(t *testing.T) {
 	t.Parallel()
-	rs := startServer(t, ipcInfo(t))
+	k := newTestKernel(t, ipcInfo(t))
 	go func() {
-		for range rs.handler.started {
+		for range k.handler.started {
 		}
 	}()
-	c, err := Connect(rs.info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := k.c
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	info, err := c.KernelInfo(ctx)

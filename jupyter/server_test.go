@@ -12,26 +12,23 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-zeromq/zmq4"
 )
 
 func TestSignedRoundTripKeepsParentHeaderVerbatim(t *testing.T) {
-	rs := startServer(t, tcpInfo())
-	c := dialClient(t, rs.info)
+	k := newTestKernel(t, tcpInfo())
 
 	// An unknown header field must survive into parent_header byte for byte.
-	id, header := c.send(c.shell, "kernel_info_request", struct{}{}, map[string]any{"subshell_id": nil, "x-extra": []int{1, 2}})
-	reply := c.replyTo(c.shellIn, id) // decodeMessage already verified the HMAC
+	sent := k.send(t, Shell, Outgoing{Type: "kernel_info_request", Header: map[string]any{"subshell_id": nil, "x-extra": []int{1, 2}}})
+	reply := k.replyTo(t, Shell, sent.MsgID) // the client drops what fails the HMAC check
 
-	if string(reply.parent) != string(header) {
-		t.Errorf("parent_header = %s, want the request header verbatim %s", reply.parent, header)
+	if string(reply.ParentHeader) != string(sent.Header) {
+		t.Errorf("parent_header = %s, want the request header verbatim %s", reply.ParentHeader, sent.Header)
 	}
-	if reply.msgType != "kernel_info_reply" {
-		t.Errorf("reply type %q", reply.msgType)
+	if reply.Type != "kernel_info_reply" {
+		t.Errorf("reply type %q", reply.Type)
 	}
 	var h Header
-	if err := json.Unmarshal(reply.rawHeader, &h); err != nil {
+	if err := json.Unmarshal(reply.Header, &h); err != nil {
 		t.Fatal(err)
 	}
 	if h.Version != ProtocolVersion || h.Username == "" || h.Session == "" || h.MsgID == "" {
@@ -41,16 +38,15 @@ func TestSignedRoundTripKeepsParentHeaderVerbatim(t *testing.T) {
 		t.Errorf("reply date %q is not RFC 3339: %v", h.Date, err)
 	}
 	var info KernelInfoReply
-	if err := json.Unmarshal(reply.content, &info); err != nil || info.Status != StatusOK || info.LanguageInfo.FileExtension != ".py" {
-		t.Errorf("kernel_info_reply content %s (%v)", reply.content, err)
+	if err := reply.Decode(&info); err != nil || info.Status != StatusOK || info.LanguageInfo.FileExtension != ".py" {
+		t.Errorf("kernel_info_reply content %s (%v)", reply.Content, err)
 	}
 
 	// A second identical request gets a reply with a fresh msg_id
 	// (jupyter_client rejects a repeated signature).
-	id2, _ := c.send(c.shell, "kernel_info_request", struct{}{}, nil)
-	reply2 := c.replyTo(c.shellIn, id2)
+	reply2 := k.request(t, Shell, Outgoing{Type: "kernel_info_request"})
 	var h2 Header
-	if err := json.Unmarshal(reply2.rawHeader, &h2); err != nil {
+	if err := json.Unmarshal(reply2.Header, &h2); err != nil {
 		t.Fatal(err)
 	}
 	if h2.MsgID == h.MsgID {
@@ -62,10 +58,8 @@ func TestSignedRoundTripKeepsParentHeaderVerbatim(t *testing.T) {
 }
 
 func TestBadSignatureIsDroppedAndKernelKeepsAnswering(t *testing.T) {
-	rs := startServer(t, tcpInfo())
-	c := dialClient(t, rs.info)
-	c.waitForIOPub()
-	handledBefore := len(rs.handler.handledIDs())
+	k := newTestKernel(t, tcpInfo())
+	handledBefore := len(k.handler.handledIDs())
 
 	// Signed with another key: a kernel_info_request, and an execute_request
 	// that must never run.
@@ -74,45 +68,43 @@ func TestBadSignatureIsDroppedAndKernelKeepsAnswering(t *testing.T) {
 		msgType string
 		content any
 	}{{"kernel_info_request", struct{}{}}, {"execute_request", ExecuteRequest{Code: "forged = 1", StoreHistory: true}}} {
-		forged, forgedID, _ := c.frames(req.msgType, req.content, nil, nil)
+		forged, sent := k.frames(t, Outgoing{Type: req.msgType, Content: req.content})
 		forged[1] = newSigner("not-the-key").sign(forged[2], forged[3], forged[4], forged[5])
-		if err := c.shell.SendMulti(zmq4.NewMsgFrom(forged...)); err != nil {
-			t.Fatal(err)
-		}
-		forgedIDs[forgedID] = true
+		k.sendFrames(t, Shell, forged)
+		forgedIDs[sent.MsgID] = true
 	}
-	goodID, _ := c.send(c.shell, "kernel_info_request", struct{}{}, nil)
+	goodID := k.send(t, Shell, Outgoing{Type: "kernel_info_request"}).MsgID
 
 	// Requests are handled in arrival order, so if a forged one had been
 	// accepted its reply would come first.
-	if got := parentID(t, c.next(c.shellIn, "a reply")); got != goodID {
+	if got := k.next(t, Shell).ParentID; got != goodID {
 		t.Fatalf("first reply answers %s, want the signed request %s (forged were %v)", got, goodID, forgedIDs)
 	}
-	if ids := rs.handler.handledIDs()[handledBefore:]; len(ids) != 1 || ids[0] != goodID {
+	if ids := k.handler.handledIDs()[handledBefore:]; len(ids) != 1 || ids[0] != goodID {
 		t.Errorf("handler saw %v, want only %s", ids, goodID)
 	}
-	if n := rs.log.count("bad signature"); n != len(forgedIDs) {
-		t.Errorf("want %d bad-signature log lines, got log %q", len(forgedIDs), rs.log.lines)
+	if n := k.log.count("bad signature"); n != len(forgedIDs) {
+		t.Errorf("want %d bad-signature log lines, got log %q", len(forgedIDs), k.log.lines)
 	}
 	// Nothing was published for them either (it would come before the
 	// signed request's idle).
 	for {
-		msg := c.next(c.iopubIn, "iopub idle for "+goodID)
-		if id := parentID(t, msg); forgedIDs[id] {
-			t.Errorf("iopub %s for a forged request", msg.msgType)
-		} else if id == goodID && msg.msgType == "status" && executionState(t, msg) == StateIdle {
+		msg := k.nextIOPub(t, "idle for "+goodID)
+		if forgedIDs[msg.ParentID] {
+			t.Errorf("iopub %s for a forged request", msg.Type)
+		} else if msg.ParentID == goodID && msg.Type == "status" && executionState(t, msg) == StateIdle {
 			break
 		}
 	}
 }
 
 func TestMalformedMessagesAreDropped(t *testing.T) {
-	rs := startServer(t, tcpInfo())
-	c := dialClient(t, rs.info)
+	k := newTestKernel(t, tcpInfo())
+	handledBefore := len(k.handler.handledIDs())
 
-	good, _, _ := c.frames("kernel_info_request", struct{}{}, nil, nil)
+	good, _ := k.frames(t, Outgoing{Type: "kernel_info_request"})
 	sign := func(f [][]byte) [][]byte { // re-sign after tampering with a dict
-		f[1] = c.signer.sign(f[2], f[3], f[4], f[5])
+		f[1] = k.c.signer.sign(f[2], f[3], f[4], f[5])
 		return f
 	}
 	clone := func() [][]byte { return append([][]byte(nil), good...) }
@@ -126,93 +118,87 @@ func TestMalformedMessagesAreDropped(t *testing.T) {
 		"signature not hex":  append(append(clone()[:1], []byte("zz")), good[2:]...),
 		"only identities":    {[]byte("a"), []byte("b")},
 	}
-	for name, frames := range cases {
-		if err := c.shell.SendMulti(zmq4.NewMsgFrom(frames...)); err != nil {
-			t.Fatalf("%s: send: %v", name, err)
-		}
+	for _, frames := range cases {
+		k.sendFrames(t, Shell, frames)
 	}
-	goodID, _ := c.send(c.shell, "kernel_info_request", struct{}{}, nil)
-	if got := parentID(t, c.next(c.shellIn, "a reply")); got != goodID {
+	goodID := k.send(t, Shell, Outgoing{Type: "kernel_info_request"}).MsgID
+	if got := k.next(t, Shell).ParentID; got != goodID {
 		t.Fatalf("first reply answers %s, want %s: a malformed message got through", got, goodID)
 	}
-	if ids := rs.handler.handledIDs(); len(ids) != 1 {
+	if ids := k.handler.handledIDs()[handledBefore:]; len(ids) != 1 {
 		t.Errorf("handler saw %d requests, want 1", len(ids))
 	}
-	if n := rs.log.count("dropped a message"); n != len(cases) {
-		t.Errorf("%d drop log lines for %d malformed messages: %q", n, len(cases), rs.log.lines)
+	if n := k.log.count("dropped a message"); n != len(cases) {
+		t.Errorf("%d drop log lines for %d malformed messages: %q", n, len(cases), k.log.lines)
 	}
 }
 
 func TestBusyOutputIdleAroundEveryRequest(t *testing.T) {
-	rs := startServer(t, tcpInfo())
-	c := dialClient(t, rs.info)
-	c.waitForIOPub()
+	k := newTestKernel(t, tcpInfo())
 
-	id, _ := c.send(c.shell, "execute_request", ExecuteRequest{Code: "some output", StoreHistory: true}, nil)
-	reply := c.replyTo(c.shellIn, id)
-	if reply.msgType != "execute_reply" {
-		t.Errorf("reply type %s", reply.msgType)
+	id := k.send(t, Shell, Outgoing{Type: "execute_request", Content: ExecuteRequest{Code: "some output", StoreHistory: true}}).MsgID
+	reply := k.replyTo(t, Shell, id)
+	if reply.Type != "execute_reply" {
+		t.Errorf("reply type %s", reply.Type)
 	}
-	assertIOPub(t, c.untilIdle(id), []string{"status:busy", "stream", "status:idle"})
+	assertIOPub(t, k.untilIdle(t, id), []string{"status:busy", "stream", "status:idle"})
 
 	// The same bracketing on control, with the reply on control.
-	cid, _ := c.send(c.control, "kernel_info_request", struct{}{}, nil)
-	if r := c.replyTo(c.controlIn, cid); r.msgType != "kernel_info_reply" {
-		t.Errorf("control reply type %s", r.msgType)
+	cid := k.send(t, Control, Outgoing{Type: "kernel_info_request"}).MsgID
+	if r := k.replyTo(t, Control, cid); r.Type != "kernel_info_reply" {
+		t.Errorf("control reply type %s", r.Type)
 	}
-	assertIOPub(t, c.untilIdle(cid), []string{"status:busy", "status:idle"})
+	assertIOPub(t, k.untilIdle(t, cid), []string{"status:busy", "status:idle"})
 }
 
 func TestPanickingHandlerStillRepliesAndGoesIdle(t *testing.T) {
-	rs := startServer(t, tcpInfo())
-	c := dialClient(t, rs.info)
-	c.waitForIOPub()
+	k := newTestKernel(t, tcpInfo())
 
-	assertInternalError := func(reply *message, wantType, wantValue string) {
+	assertInternalError := func(reply Message, wantType, wantValue string) {
 		t.Helper()
-		if reply.msgType != wantType {
-			t.Errorf("reply type %s, want %s", reply.msgType, wantType)
+		if reply.Type != wantType {
+			t.Errorf("reply type %s, want %s", reply.Type, wantType)
 		}
 		var content map[string]any
-		if err := json.Unmarshal(reply.content, &content); err != nil {
+		if err := reply.Decode(&content); err != nil {
 			t.Fatalf("reply content: %v", err)
 		}
 		if content["status"] != "error" || content["ename"] != "InternalError" || content["evalue"] != wantValue {
-			t.Errorf("reply content %s, want status error, ename InternalError, evalue %q", reply.content, wantValue)
+			t.Errorf("reply content %s, want status error, ename InternalError, evalue %q", reply.Content, wantValue)
 		}
 		if tb, ok := content["traceback"].([]any); !ok || len(tb) != 0 {
 			t.Errorf("traceback %#v, want an empty list", content["traceback"])
 		}
 	}
 
-	id, _ := c.send(c.shell, "execute_request", ExecuteRequest{Code: "panic"}, nil)
-	assertInternalError(c.replyTo(c.shellIn, id), "execute_reply", "handler bug second line")
-	assertIOPub(t, c.untilIdle(id), []string{"status:busy", "status:idle"})
+	id := k.send(t, Shell, Outgoing{Type: "execute_request", Content: ExecuteRequest{Code: "panic"}}).MsgID
+	assertInternalError(k.replyTo(t, Shell, id), "execute_reply", "handler bug second line")
+	assertIOPub(t, k.untilIdle(t, id), []string{"status:busy", "status:idle"})
 
-	cid, _ := c.send(c.control, "panic_request", struct{}{}, nil)
-	assertInternalError(c.replyTo(c.controlIn, cid), "panic_reply", "control bug")
-	assertIOPub(t, c.untilIdle(cid), []string{"status:busy", "status:idle"})
+	cid := k.send(t, Control, Outgoing{Type: "panic_request"}).MsgID
+	assertInternalError(k.replyTo(t, Control, cid), "panic_reply", "control bug")
+	assertIOPub(t, k.untilIdle(t, cid), []string{"status:busy", "status:idle"})
 
 	// A handler that had already replied gets no second reply: the next
 	// message on shell answers the next request.
-	rid, _ := c.send(c.shell, "execute_request", ExecuteRequest{Code: "reply then panic"}, nil)
-	if r := c.replyTo(c.shellIn, rid); r.msgType != "execute_reply" || !strings.Contains(string(r.content), `"ok"`) {
-		t.Errorf("got %s %s, want the handler's own ok execute_reply", r.msgType, r.content)
+	rid := k.send(t, Shell, Outgoing{Type: "execute_request", Content: ExecuteRequest{Code: "reply then panic"}}).MsgID
+	if r := k.replyTo(t, Shell, rid); r.Type != "execute_reply" || !strings.Contains(string(r.Content), `"ok"`) {
+		t.Errorf("got %s %s, want the handler's own ok execute_reply", r.Type, r.Content)
 	}
-	kid, _ := c.send(c.shell, "kernel_info_request", struct{}{}, nil)
-	if next := c.next(c.shellIn, "kernel_info_reply"); parentID(t, next) != kid {
-		t.Errorf("next shell message is a %s to %s, want the kernel_info_reply to %s", next.msgType, parentID(t, next), kid)
+	kid := k.send(t, Shell, Outgoing{Type: "kernel_info_request"}).MsgID
+	if next := k.next(t, Shell); next.ParentID != kid {
+		t.Errorf("next shell message is a %s to %s, want the kernel_info_reply to %s", next.Type, next.ParentID, kid)
 	}
-	if n := rs.log.count("panicked"); n != 3 {
-		t.Errorf("%d panic log lines for 3 panics: %q", n, rs.log.lines)
+	if n := k.log.count("panicked"); n != 3 {
+		t.Errorf("%d panic log lines for 3 panics: %q", n, k.log.lines)
 	}
 }
 
-func assertIOPub(t *testing.T, msgs []*message, want []string) {
+func assertIOPub(t *testing.T, msgs []Message, want []string) {
 	t.Helper()
 	var got []string
 	for _, m := range msgs {
-		kind := m.msgType
+		kind := m.Type
 		if kind == "status" {
 			kind += ":" + executionState(t, m)
 		}
@@ -224,67 +210,54 @@ func assertIOPub(t *testing.T, msgs []*message, want []string) {
 }
 
 func TestControlReplyReachesIdentitylessClient(t *testing.T) {
-	rs := startServer(t, tcpInfo())
-	c := dialClient(t, rs.info) // shell peer exists, with a different identity
-	id, _ := c.send(c.shell, "kernel_info_request", struct{}{}, nil)
-	c.replyTo(c.shellIn, id)
+	k := newTestKernel(t, tcpInfo()) // shell peer exists, with a different identity
 
-	d := dialRawDealer(t, rs.info.endpoint(rs.info.ControlPort))
-	frames, reqID, _ := c.frames("interrupt_request", struct{}{}, nil, nil)
+	d := dialRawDealer(t, k.info.endpoint(k.info.ControlPort))
+	frames, sent := k.frames(t, Outgoing{Type: "interrupt_request"})
 	d.send(t, frames)
-	reply := d.recv(t, c.signer)
-	if reply.msgType != "interrupt_reply" || parentID(t, reply) != reqID {
-		t.Errorf("got %s for %s, want interrupt_reply for %s", reply.msgType, parentID(t, reply), reqID)
+	reply, err := decodeMessage(d.recv(t), k.c.signer)
+	if err != nil {
+		t.Fatalf("raw dealer got a bad message: %v", err)
 	}
-	select {
-	case m := <-c.shellIn:
-		t.Errorf("control reply leaked onto shell: %s", m.msgType)
-	default:
+	if got := exported(reply); got.Type != "interrupt_reply" || got.ParentID != sent.MsgID {
+		t.Errorf("got %s for %s, want interrupt_reply for %s", got.Type, got.ParentID, sent.MsgID)
+	}
+	if m, ok := k.queued(t, Shell); ok {
+		t.Errorf("control reply leaked onto shell: %s", m.Type)
 	}
 }
 
 func TestControlAndHeartbeatServedWhileShellBlocked(t *testing.T) {
-	rs := startServer(t, tcpInfo())
-	c := dialClient(t, rs.info)
+	k := newTestKernel(t, tcpInfo())
+	handledBefore := len(k.handler.handledIDs())
 
-	execID, _ := c.send(c.shell, "execute_request", ExecuteRequest{Code: "block"}, nil)
-	if code := <-rs.handler.started; code != "block" {
+	execID := k.send(t, Shell, Outgoing{Type: "execute_request", Content: ExecuteRequest{Code: "block"}}).MsgID
+	if code := <-k.handler.started; code != "block" {
 		t.Fatalf("started %q", code)
 	}
 
 	// The shell reader keeps reading while the handler is busy.
-	queuedID, _ := c.send(c.shell, "kernel_info_request", struct{}{}, nil)
-	awaitCondition(t, "second shell request queued", func() bool { return rs.srv.shellQueue.len() == 1 })
+	queuedID := k.send(t, Shell, Outgoing{Type: "kernel_info_request"}).MsgID
+	awaitCondition(t, "second shell request queued", func() bool { return k.srv.shellQueue.len() == 1 })
 
-	cid, _ := c.send(c.control, "interrupt_request", struct{}{}, nil)
-	if r := c.replyTo(c.controlIn, cid); r.msgType != "interrupt_reply" {
-		t.Errorf("control reply type %s", r.msgType)
+	cid := k.send(t, Control, Outgoing{Type: "interrupt_request"}).MsgID
+	if r := k.replyTo(t, Control, cid); r.Type != "interrupt_reply" {
+		t.Errorf("control reply type %s", r.Type)
 	}
 
-	hb := zmq4.NewReq(context.Background())
-	defer hb.Close()
-	if err := hb.Dial(rs.info.endpoint(rs.info.HBPort)); err != nil {
-		t.Fatal(err)
-	}
+	// Heartbeat fails unless the echo is the payload, frame for frame.
 	for _, ping := range []string{"ping", "\x00binary\xff", "third"} {
-		if err := hb.Send(zmq4.NewMsgString(ping)); err != nil {
-			t.Fatal(err)
-		}
-		echo, err := hb.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(echo.Frames) != 1 || string(echo.Frames[0]) != ping {
-			t.Errorf("heartbeat echoed %q, want %q", echo.Frames, ping)
+		if err := k.c.Heartbeat(waitCtx(t), []byte(ping)); err != nil {
+			t.Errorf("heartbeat %q: %v", ping, err)
 		}
 	}
 
-	close(rs.handler.release)
-	if r := c.replyTo(c.shellIn, execID); r.msgType != "execute_reply" {
-		t.Errorf("execute reply type %s", r.msgType)
+	close(k.handler.release)
+	if r := k.replyTo(t, Shell, execID); r.Type != "execute_reply" {
+		t.Errorf("execute reply type %s", r.Type)
 	}
-	c.replyTo(c.shellIn, queuedID)
-	ids := rs.handler.handledIDs()
+	k.replyTo(t, Shell, queuedID)
+	ids := k.handler.handledIDs()[handledBefore:]
 	// shell: exec, queued; control: interrupt — the interrupt was handled
 	// before the queued shell request, i.e. while exec was running.
 	if len(ids) != 3 || ids[0] != execID || ids[1] != cid || ids[2] != queuedID {
@@ -306,75 +279,62 @@ func awaitCondition(t *testing.T, what string, cond func() bool) {
 }
 
 func TestInputRoundTrip(t *testing.T) {
-	rs := startServer(t, tcpInfo())
-	c := dialClient(t, rs.info)
-	c.waitForIOPub()
+	k := newTestKernel(t, tcpInfo())
 
 	for _, withParent := range []bool{true, false} { // JupyterLab sets it; jupyter_client does not
-		id, _ := c.send(c.shell, "execute_request", ExecuteRequest{Code: "input", AllowStdin: true}, nil)
-		req := c.next(c.stdinIn, "input_request")
-		if req.msgType != "input_request" || parentID(t, req) != id {
-			t.Fatalf("stdin got %s parented to %s, want input_request for %s", req.msgType, parentID(t, req), id)
+		id := k.send(t, Shell, Outgoing{Type: "execute_request", Content: ExecuteRequest{Code: "input", AllowStdin: true}}).MsgID
+		req := k.next(t, Stdin)
+		if req.Type != "input_request" || req.ParentID != id {
+			t.Fatalf("stdin got %s parented to %s, want input_request for %s", req.Type, req.ParentID, id)
 		}
 		var ir InputRequest
-		if err := json.Unmarshal(req.content, &ir); err != nil || ir.Prompt != "name? " || ir.Password {
-			t.Errorf("input_request content %s", req.content)
+		if err := req.Decode(&ir); err != nil || ir.Prompt != "name? " || ir.Password {
+			t.Errorf("input_request content %s", req.Content)
 		}
-		var parent []byte
+		var parent json.RawMessage
 		if withParent {
-			parent = req.rawHeader
+			parent = req.Header
 		}
-		frames, _, _ := c.frames("input_reply", InputReply{Value: "Ada"}, parent, nil)
-		if err := c.stdin.SendMulti(zmq4.NewMsgFrom(frames...)); err != nil {
-			t.Fatal(err)
-		}
-		c.replyTo(c.shellIn, id)
-		out := c.untilIdle(id)
-		if len(out) != 3 || out[1].msgType != "stream" || !strings.Contains(string(out[1].content), `"hello Ada"`) {
+		k.send(t, Stdin, Outgoing{Type: "input_reply", Content: InputReply{Value: "Ada"}, Parent: parent})
+		k.replyTo(t, Shell, id)
+		out := k.untilIdle(t, id)
+		if len(out) != 3 || out[1].Type != "stream" || !strings.Contains(string(out[1].Content), `"hello Ada"`) {
 			t.Errorf("withParent=%v: iopub %v", withParent, out)
 		}
 	}
 }
 
 func TestInputRefusedWithoutAllowStdinAndCancelledByInterrupt(t *testing.T) {
-	rs := startServer(t, tcpInfo())
-	c := dialClient(t, rs.info)
-	c.waitForIOPub()
+	k := newTestKernel(t, tcpInfo())
 
 	// allow_stdin false: Input fails at once, nothing is sent on stdin.
-	id, _ := c.send(c.shell, "execute_request", map[string]any{"code": "input", "allow_stdin": false}, nil)
-	reply := c.replyTo(c.shellIn, id)
+	reply := k.request(t, Shell, Outgoing{Type: "execute_request", Content: map[string]any{"code": "input", "allow_stdin": false}})
 	var er ExecuteReply
-	if err := json.Unmarshal(reply.content, &er); err != nil || er.Status != StatusError || !strings.Contains(er.Evalue, "allow_stdin") {
-		t.Errorf("execute_reply %s", reply.content)
+	if err := reply.Decode(&er); err != nil || er.Status != StatusError || !strings.Contains(er.Evalue, "allow_stdin") {
+		t.Errorf("execute_reply %s", reply.Content)
 	}
 
 	// An interrupt cancels a pending Input.
-	id, _ = c.send(c.shell, "execute_request", ExecuteRequest{Code: "input", AllowStdin: true}, nil)
-	c.next(c.stdinIn, "input_request")
-	cid, _ := c.send(c.control, "interrupt_request", struct{}{}, nil)
-	c.replyTo(c.controlIn, cid)
-	reply = c.replyTo(c.shellIn, id)
-	if err := json.Unmarshal(reply.content, &er); err != nil || er.Status != StatusError || !strings.Contains(er.Evalue, "canceled") {
-		t.Errorf("execute_reply after interrupt %s", reply.content)
+	id := k.send(t, Shell, Outgoing{Type: "execute_request", Content: ExecuteRequest{Code: "input", AllowStdin: true}}).MsgID
+	k.next(t, Stdin)
+	k.request(t, Control, Outgoing{Type: "interrupt_request"})
+	reply = k.replyTo(t, Shell, id)
+	if err := reply.Decode(&er); err != nil || er.Status != StatusError || !strings.Contains(er.Evalue, "canceled") {
+		t.Errorf("execute_reply after interrupt %s", reply.Content)
 	}
-	select {
-	case m := <-c.stdinIn:
-		t.Errorf("unexpected stdin message %s before the first one was answered", m.msgType)
-	default:
+	if m, ok := k.queued(t, Stdin); ok {
+		t.Errorf("unexpected stdin message %s before the first one was answered", m.Type)
 	}
 }
 
 func TestShutdownReleasesPortsForRestart(t *testing.T) {
-	first := startServer(t, tcpInfo())
-	c := dialClient(t, first.info)
+	first := newTestKernel(t, tcpInfo())
 
 	// shutdown_request on control: the handler replies and cancels Serve.
-	id, _ := c.send(c.control, "shutdown_request", ShutdownRequest{Restart: true}, nil)
-	reply := c.replyTo(c.controlIn, id)
+	reply := first.request(t, Control, Outgoing{Type: "shutdown_request", Content: ShutdownRequest{Restart: true}})
 	var sr map[string]any
-	if err := json.Unmarshal(reply.content, &sr); err != nil || sr["restart"] != true || sr["status"] != StatusOK {
-		t.Errorf("shutdown_reply %s", reply.content)
+	if err := reply.Decode(&sr); err != nil || sr["restart"] != true || sr["status"] != StatusOK {
+		t.Errorf("shutdown_reply %s", reply.Content)
 	}
 	select {
 	case err := <-first.done:
@@ -393,13 +353,11 @@ func TestShutdownReleasesPortsForRestart(t *testing.T) {
 	}
 
 	// jupyter_client restarts the kernel on the very same ports.
-	second := startServer(t, first.info)
+	second := newTestKernel(t, first.info)
 	if second.info != first.info {
 		t.Fatalf("second server bound %+v, want %+v", second.info, first.info)
 	}
-	c2 := dialClient(t, second.info)
-	id, _ = c2.send(c2.shell, "kernel_info_request", struct{}{}, nil)
-	c2.replyTo(c2.shellIn, id)
+	second.request(t, Shell, Outgoing{Type: "kernel_info_request"})
 }
 
 func TestServeOverIPC(t *testing.T) {
@@ -413,12 +371,10 @@ func TestServeOverIPC(t *testing.T) {
 	}
 	stale.(*net.UnixListener).SetUnlinkOnClose(false)
 	stale.Close()
-	rs := startServer(t, info)
-	c := dialClient(t, rs.info)
-	id, _ := c.send(c.shell, "kernel_info_request", struct{}{}, nil)
-	c.replyTo(c.shellIn, id)
-	c.close()
-	rs.stop(t)
+	k := newTestKernel(t, info)
+	k.request(t, Shell, Outgoing{Type: "kernel_info_request"})
+	k.c.Close()
+	k.stop(t)
 	for _, p := range info.ports() {
 		if _, err := os.Stat(info.IP + "-" + strconv.Itoa(p.port)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s socket file still there after Serve returned (%v)", p.name, err)

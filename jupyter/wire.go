@@ -179,13 +179,16 @@ type outgoing struct {
 	parent     json.RawMessage // nil → {}
 	metadata   any             // nil → {}
 	content    any             // nil → {}
+	// extraHeader adds fields to the header (a client's subshell_id, say);
+	// it cannot replace the ones encode writes.
+	extraHeader map[string]any
 }
 
 // encode serialises and signs a message with a fresh msg_id (returned too)
 // and the current date.
 func (o outgoing) encode(session string, s *signer, now time.Time) (frames [][]byte, msgID string, err error) {
 	msgID = uuid.NewString()
-	header, err := json.Marshal(Header{
+	header, err := o.header(Header{
 		MsgID:    msgID,
 		Session:  session,
 		Username: "kernel",
@@ -213,6 +216,25 @@ func (o outgoing) encode(session string, s *signer, now time.Time) (frames [][]b
 	frames = append(frames, []byte(delimiter), s.sign(header, parent, metadata, content),
 		header, parent, metadata, content)
 	return frames, msgID, nil
+}
+
+// header marshals h with o.extraHeader's fields added.
+func (o outgoing) header(h Header) ([]byte, error) {
+	data, err := json.Marshal(h)
+	if err != nil || len(o.extraHeader) == 0 {
+		return data, err
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, err
+	}
+	for k, v := range o.extraHeader {
+		if _, taken := fields[k]; taken {
+			return nil, fmt.Errorf("header field %q is written by the encoder", k)
+		}
+		fields[k] = v
+	}
+	return json.Marshal(fields)
 }
 
 // marshalObject marshals v, turning nil (or JSON null) into {} so no dict
