@@ -269,7 +269,7 @@ func (c *KernelClient) lock(ch Channel) (unlock func(), err error) {
 		c.controlMu.Lock()
 		return c.controlMu.Unlock, nil
 	}
-	return nil, fmt.Errorf("jupyter: no replies to receive on %q (iopub: Subscribe)", ch)
+	return nil, fmt.Errorf("jupyter: Receive takes shell, control or stdin messages, not %q (iopub: Subscribe; hb: Heartbeat)", ch)
 }
 
 // Receive returns the next message that arrived on ch (Shell, Control or
