@@ -37,10 +37,14 @@ type Message struct {
 	ParentID string          // parent_header msg_id ("" when there is none)
 	Content  json.RawMessage // the content dict, undecoded
 
-	// Header and ParentHeader are the dicts exactly as they arrived (a
-	// reply's ParentHeader is its request's header, byte for byte).
+	// Channel is the socket it came on ("shell", "control", "stdin",
+	// "iopub"). Header, ParentHeader and Metadata are the dicts exactly as
+	// they arrived (a reply's ParentHeader is its request's header, byte
+	// for byte): what a frontend's own checks look at.
+	Channel      string
 	Header       json.RawMessage
 	ParentHeader json.RawMessage
+	Metadata     json.RawMessage
 }
 
 // Decode unmarshals the content into v.
@@ -93,11 +97,25 @@ type KernelClient struct {
 	readErr    error // the first socket failure, once the readers have stopped
 	rejected   int   // messages dropped by decodeMessage
 	lastReject error
+
+	observe func(Message) // WithObserver's function, nil if none
+}
+
+// ClientOption changes how Connect sets up a KernelClient.
+type ClientOption func(*KernelClient)
+
+// WithObserver has f called with every message the client receives, on
+// every socket, as it arrives, from the first one on (iopub_welcome
+// included, and iopub messages no Subscription takes). It runs on the
+// sockets' reader goroutines, so it must be quick and safe for concurrent
+// use; the client's exchanges see the messages as before.
+func WithObserver(f func(Message)) ClientOption {
+	return func(c *KernelClient) { c.observe = f }
 }
 
 // Connect dials the kernel's sockets named in info. It does not wait for
 // the kernel: call KernelInfo, which also makes sure iopub is subscribed.
-func Connect(info ConnectionInfo) (*KernelClient, error) {
+func Connect(info ConnectionInfo, opts ...ClientOption) (*KernelClient, error) {
 	if err := info.check(true); err != nil {
 		return nil, fmt.Errorf("jupyter: connect: %w", err)
 	}
@@ -108,6 +126,9 @@ func Connect(info ConnectionInfo) (*KernelClient, error) {
 		sockCtx: sockCtx,
 		cancel:  cancel,
 		inboxes: map[Channel]*inbox{},
+	}
+	for _, o := range opts {
+		o(c)
 	}
 	// Shell and stdin share an identity (the kernel routes input_request
 	// by the shell's, as jupyter_client's do); control has its own, so a
@@ -163,6 +184,10 @@ func (c *KernelClient) read(s zmq4.Socket, name Channel, deliver func(*message, 
 			if err != nil {
 				c.reject(fmt.Errorf("%s: %w", name, err))
 				continue
+			}
+			msg.channel = string(name)
+			if c.observe != nil {
+				c.observe(exported(msg))
 			}
 			deliver(msg, c.sockCtx.Done())
 		}
@@ -332,5 +357,5 @@ func parentMsgID(m *message) string {
 
 func exported(m *message) Message {
 	return Message{Type: m.msgType, MsgID: m.msgID, ParentID: parentMsgID(m), Content: m.content,
-		Header: m.rawHeader, ParentHeader: m.parent}
+		Channel: m.channel, Header: m.rawHeader, ParentHeader: m.parent, Metadata: m.metadata}
 }

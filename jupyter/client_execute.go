@@ -232,6 +232,65 @@ func (c *KernelClient) answerInput(m *message, answer func(InputRequest) (string
 	return err
 }
 
+// ShellRequest sends a message other than execute_request on shell and
+// waits until the kernel has published idle for it and, for an
+// "x_request", sent its "x_reply", which it returns (a message without a
+// reply, such as comm_open, gives a zero Message).
+func (c *KernelClient) ShellRequest(ctx context.Context, msgType string, content any) (Message, error) {
+	c.shellMu.Lock()
+	defer c.shellMu.Unlock()
+	sub := c.Subscribe() // before sending: its idle is not missed
+	defer sub.Close()
+	sent, err := c.Send(Shell, Outgoing{Type: msgType, Content: content})
+	if err != nil {
+		return Message{}, err
+	}
+	want, replied := "", true
+	if strings.HasSuffix(msgType, "_request") {
+		want, replied = strings.TrimSuffix(msgType, "_request")+"_reply", false
+	}
+	shell := c.inboxes[Shell]
+	var reply Message
+	for idle := false; !idle || !replied; {
+		if m, err, ok := shell.poll(); ok {
+			if err != nil {
+				return Message{}, err
+			}
+			if want != "" && m.msgType == want && parentMsgID(m) == sent.MsgID {
+				reply, replied = exported(m), true
+			}
+			continue
+		}
+		if m, err, ok := sub.q.poll(); ok {
+			if errors.Is(err, ErrLost) {
+				continue // only its idle matters here
+			}
+			if err != nil {
+				return Message{}, err
+			}
+			var s Status
+			if m.msgType == "status" && parentMsgID(m) == sent.MsgID && json.Unmarshal(m.content, &s) == nil && s.ExecutionState == StateIdle {
+				idle = true
+			}
+			continue
+		}
+		select {
+		case <-shell.ready:
+		case <-shell.done:
+		case <-sub.q.ready:
+		case <-sub.q.done:
+		case <-ctx.Done():
+			return Message{}, fmt.Errorf("jupyter: waiting for the kernel to answer %s: %w", msgType, context.Cause(ctx))
+		}
+	}
+	return reply, nil
+}
+
+// ControlRequest sends a request on control and waits for its reply.
+func (c *KernelClient) ControlRequest(ctx context.Context, msgType string, content any) (Message, error) {
+	return c.controlRequest(ctx, msgType, content)
+}
+
 // controlRequest sends a control request and waits for its reply, which
 // must be the matching *_reply.
 func (c *KernelClient) controlRequest(ctx context.Context, msgType string, content any) (Message, error) {

@@ -18,8 +18,8 @@ import (
 // drop is never silent: the next take reports it as an error wrapping
 // ErrLost.
 const (
-	clientQueue      = 1024
-	clientQueueBytes = 16 << 20
+	clientQueue      = 256 // a frontend slower than the kernel waits behind no more than this
+	clientQueueBytes = 8 << 20
 	clientStall      = 10 * time.Second
 )
 

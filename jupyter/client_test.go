@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -165,5 +166,53 @@ func TestClientCountsWhatItRejects(t *testing.T) {
 	cancel()
 	if m, err := sub.Next(ended); err == nil {
 		t.Errorf("the wrong-key client passed on %s", m.Type)
+	}
+}
+
+// WithObserver sees every message as it arrives, with its channel and
+// frames; ShellRequest waits for the reply (if the type has one) and the
+// idle; ControlRequest for the reply.
+func TestObserverShellRequestControlRequest(t *testing.T) {
+	k := newTestKernel(t, tcpInfo())
+	var mu sync.Mutex
+	var seen []Message
+	c, err := Connect(k.info, WithObserver(func(m Message) {
+		mu.Lock()
+		seen = append(seen, m)
+		mu.Unlock()
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.KernelInfo(waitCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := c.ShellRequest(waitCtx(t), "kernel_info_request", KernelInfoRequest{})
+	if err != nil || reply.Type != "kernel_info_reply" || reply.Channel != "shell" {
+		t.Fatalf("ShellRequest kernel_info: %s on %s, %v", reply.Type, reply.Channel, err)
+	}
+	// The test handler answers nothing it does not know; Serve still
+	// brackets it with busy and idle.
+	if reply, err := c.ShellRequest(waitCtx(t), "comm_open", map[string]any{"comm_id": "c", "target_name": "t", "data": map[string]any{}}); err != nil || reply.Type != "" {
+		t.Fatalf("ShellRequest comm_open: %+v, %v", reply, err)
+	}
+	creply, err := c.ControlRequest(waitCtx(t), "kernel_info_request", map[string]any{})
+	if err != nil || creply.Type != "kernel_info_reply" || creply.Channel != "control" {
+		t.Fatalf("ControlRequest: %s on %s, %v", creply.Type, creply.Channel, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	kinds := map[string]bool{}
+	for _, m := range seen {
+		kinds[m.Channel+" "+m.Type] = true
+		if len(m.Header) == 0 || string(m.Metadata) == "" {
+			t.Errorf("observed %s %s without its header or metadata", m.Channel, m.Type)
+		}
+	}
+	for _, want := range []string{"shell kernel_info_reply", "control kernel_info_reply", "iopub status"} {
+		if !kinds[want] {
+			t.Errorf("the observer never saw a %s (saw %v)", want, kinds)
+		}
 	}
 }

@@ -48,6 +48,7 @@ type message struct {
 	msgID   string
 	msgType string
 	session string
+	channel string // the socket it came on (set by a client's reader)
 }
 
 // signer computes message signatures. A nil *signer (empty key) signs with ""
