@@ -246,18 +246,29 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 		}
 	case msgPeripheral:
 		var change struct {
-			Pin   *int `json:"pin"`
-			Value *int `json:"value"`
+			Pin    *int `json:"pin"`
+			Value  *int `json:"value"`
+			PWM    *int `json:"pwm"`
+			Freq   int  `json:"freq"`
+			Duty   int  `json:"duty"`
+			Deinit bool `json:"deinit"`
 		}
 		if err := json.Unmarshal(m.payload, &change); err != nil {
 			b.logf("sim: unreadable peripheral message %q: %v", m.payload, err)
 			return nil
 		}
+		b.mu.Lock()
 		if change.Pin != nil && change.Value != nil {
-			b.mu.Lock()
 			b.pins[*change.Pin] = *change.Value
-			b.mu.Unlock()
 		}
+		if change.PWM != nil {
+			if change.Deinit {
+				delete(b.pwms, *change.PWM)
+			} else {
+				b.pwms[*change.PWM] = PWMState{Freq: change.Freq, Duty: change.Duty}
+			}
+		}
+		b.mu.Unlock()
 	case msgRawPaste:
 		var use struct {
 			MaxExcess *int `json:"maxExcess"`
@@ -347,6 +358,7 @@ func (b *Board) reset(ctx context.Context, st *boardState, helpers *sync.WaitGro
 	} else {
 		b.hard++
 		clear(b.pins)
+		clear(b.pwms)
 	}
 	b.droppedBase += b.droppedNow
 	b.droppedNow = 0

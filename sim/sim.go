@@ -92,6 +92,7 @@ type Board struct {
 
 	mu             sync.Mutex
 	pins           map[int]int
+	pwms           map[int]PWMState
 	droppedBase    int64
 	droppedNow     int64
 	soft, hard     int
@@ -152,6 +153,7 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 		events:   make(chan event, 256),
 		done:     make(chan struct{}),
 		pins:     map[int]int{},
+		pwms:     map[int]PWMState{},
 		password: opts.Password,
 		conns:    map[net.Conn]struct{}{},
 	}
@@ -273,6 +275,21 @@ func (b *Board) Pin(n int) (value int, ok bool) {
 	defer b.mu.Unlock()
 	value, ok = b.pins[n]
 	return value, ok
+}
+
+// PWMState is what a program last set on a PWM output.
+type PWMState struct {
+	Freq int // Hz
+	Duty int // 0 to 1023, as machine.PWM.duty() reads it
+}
+
+// PWM returns the PWM output a program drives on GPIO n (ok is false if it
+// has none: never set since the last hard reset, or deinit called).
+func (b *Board) PWM(n int) (state PWMState, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	state, ok = b.pwms[n]
+	return state, ok
 }
 
 // DroppedBytes is the number of console input bytes the board's stdin

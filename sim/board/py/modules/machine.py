@@ -13,6 +13,30 @@ def _peripheral(**kw):
 _valid_pins = set(list(range(0, 20)) + [21, 22, 23, 25, 26, 27] + list(range(32, 40)))
 _pins = {}
 
+# The light sensor (docs/protocol/simulator.md §2): a photoresistor on ADC pin 34 that sees
+# the board's LED on GPIO 2, as on a typical ESP32 dev board. _drive holds how brightly each
+# output pin drives its load (0.0 to 1.0): PWM duty/1023, or 1.0 for a GPIO set high. The
+# most recent of Pin and PWM to configure a pin decides, as the ESP32's pin matrix does.
+LED_PIN = 2
+LIGHT_PIN = 34
+_drive = {}
+_noise = [0x2545F491]
+
+
+def _light_noise():
+    # xorshift32: a little noise, -1.0 to 1.0, without needing the random module.
+    x = _noise[0]
+    x ^= (x << 13) & 0xFFFFFFFF
+    x ^= x >> 17
+    x ^= (x << 5) & 0xFFFFFFFF
+    _noise[0] = x
+    return (x & 0xFFFF) / 32767.5 - 1.0
+
+
+def _light_level():
+    # 2% of full scale in the dark, 98% with the LED fully on, +-1% noise.
+    return 0.02 + 0.96 * _drive.get(LED_PIN, 0.0) + 0.01 * _light_noise()
+
 def _pin_id(p):
     if isinstance(p, Pin):
         return p._id
@@ -52,6 +76,10 @@ class Pin:
             if mode != Pin.IN and self._id >= 34:
                 raise ValueError('pin can only be input')
             self._s['mode'] = mode
+            if mode == Pin.IN:
+                _drive.pop(self._id, None)
+            else:
+                _drive[self._id] = 1.0 if self._s['value'] else 0.0
         if pull != -1:
             self._s['pull'] = pull
         if value is not None:
@@ -60,6 +88,8 @@ class Pin:
 
     def _set(self, v):
         v = 1 if v else 0
+        if self._s['mode'] != Pin.IN:
+            _drive[self._id] = float(v)
         if v != self._s['value']:
             self._s['value'] = v
             _peripheral(pin=self._id, value=v)
@@ -121,6 +151,7 @@ class PWM:
         self._report()
 
     def _report(self):
+        _drive[self._pin] = self._duty / 1023
         _peripheral(pwm=self._pin, freq=self._freq, duty=self._duty)
 
     def freq(self, f=None):
@@ -149,6 +180,7 @@ class PWM:
         self._report()
 
     def deinit(self):
+        _drive.pop(self._pin, None)
         _peripheral(pwm=self._pin, freq=0, duty=0, deinit=True)
 
     def __repr__(self):
@@ -174,6 +206,8 @@ class ADC:
         self._width = 12
 
     def _level(self):
+        if self._pin == LIGHT_PIN:
+            return _light_level()
         # A slowly varying signal (period ~6 s), different per pin: something to plot.
         t = _time.ticks_ms() / 1000
         return 0.5 + 0.45 * _math.sin(t + self._pin)

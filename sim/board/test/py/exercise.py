@@ -203,6 +203,7 @@ class Run:
         adc = m['ADC'](m['Pin'](34))
         check(0 <= adc.read() <= 4095 and 0 <= adc.read_u16() <= 65535, 'ADC range')
         check(raises(ValueError, m['ADC'], m['Pin'](1)), 'GPIO 1 has no ADC')
+        self.light_sensor(m)
         check(m['freq']() == 160000000, 'freq')
         m['freq'](240000000)
         check(m['freq']() == 240000000 and raises(ValueError, m['freq'], 1), 'freq set')
@@ -220,6 +221,46 @@ class Run:
         sleeps['sleep_ms'](1)
         check(fired == [t] and t not in self.queue().active, 'a one-shot Timer fires during a sleep')
         check(m['RTC']().datetime()[0] >= 2000, 'RTC')
+
+    def light_sensor(self, m):
+        # ADC pin 34 sees the LED on GPIO 2: 2% of full scale dark, 98% lit, +-1% noise.
+        light = m['ADC'](m['Pin'](m['LIGHT_PIN']))
+        check(m['LIGHT_PIN'] == 34 and m['LED_PIN'] == 2, 'the light sensor is on 34, the LED on 2')
+
+        def level():
+            samples = [light.read_u16() / 65535 for _ in range(16)]
+            check(max(samples) - min(samples) <= 0.021, 'noise stays within 1%%: %r' % samples)
+            return sum(samples) / len(samples)
+
+        def near(got, want, what):
+            check(abs(got - want) <= 0.011, '%s: light %.4f, want %.4f +- 1%%' % (what, got, want))
+
+        led = m['Pin'](m['LED_PIN'], m['Pin'].IN)
+        near(level(), 0.02, 'an undriven LED pin is dark')
+        samples = set(light.read_u16() for _ in range(8))
+        check(len(samples) > 1, 'the sensor is noisy: %r' % samples)
+        pwm = m['PWM'](led, freq=1000, duty=0)
+        near(level(), 0.02, 'duty 0')
+        for duty in (256, 512, 1023):
+            pwm.duty(duty)
+            near(level(), 0.02 + 0.96 * duty / 1023, 'duty %d' % duty)
+        pwm.duty_u16(32768)
+        near(level(), 0.02 + 0.96 * pwm.duty() / 1023, 'duty_u16(32768)')
+        check(0.49 <= level() <= 0.51, 'half duty is half light')
+        check(abs(light.read() / 4095 - level()) <= 0.021, 'read() follows too')
+        pwm.deinit()
+        near(level(), 0.02, 'a pin no longer driven by PWM is dark')
+        led.init(m['Pin'].OUT, value=1)
+        near(level(), 0.98, 'an LED switched fully on')
+        led.off()
+        near(level(), 0.02, 'an LED switched off')
+        # Other ADC pins keep the slowly varying signal, whatever the LED does.
+        import math
+        other = m['ADC'](m['Pin'](35))
+        lit = m['PWM'](led, duty=1023)
+        want = 0.5 + 0.45 * math.sin(time.ticks_ms() / 1000 + 35)
+        check(abs(other.read_u16() / 65535 - want) <= 0.01, 'pin 35 reads the slow signal, not the light')
+        lit.deinit()
 
     def network(self):
         n = self.module('network')
