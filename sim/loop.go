@@ -57,7 +57,7 @@ const maxBootFailures = 3
 
 // boardState is what the loop knows; only the loop touches it.
 type boardState struct {
-	node         *nodeProcess
+	node         boardProcess
 	gen          int
 	booted       bool
 	delayOver    bool
@@ -316,8 +316,7 @@ func (b *Board) bootNode(ctx context.Context, st *boardState, raw bool, delay ti
 	gen := st.gen
 	st.booted, st.delayOver, st.serving, st.executing, st.raw, st.modeTail = false, false, false, false, raw, nil
 	b.replIdle.set(true)
-	cmd := b.command(raw)
-	node, err := startNode(ctx, gen, cmd, b.opts.Log, nodeCallbacks{
+	node, err := b.start(ctx, gen, raw, nodeCallbacks{
 		message: func(gen int, m nodeMessage) {
 			if m.typ == msgOutput {
 				// Back-pressure: the board process waits in print() while
@@ -337,7 +336,7 @@ func (b *Board) bootNode(ctx context.Context, st *boardState, raw bool, delay ti
 	}
 	st.node = node
 	b.mu.Lock()
-	b.pid = cmd.Process.Pid
+	b.pid = node.pid()
 	b.mu.Unlock()
 	if delay <= 0 {
 		st.delayOver = true

@@ -51,7 +51,12 @@ type Options struct {
 	NoRawPaste bool
 	// Modules is a ready node_modules folder for the board's npm package,
 	// used instead of running `npm ci`; "" means $WEBREPL_SIM_MODULES, if set.
+	// A board on a Host uses the Host's.
 	Modules string
+	// Host, if set, runs the board in that shared Node process, as a worker
+	// thread of its own (docs/protocol/simulator.md §7); nil gives the board
+	// a Node process of its own.
+	Host *Host
 
 	// nodeCommand replaces `node main.mjs ARGS` (package tests use a fake).
 	nodeCommand func(args []string) *exec.Cmd
@@ -76,7 +81,9 @@ type Board struct {
 	flashDir string
 	tmpFlash bool
 	logf     func(format string, args ...any)
-	command  func(raw bool) *exec.Cmd
+	// start starts a board process; the event loop calls it at boot and
+	// on every reset.
+	start func(ctx context.Context, gen int, raw bool, cb nodeCallbacks) (boardProcess, error)
 
 	url        string
 	events     chan event
@@ -218,15 +225,30 @@ func (b *Board) prepareCommand(ctx context.Context) error {
 		}
 		return a
 	}
+	ownProcess := func(command func(raw bool) *exec.Cmd) {
+		b.start = func(ctx context.Context, gen int, raw bool, cb nodeCallbacks) (boardProcess, error) {
+			return startNode(ctx, gen, command(raw), b.opts.Log, cb)
+		}
+	}
+	if b.opts.Host != nil {
+		if b.opts.nodeCommand != nil {
+			return errors.New("a board on a Host cannot use a fake board process")
+		}
+		b.start = func(ctx context.Context, gen int, raw bool, cb nodeCallbacks) (boardProcess, error) {
+			spec := hostBoardSpec{Args: withRaw(raw), Port: b.profile.port(), LogName: "sim/board " + b.url}
+			return b.opts.Host.startBoard(ctx, gen, spec, cb)
+		}
+		return nil
+	}
 	if b.opts.nodeCommand != nil {
-		b.command = func(raw bool) *exec.Cmd { return b.opts.nodeCommand(withRaw(raw)) }
+		ownProcess(func(raw bool) *exec.Cmd { return b.opts.nodeCommand(withRaw(raw)) })
 		return nil
 	}
 	rt, err := prepareRuntime(ctx, b.opts.Modules, b.opts.Log)
 	if err != nil {
 		return err
 	}
-	b.command = func(raw bool) *exec.Cmd {
+	ownProcess(func(raw bool) *exec.Cmd {
 		cmd := exec.Command(rt.node, append([]string{"main.mjs"}, withRaw(raw)...)...)
 		cmd.Dir = rt.dir
 		cmd.Env = append(os.Environ(), "WEBREPL_SIM_PORT="+b.profile.port())
@@ -235,7 +257,7 @@ func (b *Board) prepareCommand(ctx context.Context) error {
 			cmd.Env = append(cmd.Env, modulesEnv+"="+rt.modules)
 		}
 		return cmd
-	}
+	})
 	return nil
 }
 
