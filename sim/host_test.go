@@ -6,6 +6,7 @@ package sim
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,5 +155,37 @@ func TestHostProcessDeathRebootsItsBoards(t *testing.T) {
 	}
 	if second := h.PID(); second == first || second == 0 {
 		t.Fatalf("host PID %d after the first (%d) died", second, first)
+	}
+}
+
+// A board whose client stops reading holds up only itself: the others'
+// output still flows through the shared process.
+func TestHostedBoardBackPressureIsPerBoard(t *testing.T) {
+	t.Parallel()
+	h := startHost(t)
+	flood, other := startHosted(t, h, "ideal", ""), startHosted(t, h, "ideal", "")
+	if tcp, ok := flood.c.conn.UnderlyingConn().(*net.TCPConn); ok {
+		_ = tcp.SetReadBuffer(4096) // so that the flood is held sooner
+	}
+	flood.c.sendText("n = 0\nwhile True:\n    print('flood', n, 'x' * 200)\n    n += 1\n\x04")
+	held := func() bool {
+		s := flood.b.outputTo.Load()
+		return s != nil && s.queued.Load() > maxQueuedOutput
+	}
+	// The flood's client reads nothing: the board waits in print().
+	waitFor(t, "the flood to be held", held)
+	for i := 0; i < 100; i++ {
+		want := fmt.Sprintf("%d\r\n", i*i)
+		if got := other.c.run(fmt.Sprintf("print(%d * %d)", i, i)); got != want {
+			t.Fatalf("the other board answered %q, want %q", got, want)
+		}
+	}
+	if !held() {
+		t.Fatalf("the flood is no longer held, though its client reads nothing")
+	}
+	for _, b := range []*Board{flood.b, other.b} {
+		if soft, hard := b.Resets(); soft != 0 || hard != 0 {
+			t.Fatalf("a board reset (%d soft, %d hard)", soft, hard)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 func runSim(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	var opts sim.Options
 	var verbose bool
+	var boards int
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8266", "listen address (port 0 picks a free port)")
 	fs.StringVar(&opts.Password, "password", "", "WebREPL password, at most 9 bytes (required)")
 	fs.StringVar(&opts.Profile, "profile", "esp32", "board and link model: esp32, esp8266 or ideal")
@@ -27,6 +28,7 @@ func runSim(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	fs.DurationVar(&opts.ResetAfter, "reset-after", sim.DefaultResetAfter, "press reset when a Ctrl-C is not obeyed for this long")
 	fs.DurationVar(&opts.DrainPeriod, "drain-period", sim.DefaultDrainPeriod, "esp32: how often received input is moved to the board's input queue")
 	fs.DurationVar(&opts.BootDelay, "boot-delay", sim.DefaultBootDelay, "time a soft reset takes before the server accepts again (hard reset: twice)")
+	fs.IntVar(&boards, "boards", 1, "how many boards: more than 1 runs them in one Node process, on consecutive ports from --addr's (each its own flash folder below --flash)")
 	fs.BoolVar(&verbose, "v", false, "log the board's events on stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -34,8 +36,14 @@ func runSim(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if opts.Password == "" {
 		return usage("--password is required")
 	}
+	if boards < 1 {
+		return badValue("--boards %d: want 1 or more", boards)
+	}
 	if verbose {
 		opts.Log = os.Stderr
+	}
+	if boards > 1 {
+		return runSimBoards(ctx, opts, boards)
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute) // includes a first `npm ci`
 	board, err := sim.Start(startCtx, opts)

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -55,12 +56,12 @@ type simProcess struct {
 	err    error
 }
 
-func startSimCLI(t *testing.T, env []string) *simProcess {
+func startSimCLI(t *testing.T, env []string, extra ...string) *simProcess {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
 	t.Cleanup(cancel)
 	p := &simProcess{
-		cmd:    cliCommand(ctx, env, "sim", "--addr", "127.0.0.1:0", "--password", "pw"),
+		cmd:    cliCommand(ctx, env, append([]string{"sim", "--addr", "127.0.0.1:0", "--password", "pw"}, extra...)...),
 		stdout: &announceWatcher{announced: make(chan struct{})},
 		stderr: &bytes.Buffer{},
 		exited: make(chan struct{}),
@@ -194,6 +195,55 @@ func TestSimCommandExitsWhenTheBoardDies(t *testing.T) {
 	if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "webrepl-kernel sim: the simulated board died: ") ||
 		!strings.Contains(stderr, "failed to boot 3 times") {
 		t.Fatalf("stderr = %q, want one line telling that the board died and why", stderr)
+	}
+	expectGroupsGone(t, groups)
+}
+
+// `sim --boards N` runs N boards in one Node process, each on its own port
+// with its own flash folder, and stops all of them cleanly.
+func TestSimCommandRunsManyBoardsInOneProcess(t *testing.T) {
+	flash := t.TempDir()
+	p := startSimCLI(t, nil, "--boards", "3", "--flash", flash)
+	var urls []string
+	deadline := time.Now().Add(testTimeout)
+	for {
+		p.stdout.mu.Lock()
+		out := p.stdout.buf.String()
+		p.stdout.mu.Unlock()
+		if strings.Contains(out, "3 simulated boards in one process; Ctrl-C stops them\n") {
+			urls = wsURLPattern.FindAllString(out, -1)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webrepl-kernel sim --boards 3 announced only %q\nstderr: %s", out, p.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(urls) != 3 || urls[0] == urls[1] || urls[1] == urls[2] || urls[0] == urls[2] {
+		t.Fatalf("announced %q, want three different addresses", urls)
+	}
+	groups := childGroups(t, p.cmd.Process.Pid)
+	if len(groups) != 1 {
+		t.Fatalf("found %d Node processes under webrepl-kernel sim --boards 3, want one", len(groups))
+	}
+	for i, url := range urls {
+		program := fmt.Sprintf("with open('who.txt', 'w') as f:\n    f.write('board %d')\nprint('hello from', %d)\n", i+1, i+1)
+		res := runCLI(t, nil, []byte(program), "exec", "-", "--url", url, "--password", "pw")
+		if res.code != 0 || res.stdout != fmt.Sprintf("hello from %d\n", i+1) {
+			t.Fatalf("exec on board %d: status %d, stdout %q, stderr %q", i+1, res.code, res.stdout, res.stderr)
+		}
+	}
+	for i := range urls {
+		data, err := os.ReadFile(filepath.Join(flash, fmt.Sprintf("board-%02d", i+1), "who.txt"))
+		if err != nil || string(data) != fmt.Sprintf("board %d", i+1) {
+			t.Fatalf("board %d's flash folder holds %q (%v)", i+1, data, err)
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.waitExit(t); code != 0 {
+		t.Fatalf("exit status %d after SIGINT, want 0\nstderr: %s", code, p.stderr)
 	}
 	expectGroupsGone(t, groups)
 }
