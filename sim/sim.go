@@ -7,7 +7,8 @@
 // (latency, the ESP32 and ESP8266 input-loss models of §5). The interpreter
 // is real MicroPython (its WebAssembly port) in a supervised Node process,
 // whose sources (sim/board) are embedded in the binary; resets replace that
-// process and drop the WebREPL client, as a board's reboot does. A Fault
+// process and drop the WebREPL client, as a board's reboot does. A Host
+// runs many boards in one Node process instead, a worker thread each. A Fault
 // makes the board a bad peer on purpose. What it models and why:
 // docs/protocol/simulator.md.
 package sim
