@@ -64,3 +64,43 @@ func residentKB(b *testing.B, pid int) int64 {
 	b.Fatalf("no VmRSS in /proc/%d/status", pid)
 	return 0
 }
+
+// BenchmarkHostedBoards measures the resident memory of one Host process
+// running 1, 10 and 30 boards, each after it ran a program, and reports
+// the memory each board beyond the first adds (docs/protocol/simulator.md
+// §7). The Go side is this test process and is not counted.
+func BenchmarkHostedBoards(b *testing.B) {
+	rss := map[int]int64{}
+	for _, n := range []int{1, 10, 30} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				h := NewHost(HostOptions{})
+				var boards []*Board
+				for j := 0; j < n; j++ {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+					board, err := Start(ctx, Options{Profile: "esp32", Host: h})
+					cancel()
+					if err != nil {
+						b.Fatal(err)
+					}
+					boards = append(boards, board)
+					c := dialBoard(b, board.URL())
+					c.login(board.Password())
+					c.sendText("\x01")
+					c.expectText("raw REPL; CTRL-B to exit\r\n>")
+					c.sendText("x = [i*i for i in range(10000)]\nprint(len(x))\x04")
+					c.expectText("10000\r\n\x04\x04>")
+				}
+				rss[n] = residentKB(b, h.PID())
+				for _, board := range boards {
+					board.Close()
+				}
+				h.Close()
+			}
+			b.ReportMetric(float64(rss[n])/1024, "MB-rss")
+			if n > 1 && rss[1] > 0 {
+				b.ReportMetric(float64(rss[n]-rss[1])/1024/float64(n-1), "MB-per-extra-board")
+			}
+		})
+	}
+}
