@@ -98,6 +98,9 @@ type cellIO struct {
 	silent bool
 	count  int
 	store  bool
+	// display reads the board messages of the cell (display.go); nil
+	// where nothing displays (help).
+	display *cellDisplay
 }
 
 func (io cellIO) stdout(text string) {
@@ -125,6 +128,7 @@ func (io cellIO) result(repr string) {
 
 func (k *Kernel) runCell(ctx context.Context, r jupyter.Request, req jupyter.ExecuteRequest, count int) *cellError {
 	io := cellIO{k: k, r: r, silent: req.Silent, count: count, store: req.StoreHistory}
+	io.display = &cellDisplay{io: io}
 	magics, code := splitMagics(req.Code)
 	if len(magics) == 0 && strings.TrimSpace(code) == "" {
 		return nil // an empty cell does not need the board
@@ -135,6 +139,7 @@ func (k *Kernel) runCell(ctx context.Context, r jupyter.Request, req jupyter.Exe
 	defer k.boardDone()
 	k.setNotices(io.stderr) // "reconnecting to …" lines while this cell waits for the board
 	defer k.setNotices(nil)
+	defer io.display.finish() // the chart's last drawing, before the reply
 	for _, m := range magics {
 		if failure := k.runMagic(cell, r, req, io, m); failure != nil {
 			return failure
@@ -157,8 +162,15 @@ func (k *Kernel) runOnBoard(cell *runningCell, r jupyter.Request, req jupyter.Ex
 	for attempt := 0; ; attempt++ {
 		k.tellAboutBoard(io, s) // noticed earlier, e.g. by a completion
 		var output *cellOutput
-		output = newTokenOutput(program.token, io.stdout, io.result, func(prompt string) { k.askInput(cell, r, s, output, prompt) })
+		stdout := io.stdout
+		if io.display != nil {
+			stdout = io.display.text // %%plot reads the printed lines
+		}
+		output = newTokenOutput(program.token, stdout, io.result, func(prompt string) { k.askInput(cell, r, s, output, prompt) })
 		output.errStream = io.stderr
+		if io.display != nil {
+			output.message = io.display.message
+		}
 		cell.setSession(s)
 		res, err := s.ExecMarked(cell.ctx, program.code, output, program.marks)
 		cell.setSession(nil)

@@ -41,6 +41,7 @@ func magicTable() []magic {
 		{"%connect", "%connect URL [--password PW] [--keep]", "connect to a board's WebREPL (ws://HOST:8266/); --keep: other notebooks wait instead of taking it over", magicConnect},
 		{"%disconnect", "%disconnect", "close the WebREPL session so other clients can connect", magicDisconnect},
 		{"%lsmagic", "%lsmagic", "list these magics", magicList},
+		{"%%plot", "%%plot [--points N]", "run the cell, plotting its printed lines of numbers or name=value pairs live (the last N points, default 500)", magicPlot},
 		{"%softreset", "%softreset", "restart the board's interpreter (RAM state is lost, files stay)",
 			func(c *magicCall) *cellError { return c.k.resetBoard(c.cell, c.r, c.req, c.io, false) }},
 		{"%hardreset", "%hardreset", "reset the board like its reset button (RAM state is lost)",

@@ -25,6 +25,11 @@ const maxPendingText = 64 << 10
 // until its frame ends; the rest is counted and said, not kept.
 const maxFramedValue = 1 << 20
 
+// maxMessageFrame bounds a board message frame (boardmsg.go) held until it
+// ends: the base64 of maxMessageData with its line ends, and a header. A
+// longer frame is counted, not kept, and refused in one line.
+const maxMessageFrame = maxMessageData/3*4 + maxMessageData/768 + 8 + maxMessageHeader
+
 // cellOutput receives a cell's board output as it arrives and publishes it:
 // text as stdout stream messages, framed text written to sys.stderr as
 // stderr stream messages, framed expression values as results, and framed
@@ -34,10 +39,15 @@ type cellOutput struct {
 	errStream func(text string)   // publishes a stderr stream message; nil: as stdout
 	result    func(repr string)   // publishes an expression value
 	input     func(prompt string) // asks the frontend for a line; must not block
+	// message receives a board message frame (boardmsg.go) and the bytes
+	// of it that were over maxMessageFrame and not kept; nil: dropped.
+	// cut tells that the frame never ended (the cell was interrupted).
+	message func(frame []byte, overflow int, cut bool)
 
 	starts []string          // the start markers of frames
 	ends   map[string]string // start marker → its end marker
 	errEnd string            // the end of a stderr frame
+	msgEnd string            // the end of a message frame
 
 	mu        sync.Mutex
 	text      []byte // output not yet published, all of one stream
@@ -61,12 +71,13 @@ func newCellOutput(stream, result, input func(string)) *cellOutput {
 // newTokenOutput reads the output of a cell whose frames carry token.
 func newTokenOutput(token string, stream, result, input func(string)) *cellOutput {
 	o := &cellOutput{stream: stream, result: result, input: input, ends: map[string]string{}}
-	for _, pair := range [][2]byte{{kindResult, kindResultEnd}, {kindInput, kindInputEnd}, {kindStderr, kindStderrEnd}} {
+	for _, pair := range [][2]byte{{kindResult, kindResultEnd}, {kindInput, kindInputEnd}, {kindStderr, kindStderrEnd}, {kindMessage, kindMessageEnd}} {
 		start := marker(pair[0], token)
 		o.starts = append(o.starts, start)
 		o.ends[start] = marker(pair[1], token)
 	}
 	o.errEnd = marker(kindStderrEnd, token)
+	o.msgEnd = marker(kindMessageEnd, token)
 	return o
 }
 
@@ -138,9 +149,14 @@ func (o *cellOutput) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// addFramed keeps framed text up to maxFramedValue.
+// addFramed keeps framed text up to maxFramedValue (maxMessageFrame for a
+// message).
 func (o *cellOutput) addFramed(p []byte) {
-	room := max(0, maxFramedValue-len(o.framed))
+	limit := maxFramedValue
+	if o.framing == o.msgEnd {
+		limit = maxMessageFrame
+	}
+	room := max(0, limit-len(o.framed))
 	o.framed = append(o.framed, p[:min(room, len(p))]...)
 	o.overflow += len(p) - min(room, len(p))
 }
@@ -161,6 +177,13 @@ func (o *cellOutput) addText(p []byte, isErr bool) {
 // endFrame acts on a complete frame, after the text before it.
 func (o *cellOutput) endFrame() {
 	o.flushText(true)
+	if o.framing == o.msgEnd {
+		if o.message != nil {
+			o.message(o.framed, o.overflow, false)
+		}
+		o.framed, o.overflow = nil, 0
+		return
+	}
 	if o.overflow > 0 {
 		o.framed = fmt.Appendf(o.framed, "… (%d bytes more not shown)", o.overflow)
 		o.overflow = 0
@@ -277,12 +300,21 @@ func (o *cellOutput) Close() {
 		o.timer = nil
 	}
 	// An unfinished frame (the program was interrupted inside repr) or a
-	// partial marker is shown as text rather than lost.
-	if o.framing != "" {
+	// partial marker is shown as text rather than lost; an unfinished
+	// message is told as cut short.
+	switch {
+	case o.framing == o.msgEnd:
+		o.flushText(true)
+		if o.message != nil {
+			o.message(o.framed, o.overflow, true)
+		}
+	case o.framing != "":
 		o.addText(o.framed, false)
 	}
 	o.addText(o.echoed, false)
-	o.addText(o.marker, o.framing == o.errEnd)
+	if o.framing != o.msgEnd {
+		o.addText(o.marker, o.framing == o.errEnd)
+	}
 	o.flushText(true)
 	o.closed = true
 }

@@ -58,6 +58,8 @@ const (
 	kindInputEnd    = 'J' // then the board waits for a line
 	kindStderr      = 'S' // then text printed to sys.stderr,
 	kindStderrEnd   = 'T' // then output again
+	kindMessage     = 'M' // then a board message (boardmsg.go),
+	kindMessageEnd  = 'N' // then output again
 	kindStart       = 'B' // the helper began (webrepl's Marks.Start)
 	kindError       = 'X' // then the cell's traceback (Marks.Error)
 	kindEnd         = 'Z' // the helper's last output (Marks.End)

@@ -10,11 +10,14 @@
 # compiles (an interned string) for as long as its RAM lasts.
 #
 # Marks (0x02, a letter, the token, 0x03): B start, R..E a value's repr,
-# I..J an input() prompt, S..T text printed to sys.stderr, X a traceback
-# follows, Z end. Everything that can fail or be interrupted runs inside the
+# I..J an input() prompt, S..T text printed to sys.stderr, M..N a message
+# from board code (py/jupyter.py writes them), X a traceback follows, Z end. Everything that can fail or be interrupted runs inside the
 # outer try, so the end mark is always printed; an exception other than
 # SystemExit is printed framed (X, traceback) before it, and every exception
 # is raised again after it.
+#
+# The module 'jupyter' (py/jupyter.py), if the board has it, gets the token
+# in its _t for the cell's time, so that what it sends goes to this cell.
 #
 # Names it leaves in the globals: only __wk_cell. It binds input (and print,
 # unless the user has their own) and __repl_print__ for the cell and removes
@@ -27,10 +30,13 @@ def __wk_cell(token, file, body, line, last, mode, stdin,
         kbd_intr=getattr(__import__('micropython'), 'kbd_intr', lambda c: None)):
     mark = lambda kind: '\x02' + kind + token + '\x03'
     namespace = globals()
-    exc = input = print = None
+    exc = input = print = jm = None
     try:
         try:
             echo(mark('B'), end='')
+            jm = sys.modules.get('jupyter')
+            if jm:
+                jm._t = token
             stderr = sys.stderr
             show = lambda value: None if value is None else echo(mark('R') + repr(value) + mark('E'), end='')
 
@@ -76,6 +82,8 @@ def __wk_cell(token, file, body, line, last, mode, stdin,
                     count += 1
             except BaseException:
                 pass
+            if jm:
+                jm._t = None
             namespace.pop('__repl_print__', None)
             if input and namespace.get('input') is input:
                 del namespace['input']
