@@ -259,6 +259,59 @@ func exerciseBoardPython(t *testing.T, run boardRunner) {
 		}
 	})
 
+	t.Run("display module", func(t *testing.T) {
+		cell := buildProgram(`from jupyter import display, HTML, Image, plot, clear_output
+import jupyter
+display(HTML('<b>\u00e9</b>'))
+h = display(Image(b'\x89PNG\r\n\x1a\n' + bytes(range(250)) * 8, width=3), display_id=True)
+plot(1, t=2.5)
+clear_output(wait=True)
+jupyter.LIMIT = 4
+display(HTML('12345'))
+print(h.display_id == jupyter._t[:8] + '-1')`, true, "<cell In[6] ab.6>")
+		outs := run(t, helperProgram, string(cell.code), "import jupyter\nprint(jupyter._t, jupyter.display(1), jupyter.send('x', 1))")
+		var frames []boardMessage
+		var stdout, stderr strings.Builder
+		o := newTokenOutput(cell.token, func(s string) { stdout.WriteString(s) }, nil, nil)
+		o.errStream = func(s string) { stderr.WriteString(s) }
+		o.message = func(frame []byte, overflow int, cut bool) {
+			m, err := parseBoardMessage(frame)
+			if err != nil || overflow > 0 || cut {
+				t.Errorf("frame %.80q: %v (overflow %d, cut %v)", frame, err, overflow, cut)
+			}
+			frames = append(frames, m)
+		}
+		body := strings.TrimPrefix(strings.TrimSuffix(outs[1], marker(kindEnd, cell.token)), marker(kindStart, cell.token))
+		o.Write([]byte(strings.ReplaceAll(body, "\r\n", "\n")))
+		o.Close()
+		if len(frames) != 4 {
+			t.Fatalf("%d frames, want 4; printed %q", len(frames), outs[1])
+		}
+		payload := func(i int) string { return string(frames[i].Payload) }
+		if frames[0].Kind != "display" || string(frames[0].Data) != "<b>\u00e9</b>" || !strings.Contains(payload(0), `"mime": "text/html"`) {
+			t.Errorf("HTML frame %+v", frames[0])
+		}
+		if f := frames[1]; len(f.Data) != 2008 || f.Data[8+249] != 249 || !strings.Contains(payload(1), `"mime": "image"`) ||
+			!strings.Contains(payload(1), `"meta": {"width": 3}`) || !strings.Contains(payload(1), `"id": "`+cell.token[:8]+`-1"`) {
+			t.Errorf("Image frame: %d bytes, payload %s", len(f.Data), f.Payload)
+		}
+		if frames[2].Kind != "plot" || frames[2].HasData || !strings.Contains(payload(2), `"values": [1]`) || !strings.Contains(payload(2), `"named": {"t": 2.5}`) {
+			t.Errorf("plot frame %+v %s", frames[2], frames[2].Payload)
+		}
+		if frames[3].Kind != "clear" || payload(3) != `{"wait": true}` {
+			t.Errorf("clear frame %+v %s", frames[3], frames[3].Payload)
+		}
+		if want := "display refused: 5 bytes is over the limit of 4 bytes\n"; stderr.String() != want {
+			t.Errorf("stderr %q, want %q", stderr.String(), want)
+		}
+		if stdout.String() != "True\n" {
+			t.Errorf("stdout %q", stdout.String())
+		}
+		if want := "None None False\n"; outs[2] != want {
+			t.Errorf("between cells: %q, want %q (nothing sent)", outs[2], want)
+		}
+	})
+
 	t.Run("run and free memory", func(t *testing.T) {
 		runCell := buildProgram(boardpy.Call(runFile, boardpy.Str("wk_runme.py")), true, "<cell In[5] ab.5>")
 		outs := run(t, "f = open('wk_runme.py', 'w')\nf.write('ran = 6 * 7\\nprint(__file__ if \"__file__\" in globals() else \"-\")\\n')\nf.close()\ndel f",

@@ -115,8 +115,8 @@ func Render(series []Series, o Options) string {
 	for i, s := range series {
 		colour := palette[i%len(palette)]
 		name := s.Name
-		if len(s.Points) > 0 {
-			name += " = " + strconv.FormatFloat(s.Points[len(s.Points)-1].Y, 'g', 6, 64)
+		if pts := finite(s.Points); len(pts) > 0 {
+			name += " = " + strconv.FormatFloat(pts[len(pts)-1].Y, 'g', 6, 64)
 		}
 		fmt.Fprintf(&b, `<rect x="%s" y="9" width="12" height="3" fill="%s"/><text x="%s" y="14" fill="#333">%s</text>`,
 			num(x), colour, num(x+16), html.EscapeString(name))
