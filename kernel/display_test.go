@@ -8,13 +8,19 @@ import (
 	"time"
 )
 
-// executeShown runs code and returns the reply and what the cell shows
-// (its outputs without execute_input).
+// executeShown runs code and returns the reply and what the cell shows:
+// its outputs without execute_input, consecutive stream messages of one
+// stream as one (coalescing may cut a stream anywhere).
 func executeShown(tk *testKernel, code string) (msg, []msg) {
 	tk.t.Helper()
 	reply, out := tk.execute(code)
 	var kept []msg
 	for _, m := range out {
+		if n := len(kept); n > 0 && m.Type == "stream" && kept[n-1].Type == "stream" && kept[n-1].Str("name") == m.Str("name") {
+			joined := map[string]any{"name": m.Str("name"), "text": kept[n-1].Str("text") + m.Str("text")}
+			kept[n-1].Content = joined
+			continue
+		}
 		if m.Type != "execute_input" {
 			kept = append(kept, m)
 		}

@@ -10,7 +10,9 @@ import (
 
 // coalesceDelay is how long board output may wait to be merged with more
 // output into one stream message. Boards send a frame per write (often per
-// line ending), so a printing loop would otherwise flood the frontend.
+// line ending), so a printing loop would otherwise flood the frontend. The
+// first lines after a quiet moment (nothing published for coalesceDelay)
+// go at once; what follows them within coalesceDelay is merged.
 const coalesceDelay = 15 * time.Millisecond
 
 // maxPendingText bounds the output held for coalescing: at that size Write
@@ -59,6 +61,7 @@ type cellOutput struct {
 	echo      []byte // the board's echo of typed input, not to be shown again
 	echoed    []byte // output matching the start of echo, held until it is known
 	timer     *time.Timer
+	published time.Time // when text was last published
 	closed    bool
 }
 
@@ -143,8 +146,18 @@ func (o *cellOutput) Write(p []byte) (int, error) {
 	if len(o.text) >= maxPendingText {
 		o.flushText(false) // blocks while the frontend is behind
 	}
+	quiet := time.Since(o.published) >= coalesceDelay
+	if i := bytes.LastIndexByte(o.text, '\n'); quiet && i >= 0 {
+		// After a quiet moment its complete lines go at once; a line's
+		// start waits a little for its end (print writes the two apart).
+		o.publishText(i + 1)
+	}
 	if len(o.text) > 0 && o.timer == nil {
-		o.timer = time.AfterFunc(coalesceDelay, o.flushLater)
+		wait := coalesceDelay - time.Since(o.published)
+		if wait <= 0 {
+			wait = coalesceDelay
+		}
+		o.timer = time.AfterFunc(wait, o.flushLater)
 	}
 	return len(p), nil
 }
@@ -263,6 +276,11 @@ func (o *cellOutput) flushText(all bool) {
 	if !all {
 		n = completeUTF8Len(o.text)
 	}
+	o.publishText(n)
+}
+
+// publishText publishes the first n bytes of pending text.
+func (o *cellOutput) publishText(n int) {
 	if n == 0 {
 		return
 	}
@@ -271,6 +289,7 @@ func (o *cellOutput) flushText(all bool) {
 		publish = o.errStream
 	}
 	publish(string(o.text[:n]))
+	o.published = time.Now()
 	o.text = append(o.text[:0], o.text[n:]...)
 }
 

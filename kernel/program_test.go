@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -249,15 +250,21 @@ func TestCellOutputSeparatesStderrInOrder(t *testing.T) {
 		out.Write([]byte(chunk))
 	}
 	out.Close()
-	var merged []string // consecutive messages of one stream joined: coalescing may cut them anywhere
-	for _, e := range events {
-		kind, _, _ := strings.Cut(e, ":")
-		if n := len(merged); n > 0 && strings.HasPrefix(merged[n-1], kind+":") && kind != "value" {
-			merged[n-1] += e[len(kind)+1:]
-			continue
+	// Consecutive messages of one stream joined: coalescing may cut them
+	// anywhere (the first piece after a quiet moment goes at once).
+	mergeStreams := func(events []string) []string {
+		var merged []string
+		for _, e := range events {
+			kind, _, _ := strings.Cut(e, ":")
+			if n := len(merged); n > 0 && strings.HasPrefix(merged[n-1], kind+":") && kind != "value" {
+				merged[n-1] += e[len(kind)+1:]
+				continue
+			}
+			merged = append(merged, e)
 		}
-		merged = append(merged, e)
+		return merged
 	}
+	merged := mergeStreams(events)
 	want := []string{"out:a\n", "err:oops\n", "out:b\n", "err:xy\n", "value:7"}
 	if strings.Join(merged, "|") != strings.Join(want, "|") {
 		t.Errorf("events = %q, want %q", merged, want)
@@ -278,5 +285,32 @@ func TestTypeableRemovesWhatTheLineEditorActsOn(t *testing.T) {
 	kept, removed := typeable([]string{"a\tb\x03c", "é ok", "\x1b[A"})
 	if !reflect.DeepEqual(kept, []string{"abc", "é ok", "[A"}) || removed != `'\t' '\x03' '\x1b'` {
 		t.Errorf("kept %q, removed %q", kept, removed)
+	}
+}
+
+// The first output after a quiet moment is published by Write itself, not
+// left to the coalescing timer; what follows still arrives, in order.
+func TestCellOutputSendsTheFirstPieceAtOnce(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	o := newTokenOutput("0123456789abcdef", func(s string) {
+		mu.Lock()
+		got = append(got, s)
+		mu.Unlock()
+	}, nil, nil)
+	o.Write([]byte("first\n"))
+	mu.Lock()
+	first := slices.Clone(got)
+	mu.Unlock()
+	if !reflect.DeepEqual(first, []string{"first\n"}) {
+		t.Errorf("after the first Write: %q, want it published", first)
+	}
+	o.Write([]byte("second\n"))
+	o.Write([]byte("third\n"))
+	o.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(got, "") != "first\nsecond\nthird\n" {
+		t.Errorf("published %q", got)
 	}
 }
