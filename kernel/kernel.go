@@ -29,7 +29,8 @@
 // handover.go.
 //
 // The file magics (%ls, %cat, %put, %get, %rm, %mkdir, %%writefile, %run)
-// are in filemagics.go. Not done yet: display_data from board code.
+// are in filemagics.go. Board code displays rich output and plots through
+// board messages (boardmsg.go, display.go, plot.go, plotlines.go: %%plot).
 package kernel
 
 import (

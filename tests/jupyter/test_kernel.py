@@ -11,9 +11,8 @@ The kernel is fresh when the generic tests start: no cell runs in setUpClass,
 so test_error is the first test that executes a cell (test_completion, which
 sorts before it, asks the host only), as when a user's first cell fails.
 
-Every generic test runs, but two: test_display_data and test_clear_output
-(board code cannot display rich output or clear a cell's output yet; the
-issue on plots and widgets adds both). IopubWelcomeTests runs when the kernel
+Every generic test runs; test_display_data and test_clear_output display
+from board code (the module jupyter, README "Displays and plots"). IopubWelcomeTests runs when the kernel
 declares protocol 5.5, whose iopub is XPUB and greets each subscriber with
 iopub_welcome (JEP 65); a kernel that declares less is skipped with its version.
 """
@@ -117,7 +116,7 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         {"text": "%dis", "matches": ["%disconnect"]},
         {"text": "%soft", "matches": ["%softreset"]},
         {"text": "%", "matches": ["%board", "%connect", "%disconnect", "%hardreset", "%lsmagic", "%softreset",
-                                  "%ls", "%cat", "%put", "%get", "%rm", "%mkdir", "%%writefile", "%run"]},
+                                  "%ls", "%cat", "%put", "%get", "%rm", "%mkdir", "%%writefile", "%run", "%%plot"]},
         {"text": "whi", "matches": ["while"]},
         {"text": "x = 1 + imp", "matches": ["import"]},
         {"text": "if x: con", "matches": ["continue"]},
@@ -127,16 +126,18 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
     # obj? as a cell: the inspection as IPython's "page" payload.
     code_page_something = "len?"
 
-    # No cell can display rich output or clear its output yet: board code has
-    # no display() (the issue on plots and widgets brings both). Named here so
-    # the reason shows instead of the base class's "No code display data".
-    @unittest.skip("board code cannot display rich output yet (the issue on plots and widgets)")
-    def test_display_data(self):
-        pass
-
-    @unittest.skip("board code cannot clear its cell's output yet (the issue on plots and widgets)")
-    def test_clear_output(self):
-        pass
+    # Board code displays through the module jupyter the kernel defines on
+    # the board (README, "Displays and plots"); %%plot draws an SVG chart.
+    code_display_data = [
+        {"code": "from jupyter import display, HTML\ndisplay(HTML('<b>hi</b>'))", "mime": "text/html"},
+        {"code": "from jupyter import display, Markdown\ndisplay(Markdown('# hi'))", "mime": "text/markdown"},
+        {"code": "from jupyter import display, JSON\ndisplay(JSON({'a': [1, 2]}))", "mime": "application/json"},
+        {"code": "from jupyter import display, Image\ndisplay(Image(b'\\x89PNG\\r\\n\\x1a\\n' + bytes(16)))",
+         "mime": "image/png"},
+        {"code": "from jupyter import plot\nplot(1, temp=21.5)", "mime": "image/svg+xml"},
+        {"code": "%%plot\nfor i in range(5):\n    print(i, i * i)", "mime": "image/svg+xml"},
+    ]
+    code_clear_output = "from jupyter import clear_output\nprint('x')\nclear_output(wait=True)"
 
     def _run(self, code, **kwargs):
         msg_id = self.kc.execute(code, **kwargs)
