@@ -33,9 +33,11 @@ func boardSource(names ...string) string {
 // The board programs, each defined once per connection (again when the user
 // deletes the function) or, for the last two, sent as they are.
 var (
-	// helperProgram defines helperName, which runs cells (program.go), and
-	// the module jupyter that board code displays with (display.go).
-	helperProgram = boardSource("cell.py", "jupyter.py")
+	// helperProgram defines helperName, which runs cells (program.go).
+	helperProgram = boardSource("cell.py")
+	// jupyterProgram defines the module jupyter that board code displays
+	// with (display.go), before the first cell that mentions it.
+	jupyterProgram = boardSource("jupyter.py")
 	// inspectorProgram defines inspectorName (inspector.go).
 	inspectorProgram = boardSource("resolve.py", "members.py", "inspect.py")
 	// completerProgram defines completerName (complete.go).

@@ -46,7 +46,7 @@ func TestBoardFilesCompile(t *testing.T) {
 			}
 		}
 	}
-	for name, program := range map[string]string{"helper": helperProgram, "inspector": inspectorProgram,
+	for name, program := range map[string]string{"helper": helperProgram, "jupyter": jupyterProgram, "inspector": inspectorProgram,
 		"completer": completerProgram, "run": runFile, "free memory": boardFreeMemory} {
 		if err := boardpytest.Compiles(t, name, program); err != nil {
 			t.Errorf("the %s program does not compile: %v", name, err)
@@ -269,7 +269,14 @@ clear_output(wait=True)
 jupyter.LIMIT = 4
 display(HTML('12345'))
 print(h.display_id == jupyter._t[:8] + '-1')`, true, "<cell In[6] ab.6>")
-		outs := run(t, helperProgram, string(cell.code), "import jupyter\nprint(jupyter._t, jupyter.display(1), jupyter.send('x', 1))")
+		// Without the module, a cell that mentions it stops before it runs.
+		missing := buildProgram("import jupyter\nprint('ran')", true, "<cell In[7] ab.7>")
+		first := run(t, helperProgram, "try:\n "+string(missing.code)+"\nexcept NameError as e:\n print('raised', e)")
+		if first[1] != "raised __wk_jupyter\n" {
+			t.Errorf("a cell needing jupyter on a board without it printed %q", first[1])
+		}
+		outs := run(t, helperProgram, jupyterProgram, string(cell.code), "import jupyter\nprint(jupyter._t, jupyter.display(1), jupyter.send('x', 1))")
+		outs = outs[1:]
 		var frames []boardMessage
 		var stdout, stderr strings.Builder
 		o := newTokenOutput(cell.token, func(s string) { stdout.WriteString(s) }, nil, nil)

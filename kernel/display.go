@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"webrepl-kernel/jupyter"
+	"webrepl-kernel/webrepl"
 )
 
 // cellDisplay is what one execute_request displays: it reads the board
@@ -186,6 +187,22 @@ func (d *cellDisplay) clear(m boardMessage) error {
 	}
 	if !d.io.silent {
 		d.io.k.publish(d.io.r, "clear_output", jupyter.ClearOutput{Wait: p.Wait})
+	}
+	return nil
+}
+
+// defineJupyter defines the module jupyter on the board (py/jupyter.py),
+// for a cell that mentions it.
+func (k *Kernel) defineJupyter(cell *runningCell, s *webrepl.Session) *cellError {
+	var discard strings.Builder
+	cell.setSession(s)
+	res, err := s.Exec(cell.ctx, []byte(jupyterProgram), &discard)
+	cell.setSession(nil)
+	if err != nil {
+		return k.execFailure(cell, s, err)
+	}
+	if res != nil && res.Exception != nil {
+		return hostError("RuntimeError", "defining the module jupyter on the board failed: "+res.Exception.Type+": "+res.Exception.Message)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/base64"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -97,6 +98,21 @@ print('after')`)
 	reply, out = executeShown(tk, "later()")
 	if reply.Str("status") != "ok" || !reflect.DeepEqual(types(out), []string{"display_data"}) {
 		t.Errorf("a function of an earlier cell displays in the running cell: %v %v", reply, out)
+	}
+}
+
+// The module jupyter is put on the board by the first cell that mentions
+// it; code that imports it before is told how to get it.
+func TestJupyterModuleDefinedOnDemand(t *testing.T) {
+	tk := newTestKernel(t)
+	reply, out := executeShown(tk, "import sys\nprint('jupy' + 'ter' in sys.modules)\n__import__('jupy' + 'ter')")
+	if reply.Str("status") != "error" || streamText(out) != "False\n" ||
+		!strings.Contains(fmt.Sprint(reply.Content["traceback"]), "run `import jupyter` in a cell first") {
+		t.Errorf("import before any cell mentioned jupyter: %v %v", reply, out)
+	}
+	reply, out = executeShown(tk, "import jupyter\nprint(jupyter._t is not None)")
+	if reply.Str("status") != "ok" || streamText(out) != "True\n" {
+		t.Errorf("a cell that mentions jupyter: %v %v", reply, out)
 	}
 }
 

@@ -194,10 +194,22 @@ func (k *Kernel) runOnBoard(cell *runningCell, r jupyter.Request, req jupyter.Ex
 			}
 			continue
 		}
+		if program.wrapped && attempt <= 1 && missingJupyter(e) {
+			// The cell mentions the module jupyter, which this board does
+			// not have yet; nothing of the cell ran.
+			if failure := k.defineJupyter(cell, s); failure != nil {
+				return failure
+			}
+			attempt++ // once: a second miss is an error to show
+			continue
+		}
 		if tidy != nil {
 			e = tidy(e)
 		}
 		ename, evalue, tb := errorOutput(e, program.wrapped, &k.cells)
+		if ename == "ImportError" && strings.Contains(evalue, "'jupyter'") {
+			tb = append(tb, "The kernel puts the module jupyter on the board before a cell that mentions it: run `import jupyter` in a cell first.")
+		}
 		return &cellError{ename: ename, evalue: evalue, traceback: tb}
 	}
 }

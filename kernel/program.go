@@ -106,8 +106,8 @@ const helperName = "__wk_cell"
 // board's globals. Its arguments: the cell's token, the file name its code
 // is compiled under, its body, the line index and text of its last
 // statement, the mode that statement is compiled in ("single" shows its
-// value; "exec" for a trailing ';') and whether the frontend accepts input
-// (1 or 0).
+// value; "exec" for a trailing ';'), whether the frontend accepts input
+// (1 or 0) and whether the cell mentions the module jupyter (1 or 0).
 //
 // Everything that can fail or be interrupted runs inside the outer try, so
 // the helper always prints its End mark: an exception other than SystemExit
@@ -152,9 +152,13 @@ func buildProgram(cell string, allowStdin bool, file string) cellProgram {
 	if allowStdin {
 		stdin = 1
 	}
+	need := 0
+	if mentionsJupyter.MatchString(cell) {
+		need = 1
+	}
 	token := newCellToken()
 	code := boardpy.Call(helperName, boardpy.Str(token), boardpy.Str(file), boardpy.Str(body),
-		boardpy.Int(lastLine), boardpy.Str(last), boardpy.Str(mode), boardpy.Int(stdin))
+		boardpy.Int(lastLine), boardpy.Str(last), boardpy.Str(mode), boardpy.Int(stdin), boardpy.Int(need))
 	return cellProgram{code: []byte(code), wrapped: true, token: token, marks: cellMarks(token)}
 }
 
@@ -166,6 +170,16 @@ func hidesValue(last string) bool {
 		return false
 	}
 	return strings.HasSuffix(strings.TrimSpace(lines[len(lines)-1].code), ";")
+}
+
+// mentionsJupyter matches a cell that may use the board-side module
+// jupyter (display.go), which the board then needs.
+var mentionsJupyter = regexp.MustCompile(`\bjupyter\b`)
+
+// missingJupyter reports whether a wrapped cell failed only because it
+// needs the module jupyter and the board does not have it (py/cell.py).
+func missingJupyter(e boardError) bool {
+	return e.Type == "NameError" && strings.Contains(e.Message, "__wk_jupyter")
 }
 
 // missingHelper reports whether a wrapped cell failed only because the

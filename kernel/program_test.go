@@ -23,7 +23,7 @@ func TestBuildProgramKeepsLineNumbers(t *testing.T) {
 	if !p.wrapped || len(p.token) != cellTokenLength {
 		t.Fatalf("cell not wrapped with a token: %+v", p)
 	}
-	want := helperName + "('" + p.token + `','<cell In[1] ab.1>','x = 1\ny = 2',2,'x + y\n','single',1)`
+	want := helperName + "('" + p.token + `','<cell In[1] ab.1>','x = 1\ny = 2',2,'x + y\n','single',1,0)`
 	if string(p.code) != want {
 		t.Errorf("program = %s, want %s", p.code, want)
 	}
@@ -31,14 +31,18 @@ func TestBuildProgramKeepsLineNumbers(t *testing.T) {
 		t.Errorf("end mark %q", p.marks.End)
 	}
 	// A cell the host cannot read is compiled whole by the board.
-	if p := buildProgram("x = (", true, "f"); !p.wrapped || !strings.Contains(string(p.code), `,'f','x = (',0,'','single',1)`) {
+	if p := buildProgram("x = (", true, "f"); !p.wrapped || !strings.Contains(string(p.code), `,'f','x = (',0,'','single',1,0)`) {
 		t.Errorf("unreadable cell: %s", p.code)
 	}
-	if p := buildProgram("1+1", false, "f"); !strings.HasSuffix(string(p.code), ",0)") {
+	if p := buildProgram("1+1", false, "f"); !strings.HasSuffix(string(p.code), ",0,0)") {
 		t.Errorf("stdin refusal not passed on: %s", p.code)
 	}
-	if p := buildProgram("x = 1\nx + 1;", false, "f"); !strings.Contains(string(p.code), ",'exec',0)") {
+	if p := buildProgram("x = 1\nx + 1;", false, "f"); !strings.Contains(string(p.code), ",'exec',0,0)") {
 		t.Errorf("a trailing ; must hide the value: %s", p.code)
+	}
+	// A cell that mentions the module jupyter needs it on the board.
+	if p := buildProgram("from jupyter import plot\nplot(1)", false, "f"); !strings.HasSuffix(string(p.code), ",0,1)") {
+		t.Errorf("need of jupyter not passed on: %s", p.code)
 	}
 	if a, b := buildProgram("1", false, "f"), buildProgram("1", false, "f"); a.token == b.token {
 		t.Error("two cells got the same token")

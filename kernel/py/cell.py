@@ -3,7 +3,10 @@
 # Arguments: the cell's random token (it is in every mark this prints), the
 # file name the cell is compiled under, its body, the line index and text of
 # its last statement, the mode that statement is compiled in ('single' shows
-# its value, 'exec' does not), and whether the frontend accepts input. The
+# its value, 'exec' does not), whether the frontend accepts input, and
+# whether the cell needs the module 'jupyter' (it mentions it: when the
+# board lacks it, the helper raises a NameError naming __wk_jupyter before
+# anything runs, and the kernel defines it and calls again). The
 # defaults bind, once, the board's own input (readline), print (echo), sys
 # and kbd_intr, so a cell that rebinds those names does not change the helper.
 # The names here are short where they cost: the board keeps every name it
@@ -24,10 +27,12 @@
 # them afterwards.
 
 
-def __wk_cell(token, file, body, line, last, mode, stdin,
+def __wk_cell(token, file, body, line, last, mode, stdin, need,
         readline=input, echo=__import__('builtins').print,
         sys=__import__('sys'),
         kbd_intr=getattr(__import__('micropython'), 'kbd_intr', lambda c: None)):
+    if need and 'jupyter' not in sys.modules:
+        raise NameError('__wk_jupyter')
     mark = lambda kind: '\x02' + kind + token + '\x03'
     namespace = globals()
     exc = input = print = jm = None

@@ -1,8 +1,8 @@
 # The board-side module 'jupyter': rich output from board code (display.go
-# and docs/design.md, "Displays, plots and board messages"). Defined with
-# the cell helper, once per connection, as sys.modules['jupyter'] (the board
-# cannot make module objects, so it is a class; its functions are plain
-# functions). Board code writes:
+# and docs/design.md, "Displays, plots and board messages"). Defined before
+# the first cell that mentions 'jupyter' (once per connection, again after a
+# reset), as sys.modules['jupyter'] (the board cannot make module objects,
+# so it is a class; its functions are plain functions). Board code writes:
 #
 #   from jupyter import display, HTML, Markdown, SVG, Image, JSON, clear_output, plot
 #

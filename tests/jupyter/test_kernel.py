@@ -12,7 +12,8 @@ so test_error is the first test that executes a cell (test_completion, which
 sorts before it, asks the host only), as when a user's first cell fails.
 
 Every generic test runs; test_display_data and test_clear_output display
-from board code (the module jupyter, README "Displays and plots"). IopubWelcomeTests runs when the kernel
+from board code (the module jupyter, README "Displays and plots") and run
+right after test_error (load_tests). IopubWelcomeTests runs when the kernel
 declares protocol 5.5, whose iopub is XPUB and greets each subscriber with
 iopub_welcome (JEP 65); a kernel that declares less is skipped with its version.
 """
@@ -419,6 +420,34 @@ class MicroPythonWebREPLIopubWelcomeTests(jupyter_kernel_test.IopubWelcomeTests)
             self.skipTest("the kernel declares protocol %s: iopub is PUB, without iopub_welcome (5.5, JEP 65)"
                           % ".".join(map(str, self.declared)))
         super().test_recv_iopub_welcome_msg()
+
+
+def load_tests(loader, tests, pattern):
+    """The unittest load_tests protocol: the tests in their usual order (by
+    class, then name), except that test_clear_output and test_display_data,
+    which run cells, come right after test_error, which must be the kernel's
+    first cell."""
+    flat = []
+
+    def walk(suite):
+        for t in suite:
+            if isinstance(t, unittest.TestSuite):
+                walk(t)
+            else:
+                flat.append(t)
+
+    walk(tests)
+    late = [t for t in flat if isinstance(t, MicroPythonWebREPLKernelTests)
+            and t._testMethodName in ("test_clear_output", "test_display_data")]
+    ordered = []
+    for t in flat:
+        if t in late:
+            continue
+        ordered.append(t)
+        if isinstance(t, MicroPythonWebREPLKernelTests) and t._testMethodName == "test_error":
+            ordered.extend(late)
+            late = []
+    return unittest.TestSuite(ordered + late)
 
 
 if __name__ == "__main__":
