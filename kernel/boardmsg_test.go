@@ -76,31 +76,3 @@ func TestCellOutputMessageFrames(t *testing.T) {
 		t.Errorf("cut frame: %v, text %q", cut, shown)
 	}
 }
-
-func TestParsePlotLine(t *testing.T) {
-	row := func(pairs ...any) []namedValue {
-		var r []namedValue
-		for i := 0; i < len(pairs); i += 2 {
-			r = append(r, namedValue{pairs[i].(string), pairs[i+1].(float64)})
-		}
-		return r
-	}
-	for line, want := range map[string][]namedValue{
-		"1 2.5 -3e2\n":          row("y1", 1.0, "y2", 2.5, "y3", -300.0),
-		"1,2\r\n":               row("y1", 1.0, "y2", 2.0),
-		"temp=21.5 light=300\n": row("temp", 21.5, "light", 300.0),
-		"temp: 21.5, light= 3":  row("temp", 21.5, "light", 3.0),
-		"7 a=1":                 row("y1", 7.0, "a", 1.0),
-		"reading 1 in range\n":  nil,
-		"\n":                    nil,
-		"x=abc":                 nil,
-		"nan inf":               nil,
-		"0x10":                  nil,
-		"temp=":                 nil,
-	} {
-		got, ok := parsePlotLine(line)
-		if ok != (want != nil) || !reflect.DeepEqual(got, want) {
-			t.Errorf("%q: %v %v, want %v", line, got, ok, want)
-		}
-	}
-}

@@ -40,7 +40,8 @@ const (
 // (under cellOutput's lock) and by its own timer.
 type plotter struct {
 	d      *cellDisplay
-	points int // kept per series
+	points int          // kept per series
+	say    func(string) // one line on the cell's stderr
 
 	mu      sync.Mutex
 	series  []*plotSeries
@@ -83,7 +84,7 @@ func (d *cellDisplay) chartFor() *plotter {
 		if points <= 0 {
 			points = defaultPlotPoints
 		}
-		d.chart = &plotter{d: d, points: points, id: "plot-" + newCellToken()}
+		d.chart = &plotter{d: d, points: points, say: d.notice, id: "plot-" + newCellToken()}
 	}
 	return d.chart
 }
@@ -172,7 +173,7 @@ func (p *plotter) seriesNamed(name string) *plotSeries {
 	if len(p.series) >= maxPlotSeries {
 		if !p.tooMany {
 			p.tooMany = true
-			p.d.notice(fmt.Sprintf("plot: only %d series are drawn; %q and later names are left out", maxPlotSeries, name))
+			p.say(fmt.Sprintf("plot: only %d series are drawn; %q and later names are left out", maxPlotSeries, name))
 		}
 		return nil
 	}
