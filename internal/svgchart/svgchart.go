@@ -65,6 +65,12 @@ func Render(series []Series, o Options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`,
 		o.Width, o.Height, o.Width, o.Height)
+	names := make([]string, len(series))
+	for i, s := range series {
+		names[i] = s.Name
+	}
+	// The title is the chart's text for screen readers.
+	fmt.Fprintf(&b, `<title>line chart of %s</title>`, html.EscapeString(strings.Join(names, ", ")))
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/>`, o.Width, o.Height)
 	// Grid and tick labels.
 	b.WriteString(`<g stroke="#e5e5e5">`)

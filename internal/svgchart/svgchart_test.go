@@ -24,7 +24,7 @@ func TestRenderIsSVGWithAxesAndLegend(t *testing.T) {
 			t.Fatalf("not XML: %v\n%.300s", err, svg)
 		}
 	}
-	for _, want := range []string{`xmlns="http://www.w3.org/2000/svg"`, ">&lt;light &amp; co&gt; = 301<", ">sin = ", ">sample<", ">5000<", ">0<", ">300<"} {
+	for _, want := range []string{`xmlns="http://www.w3.org/2000/svg"`, "<title>line chart of sin, &lt;light &amp; co&gt;</title>", ">&lt;light &amp; co&gt; = 301<", ">sin = ", ">sample<", ">5000<", ">0<", ">300<"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("SVG lacks %q", want)
 		}
