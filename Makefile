@@ -86,12 +86,12 @@ test-notebooks: build pyenv
 	$(BIN) run --sim --check notebooks/*.ipynb
 
 # Debian's Chromium, driven by puppeteer-core (pinned in tests/browser/package-lock.json), in
-# JupyterLab 4 and in Notebook 7 from the pinned venv (scripts/pyenv.sh), one after the other,
+# JupyterLab 4 and in Notebook 7 from the pinned venv (make pyenv), one after the other,
 # each with a simulated board; the log and a screenshot per step go to tests/browser/out/.
 BROWSER_OUT := tests/browser/out
-test-browser: build sim-deps tests/browser/node_modules/.package-lock.json
+test-browser: build sim-deps pyenv tests/browser/node_modules/.package-lock.json
 	@mkdir -p $(BROWSER_OUT)
-	@py=$$(scripts/pyenv.sh) && cd tests/browser && BIN=$(CURDIR)/$(BIN) OUT_DIR=$(CURDIR)/$(BROWSER_OUT) PYTHON=$$py \
+	@cd tests/browser && BIN=$(CURDIR)/$(BIN) OUT_DIR=$(CURDIR)/$(BROWSER_OUT) PYTHON=$(PYTHON) \
 		node --test --test-concurrency=1 --test-timeout=900000 jupyterlab.test.mjs notebook7.test.mjs \
 		>out/browser-test.log 2>&1; status=$$?; \
 		cat out/browser-test.log; echo "browser test log: $(BROWSER_OUT)/browser-test.log"; exit $$status

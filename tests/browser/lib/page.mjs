@@ -37,8 +37,9 @@ window.__t = {
     const c = this.cell(path, i);
     return c ? [...c.node.querySelectorAll('.jp-OutputArea-output')].map((e) => e.innerText).join('\\n') : '';
   },
+  // Open dialogs and error notifications.
   dialogs() {
-    return [...document.querySelectorAll('.jp-Dialog')].map((d) => d.innerText.replace(/\\s+/g, ' ').trim());
+    return [...document.querySelectorAll('.jp-Dialog, .Toastify__toast--error')].map((d) => d.innerText.replace(/\\s+/g, ' ').trim());
   },
 };
 `;
