@@ -21,22 +21,29 @@ export async function until(pred, ms, what) {
   }
 }
 
-// The process groups started here, killed if this process ends before stopping them (a test
-// runner's timeout, Ctrl-C).
-const groups = new Set();
+// The processes started here (each leads a process group), stopped if this process is told to
+// end before it stops them (a test runner's timeout, Ctrl-C): SIGTERM first, so Jupyter shuts
+// its kernels down; SIGKILL for whatever is left when this process exits.
+const groups = new Map(); // pid -> the child
 process.once('exit', () => {
-  for (const pid of groups) {
+  for (const pid of groups.keys()) {
     try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
   }
 });
-for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : 15)));
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, async () => {
+    // The newest first: Jupyter before the board.
+    for (const child of [...groups.values()].reverse()) await stopGroup(child, 20_000);
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
 
 // Starts a process in a process group of its own, its output appended to logFile.
 function startLogged(cmd, args, env, logFile) {
   const fd = openSync(logFile, 'a');
   const child = spawn(cmd, args, { env, stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
-  groups.add(child.pid);
+  groups.set(child.pid, child);
   child.exited = new Promise((r) => child.once('exit', (code, signal) => {
     groups.delete(child.pid);
     r({ code, signal });
@@ -44,11 +51,11 @@ function startLogged(cmd, args, env, logFile) {
   return child;
 }
 
-// Stops a process group: SIGTERM, then SIGKILL after 30 s.
-async function stopGroup(child) {
+// Stops a process group: SIGTERM, then SIGKILL after grace ms.
+async function stopGroup(child, grace = 30_000) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
-  const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 30_000);
+  const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, grace);
   await child.exited;
   clearTimeout(timer);
 }

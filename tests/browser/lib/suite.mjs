@@ -115,6 +115,8 @@ export function frontendSuite(ui) {
       headless: true,
       userDataDir: profile,
       protocolTimeout: LONG,
+      // lib/server.mjs stops the servers on a signal; Chromium is killed when this process exits.
+      handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
       // No sandbox as root; no background connections (only loopback is used).
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
