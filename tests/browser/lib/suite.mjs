@@ -382,8 +382,9 @@ export function frontendSuite(ui) {
     await d.page.evaluate(() => jupyterapp.commands.execute('notebook:create-console'));
     const prompt = '.jp-CodeConsole-promptCell .cm-content';
     await d.until('the console open', (s) => document.querySelector(s), prompt);
-    // Enter runs the prompt only when the kernel says it is complete (is_complete_request);
-    // JupyterLab's default (Shift-Enter) runs it unasked. Settings → Console Run Keystroke.
+    // Enter runs the prompt only when the kernel says it is complete (is_complete_request) in
+    // the terminal interaction mode (Settings → Console Run Keystroke → Enter); JupyterLab 4.6's
+    // default, Shift-Enter, runs it without asking (console:run-forced).
     await d.page.evaluate(() => jupyterapp.commands.execute('console:interaction-mode', { interactionMode: 'terminal' }));
     await d.page.click(prompt);
     const ran = () => document.querySelectorAll('.jp-CodeConsole-content .jp-CodeCell').length;
@@ -415,8 +416,18 @@ export function frontendSuite(ui) {
       return out && out.includes('complete') && out;
     }, before, { diagnose: () => document.querySelector('.jp-CodeConsole-content').innerText.slice(-500) });
     assert.equal(normalise(one), 'complete');
-    await d.screenshot(shotName('console-ran'));
+    // Back to the default: Shift-Enter runs the prompt.
     await d.page.evaluate(() => jupyterapp.commands.execute('console:interaction-mode', { interactionMode: 'notebook' }));
+    await d.page.click(prompt);
+    await d.page.keyboard.type("print('shift-enter')");
+    await d.press('Enter', 'Shift');
+    const shifted = await d.until('the statement run with Shift-Enter', (n) => {
+      const cells = document.querySelectorAll('.jp-CodeConsole-content .jp-CodeCell');
+      const out = cells.length > n + 2 ? cells[cells.length - 1].querySelector('.jp-OutputArea')?.innerText : '';
+      return out && out.includes('shift-enter') && out;
+    }, before, { diagnose: () => document.querySelector('.jp-CodeConsole-content').innerText.slice(-500) });
+    assert.equal(normalise(shifted), 'shift-enter');
+    await d.screenshot(shotName('console-ran'));
     // Close the console panel (its kernel is the notebook's): Lab docks it in the main area,
     // Notebook 7 in the right side panel.
     await d.page.evaluate(() => {
