@@ -5,7 +5,7 @@ import (
 )
 
 // Content structs for the messages a kernel sends and receives
-// (jupyter_client docs/messaging.rst, protocol 5.3). Fields the
+// (jupyter_client docs/messaging.rst, protocol 5.5). Fields the
 // jupyter_kernel_test schemas require are never omitted: maps and slices that
 // are nil still encode as {} and [].
 
@@ -73,13 +73,17 @@ type KernelInfoReply struct {
 	Banner                string       `json:"banner"`
 	Debugger              bool         `json:"debugger"`
 	HelpLinks             []HelpLink   `json:"help_links"`
+	// SupportedFeatures names the optional protocol features the kernel
+	// implements (JEP 92: "debugger", "kernel subshells"); empty when none.
+	SupportedFeatures []string `json:"supported_features"`
 }
 
-// MarshalJSON keeps help_links a list.
+// MarshalJSON keeps help_links and supported_features lists.
 func (r KernelInfoReply) MarshalJSON() ([]byte, error) {
 	type plain KernelInfoReply
 	p := plain(r)
 	p.HelpLinks = nonNil(p.HelpLinks)
+	p.SupportedFeatures = nonNil(p.SupportedFeatures)
 	return json.Marshal(p)
 }
 
@@ -270,6 +274,13 @@ type ClearOutput struct {
 // Status (iopub "status") is the kernel's execution state.
 type Status struct {
 	ExecutionState string `json:"execution_state"` // StateBusy, StateIdle, StateStarting
+}
+
+// IOPubWelcome (iopub "iopub_welcome", protocol 5.5, JEP 65) tells a
+// subscriber that its subscription to Subscription (a topic prefix; "" is
+// everything) is in place. It has no parent.
+type IOPubWelcome struct {
+	Subscription string `json:"subscription"`
 }
 
 // ---- complete / inspect / is_complete / history ----

@@ -22,6 +22,12 @@ import (
 // queue is full. Output then leaves the kernel at the pace of its slowest
 // frontend, and whoever produces it (a cell reading its board) is slowed
 // down to that pace: back-pressure instead of memory or loss.
+//
+// It is also the kernel's XPUB (protocol 5.5, JEP 65): it greets as XPUB and,
+// since it reads every subscription itself, answers each new subscription
+// with an iopub_welcome to that subscriber. zmq4's own XPUB cannot: its
+// reader consumes subscription frames without handing them to the
+// application (docs/protocol/jupyter.md §4.5).
 const (
 	// pubQueueBytes bounds what waits for one subscriber.
 	pubQueueBytes = 2 << 20
@@ -48,6 +54,9 @@ type pubSocket struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	logf   func(string, ...any)
+	// welcome encodes the iopub_welcome for a subscription (the topic
+	// prefix); nil sends none.
+	welcome func(topic string) (zmq4.Msg, error)
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -69,10 +78,11 @@ type subscriber struct {
 }
 
 // newPubSocket makes the iopub socket; it has zmq4.Socket's shape so the
-// server treats it like its other sockets.
-func newPubSocket(ctx context.Context, logf func(string, ...any)) *pubSocket {
+// server treats it like its other sockets. welcome (may be nil) makes the
+// message that greets each new subscription.
+func newPubSocket(ctx context.Context, logf func(string, ...any), welcome func(topic string) (zmq4.Msg, error)) *pubSocket {
 	ctx, cancel := context.WithCancel(ctx)
-	return &pubSocket{ctx: ctx, cancel: cancel, logf: logf, subs: map[*subscriber]struct{}{}}
+	return &pubSocket{ctx: ctx, cancel: cancel, logf: logf, welcome: welcome, subs: map[*subscriber]struct{}{}}
 }
 
 // Listen binds endpoint ("tcp://IP:PORT" or "ipc://PATH") and accepts
@@ -117,7 +127,7 @@ func (p *pubSocket) accept(ln net.Listener) {
 func (p *pubSocket) serve(c net.Conn) {
 	defer p.wg.Done()
 	_ = c.SetDeadline(time.Now().Add(pubHandshake))
-	zc, err := zmq4.Open(c, null.Security(), zmq4.Pub, zmq4.SocketIdentity(""), true, nil)
+	zc, err := zmq4.Open(c, null.Security(), zmq4.XPub, zmq4.SocketIdentity(""), true, nil)
 	if err != nil {
 		p.logf("jupyter: iopub: %v", err)
 		c.Close()
@@ -150,11 +160,33 @@ func (p *pubSocket) serve(c net.Conn) {
 			switch f[0] {
 			case 1:
 				s.topics[string(f[1:])] = struct{}{}
+				p.greet(s, string(f[1:]))
 			case 0:
 				delete(s.topics, string(f[1:]))
 			}
 			p.mu.Unlock()
 		}
+	}
+}
+
+// greet queues the iopub_welcome for a new subscription to topic, for the
+// subscriber that made it only (JEP 65: it tells that client its
+// subscription is in place; the others learn nothing from it). A peer that
+// keeps subscribing while it reads nothing gets no more than the queue's
+// bound. Called with p.mu held.
+func (p *pubSocket) greet(s *subscriber, topic string) {
+	if p.welcome == nil || s.gone {
+		return
+	}
+	msg, err := p.welcome(topic)
+	if err != nil {
+		p.logf("jupyter: iopub: welcome: %v", err)
+		return
+	}
+	if size := msgBytes(msg); s.bytes+size <= pubQueueBytes {
+		s.queue = append(s.queue, msg)
+		s.bytes += size
+		signal(s.wake)
 	}
 }
 
@@ -317,7 +349,7 @@ func (p *pubSocket) Recv() (zmq4.Msg, error) {
 	return zmq4.Msg{}, errors.New("jupyter: iopub does not receive")
 }
 func (p *pubSocket) Dial(string) error             { return errors.New("jupyter: iopub only listens") }
-func (p *pubSocket) Type() zmq4.SocketType         { return zmq4.Pub }
+func (p *pubSocket) Type() zmq4.SocketType         { return zmq4.XPub }
 func (p *pubSocket) GetOption(string) (any, error) { return nil, zmq4.ErrBadProperty }
 func (p *pubSocket) SetOption(string, any) error   { return nil }
 

@@ -17,7 +17,7 @@ func TestPubWaitsForASlowSubscriber(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pub := newPubSocket(ctx, t.Logf)
+	pub := newPubSocket(ctx, t.Logf, nil)
 	if err := pub.Listen("tcp://127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -95,5 +95,69 @@ func TestPubWaitsForASlowSubscriber(t *testing.T) {
 	}
 	if err := <-sendDone; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Protocol 5.5 (JEP 65): each subscription is answered with an
+// iopub_welcome to that subscriber only, whose first frame its prefix
+// matches; the socket greets as XPUB, which SUB peers accept.
+func TestPubWelcomesEachSubscription(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := &server{session: "S", signer: newSigner("key")}
+	pub := newPubSocket(ctx, t.Logf, srv.welcome)
+	if err := pub.Listen("tcp://127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	recv := func(sub zmq4.Socket) [][]byte {
+		t.Helper()
+		got := make(chan zmq4.Msg, 1)
+		go func() {
+			m, err := sub.Recv()
+			if err != nil {
+				t.Error(err)
+			}
+			got <- m
+		}()
+		select {
+		case m := <-got:
+			return m.Frames
+		case <-time.After(30 * time.Second):
+			t.Fatal("nothing received within 30s")
+		}
+		return nil
+	}
+	var subs []zmq4.Socket
+	for _, topic := range []string{"", "kernel."} {
+		sub := zmq4.NewSub(ctx)
+		defer sub.Close()
+		subs = append(subs, sub)
+		if err := sub.SetOption(zmq4.OptionSubscribe, topic); err != nil {
+			t.Fatal(err)
+		}
+		if err := sub.Dial("tcp://" + pub.Addr().String()); err != nil {
+			t.Fatal(err)
+		}
+		frames := recv(sub)
+		m, err := decodeMessage(frames, newSigner("key"))
+		if err != nil {
+			t.Fatalf("welcome: %v", err)
+		}
+		if m.msgType != "iopub_welcome" || string(m.parent) != "{}" || string(m.content) != `{"subscription":"`+topic+`"}` ||
+			!bytes.HasPrefix(frames[0], []byte(topic)) {
+			t.Errorf("subscribed to %q, got %s parent %s content %s first frame %q", topic, m.msgType, m.parent, m.content, frames[0])
+		}
+	}
+	// The first subscriber was not welcomed again for the second's
+	// subscription: the next thing it reads is the next message published.
+	if err := pub.Send(zmq4.NewMsgFrom([]byte("kernel.S.stream"), []byte("next"))); err != nil {
+		t.Fatal(err)
+	}
+	for i, sub := range subs {
+		if frames := recv(sub); len(frames) != 2 || string(frames[1]) != "next" {
+			t.Errorf("subscriber %d then got %q, want the published message", i, frames)
+		}
 	}
 }

@@ -1,5 +1,5 @@
 // Package jupyter implements the kernel side of the Jupyter messaging protocol
-// (version 5.3) over ZeroMQ: the connection file, the five sockets, message
+// (version 5.5) over ZeroMQ: the connection file, the five sockets, message
 // signing, heartbeat, and dispatch of shell and control requests to a Handler
 // with the busy/idle bracketing that frontends rely on. It knows nothing about
 // what the kernel executes.
@@ -142,7 +142,7 @@ func (s *server) bind() error {
 		{&s.shell, "shell", &s.info.ShellPort, zmq4.NewRouter},
 		{&s.control, "control", &s.info.ControlPort, zmq4.NewRouter},
 		{&s.stdin, "stdin", &s.info.StdinPort, zmq4.NewRouter},
-		{&s.iopub, "iopub", &s.info.IOPubPort, func(ctx context.Context, _ ...zmq4.Option) zmq4.Socket { return newPubSocket(ctx, s.logf) }},
+		{&s.iopub, "iopub", &s.info.IOPubPort, func(ctx context.Context, _ ...zmq4.Option) zmq4.Socket { return newPubSocket(ctx, s.logf, s.welcome) }},
 		// A ROUTER echoing whole messages (identity, delimiter, payload)
 		// answers libzmq REQ clients as ipykernel's heartbeat does.
 		{&s.heartbeat, "heartbeat", &s.info.HBPort, zmq4.NewRouter},
@@ -338,6 +338,26 @@ func (s *server) callHandler(ctx context.Context, r *wireRequest, handle func(co
 func panicLine(p any) string {
 	text := strings.TrimSpace(fmt.Sprint(p))
 	return strings.Join(strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n"), " ")
+}
+
+// welcome encodes the iopub_welcome that answers a subscription to topic
+// (protocol 5.5, JEP 65): no parent, the subscription in the content, and
+// a first frame the subscriber's prefix matches (ipykernel sends the topic
+// itself).
+func (s *server) welcome(topic string) (zmq4.Msg, error) {
+	first := topic
+	if first == "" {
+		first = "kernel." + s.session + ".iopub_welcome"
+	}
+	frames, _, err := outgoing{
+		identities: [][]byte{[]byte(first)},
+		msgType:    "iopub_welcome",
+		content:    IOPubWelcome{Subscription: topic},
+	}.encode(s.session, s.signer, time.Now())
+	if err != nil {
+		return zmq4.Msg{}, err
+	}
+	return zmq4.NewMsgFrom(frames...), nil
 }
 
 // publish sends one iopub message. parent nil means no parent ({}).

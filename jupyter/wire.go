@@ -13,10 +13,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// ProtocolVersion is the messaging protocol version stamped on every header.
-// "5.3" adds interrupt_request; ≤ "5.1" would make jupyter_kernel_test's
+// ProtocolVersion is the messaging protocol version stamped on every header
+// and declared in kernel_info. "5.3" adds interrupt_request, "5.5" iopub as
+// XPUB with iopub_welcome; ≤ "5.1" would make jupyter_kernel_test's
 // validator reject every message (docs/protocol/jupyter.md §0 item 1).
-const ProtocolVersion = "5.3"
+const ProtocolVersion = "5.5"
 
 // delimiter separates routing identities from the signed part of a message.
 const delimiter = "<IDS|MSG>"

@@ -40,7 +40,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		if err := json.Unmarshal(msg.rawHeader, &h); err != nil {
 			t.Fatal(err)
 		}
-		if h.Date != "2026-01-02T03:04:05.000006Z" || h.Version != "5.3" {
+		if h.Date != "2026-01-02T03:04:05.000006Z" || h.Version != "5.5" {
 			t.Errorf("header %+v", h)
 		}
 		wantSigLen := 64 // hex HMAC-SHA256

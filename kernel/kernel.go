@@ -129,6 +129,8 @@ type Kernel struct {
 	keep     bool
 
 	secrets secrets // passwords to keep out of history, outputs and logs (secrets.go)
+
+	usage *jupyter.UsageMeter // usage_request: the kernel process's CPU and memory
 }
 
 // New returns a kernel for the board cfg names.
@@ -147,7 +149,8 @@ func New(cfg Config) *Kernel {
 		url = u // "192.168.4.1" → "ws://192.168.4.1:8266/", as %connect takes it
 	}
 	k := &Kernel{cfg: cfg, done: make(chan struct{}), url: url, password: cfg.Password, keep: cfg.Keep,
-		origin: cfg.Origin, problem: cfg.BoardProblem}
+		origin: cfg.Origin, problem: cfg.BoardProblem,
+		usage: jupyter.NewUsageMeter()}
 	// Every log line, the WebREPL session's included, passes the
 	// redactor: no password the kernel knows reaches a log.
 	logf := cfg.Logf
@@ -198,6 +201,10 @@ func (k *Kernel) HandleControl(ctx context.Context, r jupyter.Request) {
 		k.shutdown(r)
 	case "kernel_info_request":
 		k.reply(r, k.kernelInfo())
+	case "usage_request":
+		// jupyter-resource-usage's kernel panel (docs/protocol/jupyter.md
+		// §1.10): the kernel process on the host, not the board.
+		k.reply(r, k.usage.Sample())
 	default:
 		k.cfg.Logf("kernel: ignoring %s on control", r.Type())
 	}
@@ -218,7 +225,7 @@ func (k *Kernel) publish(r jupyter.Request, msgType string, content any) {
 func (k *Kernel) kernelInfo() jupyter.KernelInfoReply {
 	return jupyter.KernelInfoReply{
 		Status:                jupyter.StatusOK,
-		ProtocolVersion:       "5.3",
+		ProtocolVersion:       jupyter.ProtocolVersion,
 		Implementation:        "webrepl-kernel",
 		ImplementationVersion: k.cfg.Version,
 		LanguageInfo: jupyter.LanguageInfo{

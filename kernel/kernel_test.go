@@ -17,7 +17,7 @@ func TestRequestsAnsweredWithoutABoard(t *testing.T) {
 
 	info := tk.send("kernel_info_request", nil)
 	reply := tk.reply(info)
-	if reply.Type != "kernel_info_reply" || reply.Str("status") != "ok" || reply.Str("protocol_version") != "5.3" {
+	if reply.Type != "kernel_info_reply" || reply.Str("status") != "ok" || reply.Str("protocol_version") != "5.5" {
 		t.Errorf("kernel_info_reply = %v", reply.Content)
 	}
 	lang, _ := reply.Content["language_info"].(map[string]any)

@@ -48,7 +48,7 @@ def main(path):
 
         reply = kc.kernel_info(reply=True, timeout=TIMEOUT)
         validate_message(reply, "kernel_info_reply", None)
-        if reply["content"]["status"] != "ok" or reply["header"]["version"] != "5.3":
+        if reply["content"]["status"] != "ok" or reply["header"]["version"] != "5.5":
             fail("kernel_info_reply %r" % reply)
         print("kernel_info ok:", reply["content"]["language_info"]["name"])
 
