@@ -131,6 +131,10 @@ func (k *Kernel) execFailure(cell *runningCell, s *webrepl.Session, err error) *
 	// the session reconnects when the next cell needs it.
 	exited := errors.Is(err, webrepl.ErrProgramExited)
 	keep := lostBoard && !gaveUp && cell.ctx.Err() == nil && (s.Connected() || exited)
+	// A board the kernel gave up on keeps its session, which watches it
+	// and refuses work until it stops (webrepl.ErrStillRunning).
+	stuck := gaveUp && s.StillRunning()
+	keep = keep || stuck || errors.Is(err, webrepl.ErrStillRunning)
 	if lostBoard {
 		k.boardExplained(s, exited) // the error below says what happened to the board
 	}
@@ -145,11 +149,20 @@ func (k *Kernel) execFailure(cell *runningCell, s *webrepl.Session, err error) *
 		next = "; the next cell reconnects"
 	}
 	switch {
+	case stuck:
+		return hostError("KeyboardInterrupt", fmt.Sprintf(
+			"the board did not stop within %s of Ctrl-C: it is busy in code that cannot be interrupted over WebREPL "+
+				"(on an ESP32, a loop that never sleeps). Its further output is not shown; cells say the board is busy "+
+				"until it stops. Press the board's reset button or power-cycle it; the next cell then reconnects.",
+			k.cfg.InterruptGrace))
 	case gaveUp:
 		return hostError("KeyboardInterrupt", fmt.Sprintf(
 			"the board did not stop within %s of Ctrl-C: it is busy in code that cannot be interrupted over WebREPL "+
 				"(on an ESP32, a loop that never sleeps). Press the board's reset button or power-cycle it; the next cell reconnects.",
 			k.cfg.InterruptGrace))
+	case errors.Is(err, webrepl.ErrStillRunning):
+		return hostError("RuntimeError", err.Error()+
+			": press the board's reset button, or wait until that code ends (Interrupt sends Ctrl-C again)")
 	case interrupted && errors.Is(err, context.Canceled):
 		return interruptedError()
 	case errors.Is(err, webrepl.ErrProgramExited):

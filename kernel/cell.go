@@ -24,6 +24,10 @@ type runningCell struct {
 	interrupted bool
 	gaveUp      bool // the board did not stop within the grace period
 	timers      []*time.Timer
+	// cutOutput stops the board's output from reaching the cell (set
+	// while the board runs the cell): when the kernel gives up on the
+	// board, the cell ends and nothing more flows into it.
+	cutOutput func()
 }
 
 // interrupt stops the cell: Ctrl-C to the board while it runs the cell
@@ -57,10 +61,15 @@ func (c *runningCell) interrupt(grace time.Duration) {
 		}),
 		time.AfterFunc(grace, func() {
 			c.mu.Lock()
+			cut := func() {}
 			if c.session != nil {
 				c.gaveUp = true
+				if c.cutOutput != nil {
+					cut = c.cutOutput
+				}
 			}
 			c.mu.Unlock()
+			cut()
 			c.cancel()
 		}))
 }
@@ -73,6 +82,14 @@ func (c *runningCell) setSession(s *webrepl.Session) {
 	c.mu.Unlock()
 }
 
+// setOutput is setSession for a cell's own program: cut is how its output
+// is stopped when the kernel gives up on the board.
+func (c *runningCell) setOutput(s *webrepl.Session, cut func()) {
+	c.mu.Lock()
+	c.session, c.cutOutput = s, cut
+	c.mu.Unlock()
+}
+
 func (c *runningCell) state() (interrupted, gaveUp bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -80,12 +97,17 @@ func (c *runningCell) state() (interrupted, gaveUp bool) {
 }
 
 // Interrupt stops the running cell, if any (interrupt_request and SIGINT).
+// Between cells, a board still running a cell the kernel gave up on is
+// sent Ctrl-C again.
 func (k *Kernel) Interrupt() {
 	k.mu.Lock()
-	cell := k.cell
+	cell, s := k.cell, k.session
 	k.mu.Unlock()
-	if cell != nil {
+	switch {
+	case cell != nil:
 		cell.interrupt(k.cfg.InterruptGrace)
+	case s != nil && s.StillRunning():
+		_ = s.Interrupt()
 	}
 }
 

@@ -171,9 +171,9 @@ func (k *Kernel) runOnBoard(cell *runningCell, r jupyter.Request, req jupyter.Ex
 		if io.display != nil {
 			output.message = io.display.message
 		}
-		cell.setSession(s)
+		cell.setOutput(s, output.cut)
 		res, err := s.ExecMarked(cell.ctx, program.code, output, program.marks)
-		cell.setSession(nil)
+		cell.setOutput(nil, nil)
 		output.Close()
 		if err != nil {
 			return k.execFailure(cell, s, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -63,7 +64,14 @@ type cellOutput struct {
 	timer     *time.Timer
 	published time.Time // when text was last published
 	closed    bool
+	// discard: the cell has ended (the kernel gave up on the board);
+	// output is dropped from then on, without waiting for mu, which a
+	// publish blocked on a slow frontend may hold.
+	discard atomic.Bool
 }
+
+// cut drops all output from now on: the cell it belonged to has ended.
+func (o *cellOutput) cut() { o.discard.Store(true) }
 
 // newCellOutput reads the frames of a helper that is not a cell (empty
 // token).
@@ -87,6 +95,9 @@ func newTokenOutput(token string, stream, result, input func(string)) *cellOutpu
 // Write takes board output (LF line ends). It never fails: a frontend that
 // cannot be reached must not stop the program on the board.
 func (o *cellOutput) Write(p []byte) (int, error) {
+	if o.discard.Load() {
+		return len(p), nil
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
@@ -282,6 +293,10 @@ func (o *cellOutput) flushText(all bool) {
 // publishText publishes the first n bytes of pending text.
 func (o *cellOutput) publishText(n int) {
 	if n == 0 {
+		return
+	}
+	if o.discard.Load() {
+		o.text = o.text[:0]
 		return
 	}
 	publish := o.stream

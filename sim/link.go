@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,9 @@ type linkProfile struct {
 	// jumps (ESP8266), so a Ctrl-C interrupts even a loop that never calls
 	// out; on an ESP32 such a loop needs the reset button.
 	vmHook bool
+	// deafWhilePrinting: a running program that printed since the last
+	// poll keeps the poll from happening (Options.DeafWhilePrinting).
+	deafWhilePrinting bool
 }
 
 // port is what the board's os.uname().sysname says: the ideal board is an
@@ -69,6 +73,33 @@ type replIdle struct {
 	mu   sync.Mutex
 	idle bool
 	wake chan struct{} // signalled when idle becomes true
+	// lastPrint: when the board last wrote output (UnixNano); inPrint:
+	// it is inside print() now (waiting for the client to read).
+	lastPrint atomic.Int64
+	inPrint   atomic.Int32
+}
+
+// printing notes that the board enters (true) or leaves print().
+func (r *replIdle) printing(in bool) {
+	r.lastPrint.Store(time.Now().UnixNano())
+	if in {
+		r.inPrint.Add(1)
+	} else {
+		r.inPrint.Add(-1)
+	}
+}
+
+// deafQuiet is how long a running program must go without output before
+// a DeafWhilePrinting board polls its socket again: the simulator cannot
+// see a loop's sleeps, so a pause in the output stands for them (a
+// printing loop's writes come far closer together, also on a loaded
+// machine).
+const deafQuiet = 250 * time.Millisecond
+
+// inPrintLoop reports whether the board is printing or printed within
+// deafQuiet.
+func (r *replIdle) inPrintLoop() bool {
+	return r.inPrint.Load() > 0 || time.Since(time.Unix(0, r.lastPrint.Load())) < deafQuiet
 }
 
 func newReplIdle() *replIdle { return &replIdle{idle: true, wake: make(chan struct{}, 1)} }
@@ -103,6 +134,12 @@ type link struct {
 	in          chan timedChunk
 	idle        *replIdle
 	deliver     func(data []byte, direct bool)
+}
+
+// deaf: a DeafWhilePrinting board runs a program that is printing, so it
+// does not poll its socket.
+func (l *link) deaf() bool {
+	return l.profile.deafWhilePrinting && !l.idle.get() && l.idle.inPrintLoop()
 }
 
 func (l *link) run(ctx context.Context) {
@@ -145,10 +182,15 @@ func (l *link) run(ctx context.Context) {
 			for _, c := range inFlight {
 				lwip = append(lwip, c.data...)
 			}
-			if len(lwip) > 0 {
-				l.deliver(lwip, reading())
+			inFlight = nil
+			// A board deaf in a print loop reads what the closed
+			// connection left only when it polls again (next tick).
+			if !l.deaf() {
+				if len(lwip) > 0 {
+					l.deliver(lwip, reading())
+				}
+				return
 			}
-			return
 		}
 		var timerC <-chan time.Time
 		if len(inFlight) > 0 {
@@ -164,6 +206,11 @@ func (l *link) run(ctx context.Context) {
 			inFlight = append(inFlight, c)
 		case <-timerC:
 		case <-tickC:
+			// A program that printed since the last tick, and still
+			// runs, never reached the poll: what arrived stays in lwIP.
+			if l.deaf() {
+				break
+			}
 			if len(lwip) > 0 {
 				l.deliver(lwip, false)
 				lwip = nil

@@ -321,9 +321,11 @@ func (b *Board) bootNode(ctx context.Context, st *boardState, raw bool, delay ti
 			if m.typ == msgOutput {
 				// Back-pressure: the board process waits in print() while
 				// the client is not reading (maxQueuedOutput).
+				b.replIdle.printing(true)
 				if s := b.outputTo.Load(); s != nil {
 					s.waitRoom(ctx)
 				}
+				b.replIdle.printing(false)
 			}
 			b.post(ctx, evNodeMessage{gen: gen, msg: m})
 		},

@@ -50,6 +50,15 @@ type Options struct {
 	// NoRawPaste makes the board's raw REPL lack raw-paste mode, as
 	// MicroPython before 1.14 does (docs/protocol/webrepl.md §4.1).
 	NoRawPaste bool
+	// DeafWhilePrinting models an ESP32 in a loop that prints without ever
+	// sleeping (ESP32 profile only): its socket is read only from the
+	// event-poll hook, which such a loop never reaches, so nothing the
+	// client sends (Ctrl-C included) is read while the board prints; what
+	// arrived is read once a DrainPeriod passes without output or the
+	// program ends (docs/protocol/simulator.md §4.6). ResetAfter's timer
+	// starts only when a Ctrl-C is read, so such a board prints until its
+	// program ends or PressReset.
+	DeafWhilePrinting bool
 	// Modules is a ready node_modules folder for the board's npm package,
 	// used instead of running `npm ci`; "" means $WEBREPL_SIM_MODULES, if set.
 	// A board on a Host uses the Host's.
@@ -135,6 +144,7 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 		return nil, err
 	}
 	opts.Profile = profile.name
+	profile.deafWhilePrinting = opts.DeafWhilePrinting
 	if opts.DrainPeriod <= 0 {
 		opts.DrainPeriod = DefaultDrainPeriod
 	}
@@ -143,6 +153,9 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 	}
 	if opts.BootDelay <= 0 {
 		opts.BootDelay = DefaultBootDelay
+	}
+	if opts.DeafWhilePrinting && profile.name != "esp32" {
+		return nil, fmt.Errorf("DeafWhilePrinting models an ESP32, not the %s profile", profile.name)
 	}
 	if opts.Latency < 0 {
 		return nil, errors.New("latency must not be negative")

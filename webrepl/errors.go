@@ -33,6 +33,9 @@ var (
 	ErrProgramExited = errors.New("the program called sys.exit(): the board soft-reset and its RAM state (variables, imports) is lost")
 	// ErrBoardReset: the board reset while it was in use; RAM state is lost.
 	ErrBoardReset = errors.New("the board reset: its RAM state (variables, imports) is lost")
+	// ErrStillRunning: a program the caller gave up on (it did not stop
+	// after Ctrl-C) still runs on the board; see Session.StillRunning.
+	ErrStillRunning = errors.New("the board is still busy with a program that did not stop after Ctrl-C")
 	// ErrLinkLost: the connection to the board dropped.
 	ErrLinkLost = errors.New("link to the board lost")
 	// ErrClosed: the Session was closed by its owner.

@@ -396,6 +396,14 @@ func (s *Session) abandon(ctx context.Context, l *link, p *replyParser, out *lfW
 	}
 	if !p.done() {
 		s.markNeedSync()
+		if !l.isDone() {
+			// It runs on: watch it rather than leave its output to the
+			// next operation (stuck.go). The parser goes with it, so a
+			// reply end split across reads is still found.
+			out.flush()
+			s.watchStuck(l, p)
+			return fmt.Errorf("program interrupted: %w", cause)
+		}
 	}
 	p.flushHeld(out.write)
 	out.flush()

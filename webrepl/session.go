@@ -248,6 +248,8 @@ type Session struct {
 	// resetTold: the caller was told the board resets (ErrProgramExited),
 	// so the reconnection that finds it reset does not tell OnReconnect.
 	resetTold bool
+	// stuck: a program the caller gave up on still runs (stuck.go).
+	stuck *stuckWatch
 
 	rawPaste atomic.Int32 // rawPasteSupport of the current connection
 	phase    atomic.Int32 // execPhase of the running Exec
@@ -805,6 +807,9 @@ func (s *Session) withReady(ctx context.Context, op func(ctx context.Context, l 
 func (s *Session) ready(ctx context.Context) (*link, error) {
 	if s.isClosed() {
 		return nil, ErrClosed
+	}
+	if err := s.awaitStuck(ctx); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	l, needSync := s.link, s.needSync
