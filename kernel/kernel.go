@@ -12,7 +12,9 @@
 // after a board reset webrepl reconnects and the kernel keeps going (the
 // helper is defined again when missing). An interrupt sends Ctrl-C, and a
 // board that does not stop within Config.InterruptGrace is given up on with
-// advice to press reset. %softreset and %hardreset reset the board through
+// advice to press reset: the cell ends and gets none of its further output,
+// and later cells say in one line that the board is still busy until webrepl,
+// which watches it, sees it stop or reset. %softreset and %hardreset reset the board through
 // the Session and say that RAM state is gone. The kernel holds the board
 // among this machine's processes through package handover (handover.go):
 // another notebook or command may ask an idle kernel to let go, and the

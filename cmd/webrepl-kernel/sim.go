@@ -27,6 +27,7 @@ func runSim(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	fs.StringVar(&opts.FlashDir, "flash", "", "host folder holding the board's files (default: a temporary folder)")
 	fs.DurationVar(&opts.ResetAfter, "reset-after", sim.DefaultResetAfter, "press reset when a Ctrl-C is not obeyed for this long")
 	fs.DurationVar(&opts.DrainPeriod, "drain-period", sim.DefaultDrainPeriod, "esp32: how often received input is moved to the board's input queue")
+	fs.BoolVar(&opts.DeafWhilePrinting, "deaf-while-printing", false, "esp32: read nothing the client sends (Ctrl-C included) while a program prints in a loop, as an ESP32 that never reaches its socket poll")
 	fs.DurationVar(&opts.BootDelay, "boot-delay", sim.DefaultBootDelay, "time a soft reset takes before the server accepts again (hard reset: twice)")
 	fs.IntVar(&boards, "boards", 1, "how many boards: more than 1 runs them in one Node process, on consecutive ports from --addr's (each its own flash folder below --flash)")
 	fs.BoolVar(&verbose, "v", false, "log the board's events on stderr")
