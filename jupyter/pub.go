@@ -276,8 +276,9 @@ func (p *pubSocket) SendMulti(msg zmq4.Msg) error {
 				p.mu.Lock()
 				break
 			}
+			wait := time.Until(s.took.Add(pubStall)) + time.Millisecond // s.took is guarded by p.mu
 			p.mu.Unlock()
-			t := time.NewTimer(time.Until(s.took.Add(pubStall)) + time.Millisecond)
+			t := time.NewTimer(wait)
 			select {
 			case <-s.room:
 			case <-t.C:
