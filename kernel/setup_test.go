@@ -45,6 +45,7 @@ type setup struct {
 	boardOpts sim.Options // else the board to start
 	noBoard   bool
 	zmq       bool
+	observe   func(jupyter.Message)
 	configure []func(*Config)
 }
 
@@ -67,6 +68,10 @@ func withoutBoard() setupOption { return func(s *setup) { s.noBoard = true } }
 // overZMQ serves the kernel with jupyter.Serve on ipc sockets and connects
 // a jupyter.KernelClient to it (testKernel.client) instead of jupytertest.
 func overZMQ() setupOption { return func(s *setup) { s.zmq = true } }
+
+// observing has overZMQ's client pass every message it receives, on every
+// channel, to f (jupyter.WithObserver).
+func observing(f func(jupyter.Message)) setupOption { return func(s *setup) { s.observe = f } }
 
 // configure changes the kernel's Config once the board's URL and password
 // are in it.
@@ -102,7 +107,7 @@ func newTestKernel(t testing.TB, opts ...setupOption) *testKernel {
 	tk := &testKernel{t: t, k: New(cfg), board: s.board}
 	t.Cleanup(tk.stop)
 	if s.zmq {
-		tk.serveZMQ()
+		tk.serveZMQ(s.observe)
 	} else {
 		tk.srv = jupytertest.NewServer(tk.k)
 	}
@@ -112,7 +117,7 @@ func newTestKernel(t testing.TB, opts ...setupOption) *testKernel {
 // serveZMQ runs jupyter.Serve for the kernel on ipc sockets in a fresh short
 // directory (socket paths are limited to ~100 bytes; no ports to race for)
 // and connects a client, ready once KernelInfo has seen iopub.
-func (tk *testKernel) serveZMQ() {
+func (tk *testKernel) serveZMQ(observe func(jupyter.Message)) {
 	t := tk.t
 	t.Helper()
 	dir, err := os.MkdirTemp("", "wk")
@@ -139,7 +144,11 @@ func (tk *testKernel) serveZMQ() {
 			t.Errorf("Serve did not return within %v of its context ending", waitLong)
 		}
 	}
-	c, err := jupyter.Connect(info)
+	var copts []jupyter.ClientOption
+	if observe != nil {
+		copts = append(copts, jupyter.WithObserver(observe))
+	}
+	c, err := jupyter.Connect(info, copts...)
 	if err != nil {
 		t.Fatal(err)
 	}
