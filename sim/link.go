@@ -91,10 +91,11 @@ func (r *replIdle) printing(in bool) {
 
 // deafQuiet is how long a running program must go without output before
 // a DeafWhilePrinting board polls its socket again: the simulator cannot
-// see a loop's sleeps, so a pause in the output stands for them (a
-// printing loop's writes come far closer together, also on a loaded
-// machine).
-const deafQuiet = 250 * time.Millisecond
+// see a loop's sleeps, so a pause in the output stands for them. A
+// printing loop's writes come far closer together, but on a loaded
+// machine the board process can be kept off the CPU for a good fraction
+// of a second, hence the margin.
+const deafQuiet = 2 * time.Second
 
 // inPrintLoop reports whether the board is printing or printed within
 // deafQuiet.
