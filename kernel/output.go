@@ -333,6 +333,10 @@ func (o *cellOutput) Close() {
 		o.timer.Stop()
 		o.timer = nil
 	}
+	if o.discard.Load() { // the cell ended without it (cut)
+		o.text, o.framed, o.closed = nil, nil, true
+		return
+	}
 	// An unfinished frame (the program was interrupted inside repr) or a
 	// partial marker is shown as text rather than lost; an unfinished
 	// message is told as cut short.
