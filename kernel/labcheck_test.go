@@ -203,9 +203,14 @@ func TestEveryMessagePassesJupyterLabChecks(t *testing.T) {
 	for _, code := range []string{
 		"print('out')", // stream stdout
 		"import sys\nprint('e', file=sys.stderr)", // stream stderr
-		"1 + 1",                  // execute_result
-		"raise ValueError('x')",  // error
-		"%put big.bin /big.bin",  // display_data, update_display_data
+		"1 + 1",                 // execute_result
+		"raise ValueError('x')", // error
+		"%put big.bin /big.bin", // display_data, update_display_data
+		"from jupyter import display, HTML\ndisplay(HTML('<b>hi</b>'), display_id='d1')",              // board display_data
+		"from jupyter import display, HTML\ndisplay(HTML('<i>hi</i>'), display_id='d1', update=True)", // and its update
+		"from jupyter import plot\nplot(1, temp=21.5)",                                                // a chart
+		"%%plot\nfor i in range(5):\n    print(i, i * i)",                                             // %%plot
+		"from jupyter import clear_output\nprint('x')\nclear_output(wait=True)",                       // clear_output
 		"print?",                 // a page payload
 		"exit(keep_kernel=True)", // an ask_exit payload
 	} {
@@ -290,7 +295,7 @@ func TestEveryMessagePassesJupyterLabChecks(t *testing.T) {
 	// nothing about that kind.
 	for _, want := range []string{
 		"iopub iopub_welcome", "iopub status", "iopub execute_input", "iopub stream", "iopub execute_result",
-		"iopub error", "iopub display_data", "iopub update_display_data", "iopub comm_close",
+		"iopub error", "iopub display_data", "iopub update_display_data", "iopub clear_output", "iopub comm_close",
 		"shell execute_reply", "shell kernel_info_reply", "shell is_complete_reply", "shell complete_reply",
 		"shell inspect_reply", "shell history_reply", "shell comm_info_reply",
 		"control interrupt_reply", "control kernel_info_reply", "control usage_reply", "control shutdown_reply",
