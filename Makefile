@@ -11,7 +11,7 @@ export WEBREPL_PYTHON := $(PYTHON)
 # The simulator uses the npm package installed here by `npm ci` (pinned by the lockfile).
 export WEBREPL_SIM_MODULES := $(CURDIR)/sim/board/node_modules
 
-.PHONY: all build deps sim-deps pyenv test test-realmp test-go test-node test-fuzz fuzz test-jupyter test-notebooks test-browser bench demo notebook clean
+.PHONY: all build deps sim-deps pyenv hub-deps hub test-hub test test-realmp test-go test-node test-fuzz fuzz test-jupyter test-notebooks test-browser bench demo notebook clean
 
 all: build
 
@@ -24,6 +24,11 @@ deps:
 
 pyenv:
 	@./scripts/pyenv.sh >/dev/null
+
+# JupyterHub's environment for examples/jupyterhub: its pinned requirements.txt into
+# examples/jupyterhub/.venv/ and configurable-http-proxy from its package-lock.json.
+hub-deps:
+	@./scripts/hubenv.sh >/dev/null
 
 sim-deps: sim/board/node_modules/.package-lock.json
 
@@ -39,6 +44,7 @@ test: deps build
 	$(MAKE) test-jupyter
 	$(MAKE) test-notebooks
 	$(MAKE) test-browser
+	$(MAKE) test-hub
 
 # The simulated board's Node side on its own (framing, raw-paste, input, files).
 test-node: sim-deps
@@ -89,10 +95,10 @@ test-notebooks: build pyenv
 # JupyterLab 4 and in Notebook 7 from the pinned venv (make pyenv), one after the other,
 # each with a simulated board; the log and a screenshot per step go to tests/browser/out/.
 BROWSER_OUT := tests/browser/out
-test-browser: build sim-deps pyenv tests/browser/node_modules/.package-lock.json
+test-browser: build sim-deps pyenv hub-deps tests/browser/node_modules/.package-lock.json
 	@mkdir -p $(BROWSER_OUT)
 	@cd tests/browser && BIN=$(CURDIR)/$(BIN) OUT_DIR=$(CURDIR)/$(BROWSER_OUT) PYTHON=$(PYTHON) \
-		node --test --test-concurrency=1 --test-timeout=900000 jupyterlab.test.mjs notebook7.test.mjs \
+		node --test --test-concurrency=1 --test-timeout=900000 jupyterlab.test.mjs notebook7.test.mjs hub.test.mjs \
 		>out/browser-test.log 2>&1; status=$$?; \
 		cat out/browser-test.log; echo "browser test log: $(BROWSER_OUT)/browser-test.log"; exit $$status
 
@@ -118,6 +124,18 @@ notebook: build
 	./scripts/install-deps.sh notebook
 	$(MAKE) sim-deps pyenv
 	NOTEBOOK_UI=$(NOTEBOOK_UI) ./scripts/notebook.sh $(BIN)
+
+# A workshop on this machine, for a try: JupyterHub 6 on 127.0.0.1 (examples/jupyterhub), HUB_LEARNERS
+# learners (default 3) each with a simulated board from one board map; prints the URL, the
+# learners and their password. Ctrl-C stops all of it.
+hub: build sim-deps hub-deps
+	./scripts/hub.sh $(BIN)
+
+# The hub end to end, small: 3 learners logged in through the REST API run lesson 1 at once over
+# the kernel WebSocket, every output exact (bench's hub section; its figures are not asserted).
+# test-browser's hub.test.mjs logs one learner in with Chromium and runs a lesson.
+test-hub: build sim-deps hub-deps
+	$(GO) run ./bench -only hub -learners 3 -out $(CURDIR)/bin/hub-check.json -readme "" -kernel $(BIN)
 
 clean:
 	rm -rf bin

@@ -164,3 +164,8 @@ func render(outs []map[string]any) []string {
 	}
 	return lines
 }
+
+// RenderOutputs is the text `run --check` compares for a cell's outputs
+// (nbformat output dicts): the same lines for the same outputs, however a
+// kernel split its streams. The hub load test (bench) compares with it.
+func RenderOutputs(outs []map[string]any) []string { return render(outs) }
