@@ -43,7 +43,8 @@ func main() {
 	realmp := flag.String("realmp", envOr("WEBREPL_REALMP", "../shared/realmp"), "folder of the real MicroPython board (start.sh)")
 	python := flag.String("python", envOr("WEBREPL_PYTHON", filepath.Join(sourceDir(), "..", ".venv", "bin", "python")),
 		"Python with jupyter_client (scripts/pyenv.sh makes .venv/)")
-	only := flag.String("only", "", "measure only the profiles whose name contains this, or \"fleet\" (for trying things out)")
+	only := flag.String("only", "", "measure only the profiles whose name contains this, or \"fleet\" (for trying things out), or \"hub\" (the hub section alone: with -readme, it replaces that section of -out and the README)")
+	learners := flag.Int("learners", 30, "learners in the hub section (JupyterHub, each with a server, a kernel and a simulated board); 0 skips it")
 	render := flag.Bool("render", false, "measure nothing: write the README's tables again from -out")
 	flag.Parse()
 	if *render {
@@ -53,7 +54,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*out, *readme, *rounds, *fleet, *exe, *realmp, *python, *only); err != nil {
+	if err := run(*out, *readme, *rounds, *fleet, *learners, *exe, *realmp, *python, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -78,8 +79,8 @@ func envOr(name, def string) string {
 	return def
 }
 
-func run(out, readme string, rounds, fleet int, exe, realmp, python, only string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, only string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	began := time.Now()
 	exe, err := filepath.Abs(exe)
@@ -94,6 +95,9 @@ func run(out, readme string, rounds, fleet int, exe, realmp, python, only string
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if only == "hub" {
+		return runHubOnly(ctx, out, readme, learners, exe, dir)
+	}
 	drv, err := startDriver(python, filepath.Join(sourceDir(), "jupyter_driver.py"))
 	if err != nil {
 		return err
@@ -136,6 +140,14 @@ func run(out, readme string, rounds, fleet int, exe, realmp, python, only string
 		}
 		res.Fleet = &f
 	}
+	if learners > 0 && only == "" {
+		fmt.Fprintf(os.Stderr, "bench: JupyterHub, %d learners …\n", learners)
+		h, err := measureHub(ctx, exe, dir, learners)
+		if err != nil {
+			return fmt.Errorf("hub: %w", err)
+		}
+		res.Hub = &h
+	}
 	res.Machine.LoadAfter = loadAvg()
 	res.Machine.WallSeconds = round3(time.Since(began).Seconds())
 	res.Aims = evaluateAims(res)
@@ -156,6 +168,41 @@ func run(out, readme string, rounds, fleet int, exe, realmp, python, only string
 	}
 	if lost := totalLost(res); lost != 0 {
 		return fmt.Errorf("%d bytes lost", lost)
+	}
+	return nil
+}
+
+// runHubOnly is `-only hub`: the hub section alone. With a README to
+// update, the section replaces the one in the results file already there
+// and the README's tables are written again; otherwise the results file
+// holds the hub section only (make test-hub's quick check).
+func runHubOnly(ctx context.Context, out, readme string, learners int, exe, dir string) error {
+	if learners < 1 {
+		return fmt.Errorf("-only hub needs -learners 1 or more")
+	}
+	fmt.Fprintf(os.Stderr, "bench: JupyterHub, %d learners …\n", learners)
+	h, err := measureHub(ctx, exe, dir, learners)
+	if err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	res := &Results{Generated: time.Now().UTC().Format(time.RFC3339), Machine: machineNow()}
+	if readme != "" {
+		data, err := os.ReadFile(out)
+		if err != nil {
+			return fmt.Errorf("-only hub with -readme updates the results of a full run: %w", err)
+		}
+		if err := json.Unmarshal(data, res); err != nil {
+			return fmt.Errorf("%s: %w", out, err)
+		}
+	}
+	res.Hub = &h
+	if err := writeResults(out, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: hub: %d learners, %s: all done in %.2f s, cells p50 %.3f s / p95 %.3f s, outputs exact; peak RSS hub %.0f MB, servers %.0f MB, kernels %.0f MB, boards %.0f MB\n",
+		h.Learners, h.Lesson, h.WallS, h.CellP50S, h.CellP95S, h.PeakHubMB, h.PeakServersMB, h.PeakKernelsMB, h.PeakBoardsMB)
+	if readme != "" {
+		return updateReadme(readme, res)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ type Results struct {
 	Profiles  []ProfileResult `json:"profiles"`
 	Kernel    KernelFigures   `json:"kernel"`
 	Fleet     *FleetResult    `json:"fleet,omitempty"`
+	Hub       *HubResult      `json:"hub,omitempty"`
 	Aims      []Aim           `json:"aims"`
 }
 
@@ -280,6 +281,11 @@ func markdown(r *Results) string {
 		}
 		fmt.Fprintf(&b, "\n**%d kernels × %d boards at once** (%s, each kernel runs %s, the first cell including its connect): ready in %.1f s, all cells done in %.2f s wall time, %s; peak memory %.0f MB for the kernels (%.1f MB each), %.0f MB for the simulated boards.\n",
 			f.Kernels, f.Boards, f.Profile, strings.Join(f.Cells, " then "), f.StartS, f.WallS, exact, f.PeakKernelsMB, f.PeakKernelsMB/float64(f.Kernels), f.PeakBoardsMB)
+	}
+	if h := r.Hub; h != nil {
+		fmt.Fprintf(&b, "\n**A workshop: %d learners on JupyterHub at once** (%s, %s; %s): each learner created with a token through the hub's REST API, their server started and lesson 1 (`%s`, %d code cells, then `%%board`) run in every kernel at once over the Jupyter server's kernel WebSocket, every output exact. Hub up in %.1f s (boards booted), users and servers ready and kernels started in %.1f s; **all %d learners finished in %.2f s**; cell time (request to idle) p50 %s, p95 %s (first cell, with the connect: p50 %s). Peak memory (RSS): hub and proxy %.0f MB, servers %.0f MB (%.0f MB each), kernels %.0f MB (%.1f MB each), boards %.0f MB (%.0f MB each); %.0f MB in all.\n",
+			h.Learners, h.JupyterHub, h.Spawner, h.Boards, h.Lesson, h.CellsEach, h.HubUpS, h.SpawnS, h.Learners, h.WallS, dur(h.CellP50S), dur(h.CellP95S), dur(h.FirstCellP50S),
+			h.PeakHubMB, h.PeakServersMB, h.PeakServersMB/float64(h.Learners), h.PeakKernelsMB, h.PeakKernelsMB/float64(h.Learners), h.PeakBoardsMB, h.PeakBoardsMB/float64(h.Learners), h.PeakTotalMB)
 	}
 	b.WriteString("\n**Aims** (issue 8):\n\n")
 	for _, a := range r.Aims {

@@ -9,7 +9,7 @@
 # Environment:
 #   HUB_LEARNERS     how many learners and boards (default 3)
 #   HUB_PORT         the hub's port on 127.0.0.1 (default 8000)
-#   HUB_PASSWORD     the learners' shared login password (default: a random one, printed)
+#   HUB_PASSWORD     the learners' shared login password, 8 characters or more (default: a random one, printed)
 #   HUB_WORK         the hub's folder (database, homes, boards' flash, logs); default: a temporary
 #                    folder removed on exit. One given here is kept.
 #   HUB_ADMIN_TOKEN  an API token for an admin service (the load test); none by default
@@ -140,7 +140,7 @@ export WEBREPL_HUB_LEARNERS=$(IFS=,; echo "${learners[*]}")
 export WEBREPL_HUB_LESSONS=$root/notebooks WEBREPL_BOARDS=$map
 export WEBREPL_HUB_CULL_AFTER=${HUB_CULL_AFTER:-3600}
 export WEBREPL_HUB_PROXY=$root/examples/jupyterhub/node_modules/.bin/configurable-http-proxy
-export WEBREPL_HUB_PROXY_API_PORT=$(free_port)
+export WEBREPL_HUB_PROXY_API_PORT=$(free_port) WEBREPL_HUB_API_PORT=$(free_port)
 export WEBREPL_HUB_ADMIN_TOKEN=${HUB_ADMIN_TOKEN:-}
 # The proxy is a Node script; the servers find jupyterhub-singleuser and the kernel's Jupyter here.
 export PATH="$venv/bin:$PATH"

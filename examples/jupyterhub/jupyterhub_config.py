@@ -7,8 +7,10 @@
 #
 #   WEBREPL_HUB_WORK        folder for the hub's database, cookie secret, logs and learners' homes
 #   WEBREPL_HUB_PORT        the hub's public port on 127.0.0.1 (default 8000)
+#   WEBREPL_HUB_API_PORT    the hub's own port (8081) and the proxy's API port (8001), both on
+#   WEBREPL_HUB_PROXY_API_PORT  127.0.0.1
 #   WEBREPL_HUB_LEARNERS    comma-separated learner names allowed to log in
-#   WEBREPL_HUB_PASSWORD    the shared password of DummyAuthenticator (a try only)
+#   WEBREPL_HUB_PASSWORD    the learners' shared password (SharedPasswordAuthenticator; a try only)
 #   WEBREPL_HUB_LESSONS     folder whose *.ipynb are copied into each new learner's home
 #   WEBREPL_BOARDS          the board map, passed on to every learner's server and so their kernels
 #   WEBREPL_HUB_CULL_AFTER  seconds of inactivity after which the idle culler stops a server (3600)
@@ -16,8 +18,11 @@
 #   WEBREPL_HUB_PROXY       the configurable-http-proxy executable (examples/jupyterhub/node_modules)
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
+
+from jupyterhub.spawner import SimpleLocalProcessSpawner
 
 c = get_config()  # noqa: F821 (JupyterHub defines it when it loads this file)
 
@@ -29,22 +34,23 @@ lessons = Path(os.environ["WEBREPL_HUB_LESSONS"])
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = int(os.environ.get("WEBREPL_HUB_PORT", "8000"))
 c.JupyterHub.hub_ip = "127.0.0.1"
-c.JupyterHub.hub_port = 0  # a free port
+c.JupyterHub.hub_port = int(os.environ.get("WEBREPL_HUB_API_PORT", "8081"))
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:%d" % int(os.environ.get("WEBREPL_HUB_PROXY_API_PORT", "8001"))
 c.ConfigurableHTTPProxy.command = [os.environ.get("WEBREPL_HUB_PROXY", "configurable-http-proxy")]
 c.JupyterHub.db_url = "sqlite:///" + str(work / "jupyterhub.sqlite")
 c.JupyterHub.cookie_secret_file = str(work / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(work / "jupyterhub.pid")
-# No hub-wide announcement checks or update pings; the servers talk to loopback only.
+# Stopping the hub stops every learner's server (and so their kernels, which log out of the boards).
 c.JupyterHub.cleanup_servers = True
 
-# A try: every listed learner logs in with one shared password. For a real class use an
-# authenticator that knows your learners (docs/classroom.md): PAM (the default, system users),
-# NativeAuthenticator, or OAuthenticator with your school's login.
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = os.environ["WEBREPL_HUB_PASSWORD"]
+# A try: every listed learner logs in with one shared password. JupyterHub 5.3 replaced
+# DummyAuthenticator's password with SharedPasswordAuthenticator (at least 8 characters), which
+# only lets the allowed users in. For a real class use an authenticator that knows your learners
+# (docs/classroom.md): PAM (the default, system users), NativeAuthenticator, or OAuthenticator with
+# your school's login.
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = os.environ["WEBREPL_HUB_PASSWORD"]
 c.Authenticator.allowed_users = set(learners)
-c.Authenticator.admin_users = set()
 
 # The spawner. Here the hub runs as root on a machine without a system user per learner, so
 # SimpleLocalProcessSpawner: each learner's server is a local process (jupyterhub-singleuser) in
@@ -52,7 +58,25 @@ c.Authenticator.admin_users = set()
 # between learners, which is why it is only for a try. On a real single machine use
 # LocalProcessSpawner (the default: one system user per learner, the hub as root) or
 # SystemdSpawner as The Littlest JupyterHub does; on Kubernetes KubeSpawner (Zero to JupyterHub).
-c.JupyterHub.spawner_class = "simple"
+
+
+class KernelsFirstSpawner(SimpleLocalProcessSpawner):
+    """Stops a server with SIGTERM first. LocalProcessSpawner begins with SIGINT, which a Jupyter
+    server without a terminal (jupyter_server 2 installs its SIGINT handler only on a tty) takes
+    as KeyboardInterrupt: it exits without shutting its kernels down, and each orphaned kernel
+    keeps its board's one WebREPL connection. On SIGTERM the server shuts its kernels down (they
+    log out of their boards) and exits. The same applies to LocalProcessSpawner and
+    SystemdSpawner; KubeSpawner's pods get SIGTERM anyway."""
+
+    async def stop(self, now=False):
+        if not now and await self.poll() is None:
+            await self._signal(signal.SIGTERM)
+            await self.wait_for_death(self.term_timeout)
+        await super().stop(now=now)
+
+
+c.JupyterHub.spawner_class = KernelsFirstSpawner
+c.Spawner.term_timeout = 30
 c.SimpleLocalProcessSpawner.home_dir_template = str(work / "home" / "{username}")
 c.Spawner.notebook_dir = "~"
 c.Spawner.default_url = "/lab/tree/01-hello-board.ipynb"
