@@ -40,24 +40,26 @@ import (
 
 // HubResult is n learners running a lesson at once through JupyterHub.
 type HubResult struct {
-	Learners      int     `json:"learners"`
-	Lesson        string  `json:"lesson"`
-	CellsEach     int     `json:"cells_each"`
-	JupyterHub    string  `json:"jupyterhub"`
-	Spawner       string  `json:"spawner"`
-	Boards        string  `json:"boards"`     // how the simulated boards ran
-	HubUpS        float64 `json:"hub_up_s"`   // script start until the hub answered (boards booted)
-	SpawnS        float64 `json:"spawn_s"`    // users, tokens and every server ready, kernels started
-	WallS         float64 `json:"wall_s"`     // the lesson in every kernel at once, until the last finished
-	CellP50S      float64 `json:"cell_p50_s"` // execute_request until status idle, every cell of every learner
-	CellP95S      float64 `json:"cell_p95_s"`
-	FirstCellP50S float64 `json:"first_cell_p50_s"` // the first cell includes the kernel's connect
-	Exact         bool    `json:"exact"`
-	PeakHubMB     float64 `json:"peak_hub_rss_mb"` // jupyterhub, configurable-http-proxy, idle culler
-	PeakServersMB float64 `json:"peak_servers_rss_mb"`
-	PeakKernelsMB float64 `json:"peak_kernels_rss_mb"`
-	PeakBoardsMB  float64 `json:"peak_boards_rss_mb"`
-	PeakTotalMB   float64 `json:"peak_total_rss_mb"`
+	Generated     string    `json:"generated"`
+	Load          []float64 `json:"load_before"` // /proc/loadavg when the section began
+	Learners      int       `json:"learners"`
+	Lesson        string    `json:"lesson"`
+	CellsEach     int       `json:"cells_each"`
+	JupyterHub    string    `json:"jupyterhub"`
+	Spawner       string    `json:"spawner"`
+	Boards        string    `json:"boards"`     // how the simulated boards ran
+	HubUpS        float64   `json:"hub_up_s"`   // script start until the hub answered (boards booted)
+	SpawnS        float64   `json:"spawn_s"`    // users, tokens and every server ready, kernels started
+	WallS         float64   `json:"wall_s"`     // the lesson in every kernel at once, until the last finished
+	CellP50S      float64   `json:"cell_p50_s"` // execute_request until status idle, every cell of every learner
+	CellP95S      float64   `json:"cell_p95_s"`
+	FirstCellP50S float64   `json:"first_cell_p50_s"` // the first cell includes the kernel's connect
+	Exact         bool      `json:"exact"`
+	PeakHubMB     float64   `json:"peak_hub_rss_mb"` // jupyterhub, configurable-http-proxy, idle culler
+	PeakServersMB float64   `json:"peak_servers_rss_mb"`
+	PeakKernelsMB float64   `json:"peak_kernels_rss_mb"`
+	PeakBoardsMB  float64   `json:"peak_boards_rss_mb"`
+	PeakTotalMB   float64   `json:"peak_total_rss_mb"`
 }
 
 const hubLesson = "01-hello-board.ipynb"
@@ -72,7 +74,8 @@ type hubReady struct {
 }
 
 func measureHub(ctx context.Context, exe, dir string, n int) (HubResult, error) {
-	hr := HubResult{Learners: n, Lesson: hubLesson, Spawner: "SimpleLocalProcessSpawner (local processes)"}
+	hr := HubResult{Generated: time.Now().UTC().Format(time.RFC3339), Load: loadAvg(),
+		Learners: n, Lesson: hubLesson, Spawner: "SimpleLocalProcessSpawner (local processes)"}
 	root := filepath.Join(sourceDir(), "..")
 	adminToken := randomHex(24)
 	ports, err := freePorts(1)

@@ -82,6 +82,8 @@ c.Spawner.notebook_dir = "~"
 c.Spawner.default_url = "/lab/tree/01-hello-board.ipynb"
 c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
 c.Spawner.args = ["--MappingKernelManager.default_kernel_name=micropython-webrepl"]
+if os.environ.get("WEBREPL_HUB_EXPOSE_APP"):
+    c.Spawner.args.append("--LabApp.expose_app_in_browser=True")  # tests/browser/hub.test.mjs looks into the page
 if os.geteuid() == 0:
     c.Spawner.args.append("--allow-root")  # SimpleLocalProcessSpawner runs servers as the hub's user
 c.Spawner.start_timeout = 120  # thirty servers starting at once on two cores
