@@ -106,8 +106,9 @@ tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 # One run: the kernel (through jupyter_client), paced mode and the seed's method on every
-# simulated link and on ../shared/realmp; writes bench/results.json and README's tables.
-bench: deps build
+# simulated link and on ../shared/realmp, then 30 learners on JupyterHub (bench/hub.go; alone:
+# go run ./bench -only hub -learners N); writes bench/results.json and README's tables.
+bench: deps build hub-deps
 	$(GO) run ./bench -out bench/results.json -readme README.md -kernel $(BIN) -realmp $(WEBREPL_REALMP) -python $(PYTHON)
 
 # The lesson set on a simulated ESP32 through `run` (no Python needed): every cell with its output.
@@ -128,7 +129,9 @@ notebook: build
 # A workshop on this machine, for a try: JupyterHub 6 on 127.0.0.1 (examples/jupyterhub), HUB_LEARNERS
 # learners (default 3) each with a simulated board from one board map; prints the URL, the
 # learners and their password. Ctrl-C stops all of it.
-hub: build sim-deps hub-deps
+hub: build
+	./scripts/install-deps.sh notebook
+	$(MAKE) sim-deps hub-deps
 	./scripts/hub.sh $(BIN)
 
 # The hub end to end, small: 3 learners logged in through the REST API run lesson 1 at once over
