@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,13 +33,25 @@ let page;
 const work = join(outDir, 'hub-work');
 const log = (s) => console.log(`hub browser test: ${s}`);
 
+// A free port on loopback for the hub (other tests may run beside this one).
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
 async function startHub() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   hub = spawn(join(root, 'scripts', 'hub.sh'), [bin], {
     env: {
       ...process.env, HUB_LEARNERS: '1', HUB_PASSWORD: PASSWORD, HUB_WORK: work,
-      HUB_PORT: process.env.HUB_PORT || '18000', WEBREPL_HUB_EXPOSE_APP: '1',
+      HUB_PORT: process.env.HUB_PORT || String(await freePort()), WEBREPL_HUB_EXPOSE_APP: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
