@@ -43,7 +43,7 @@ func main() {
 	realmp := flag.String("realmp", envOr("WEBREPL_REALMP", "../shared/realmp"), "folder of the real MicroPython board (start.sh)")
 	python := flag.String("python", envOr("WEBREPL_PYTHON", filepath.Join(sourceDir(), "..", ".venv", "bin", "python")),
 		"Python with jupyter_client (scripts/pyenv.sh makes .venv/)")
-	only := flag.String("only", "", "measure only the profiles whose name contains this, or \"fleet\" (for trying things out), or \"hub\" (the hub section alone: with -readme, it replaces that section of -out and the README)")
+	only := flag.String("only", "", "measure only the profiles whose name contains this, or \"fleet\" (for trying things out), or \"hub\" (the hub section alone: it replaces that section of -out, and of the README unless -readme \"\")")
 	learners := flag.Int("learners", 30, "learners in the hub section (JupyterHub, each with a server, a kernel and a simulated board); 0 skips it")
 	render := flag.Bool("render", false, "measure nothing: write the README's tables again from -out")
 	flag.Parse()
@@ -172,10 +172,9 @@ func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, o
 	return nil
 }
 
-// runHubOnly is `-only hub`: the hub section alone. With a README to
-// update, the section replaces the one in the results file already there
-// and the README's tables are written again; otherwise the results file
-// holds the hub section only (make test-hub's quick check).
+// runHubOnly is `-only hub`: the hub section alone. It replaces the hub
+// section of -out (or starts a new file), and with a README to update
+// writes the README's tables again from the whole file.
 func runHubOnly(ctx context.Context, out, readme string, learners int, exe, dir string) error {
 	if learners < 1 {
 		return fmt.Errorf("-only hub needs -learners 1 or more")
@@ -185,15 +184,15 @@ func runHubOnly(ctx context.Context, out, readme string, learners int, exe, dir 
 	if err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
+	// The other sections of -out stay as they are (a results file of a
+	// full run keeps its figures); a new file holds the hub section only.
 	res := &Results{Generated: time.Now().UTC().Format(time.RFC3339), Machine: machineNow()}
-	if readme != "" {
-		data, err := os.ReadFile(out)
-		if err != nil {
-			return fmt.Errorf("-only hub with -readme updates the results of a full run: %w", err)
-		}
+	if data, err := os.ReadFile(out); err == nil {
 		if err := json.Unmarshal(data, res); err != nil {
 			return fmt.Errorf("%s: %w", out, err)
 		}
+	} else if readme != "" {
+		return fmt.Errorf("-only hub with -readme updates the results of a full run: %w", err)
 	}
 	res.Hub = &h
 	if err := writeResults(out, res); err != nil {
