@@ -93,7 +93,8 @@ test-notebooks: build pyenv
 
 # Debian's Chromium, driven by puppeteer-core (pinned in tests/browser/package-lock.json), in
 # JupyterLab 4 and in Notebook 7 from the pinned venv (make pyenv), one after the other,
-# each with a simulated board; the log and a screenshot per step go to tests/browser/out/.
+# each with a simulated board, then through make hub's JupyterHub (hub.test.mjs: login, lesson 1,
+# Run All); the log and a screenshot per step go to tests/browser/out/.
 BROWSER_OUT := tests/browser/out
 test-browser: build sim-deps pyenv hub-deps tests/browser/node_modules/.package-lock.json
 	@mkdir -p $(BROWSER_OUT)
