@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -109,7 +108,7 @@ func startRealmp(ctx context.Context, dir string) (*board, error) {
 		return nil, err
 	}
 	cmd := exec.Command(script, fmt.Sprint(port), benchPassword, flash)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -119,7 +118,7 @@ func startRealmp(ctx context.Context, dir string) (*board, error) {
 		return nil, fmt.Errorf("starting %s: %w", script, err)
 	}
 	stop := func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		killGroup(cmd.Process)
 		_ = cmd.Wait()
 		os.RemoveAll(flash)
 	}

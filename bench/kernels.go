@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"webrepl-kernel/jupyter"
@@ -163,7 +162,7 @@ func startKernelOnce(ctx context.Context, exe, dir string, drv *driver, b *board
 	cmd.Env = append(os.Environ(), kernelspec.EnvURL+"="+b.url, kernelspec.EnvPassword+"="+b.password,
 		"XDG_RUNTIME_DIR="+dir) // the kernels' handover lock files stay in the bench's folder
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithParent(cmd)
 	k := &kernelProc{name: name, cmd: cmd, drv: drv, exited: make(chan struct{})}
 	k.started = time.Now()
 	if err := cmd.Start(); err != nil {

@@ -122,6 +122,10 @@ func TestKernelClientAgainstServe(t *testing.T) {
 }
 
 func launchTestKernel(t *testing.T, mode string) (*LaunchedKernel, error) {
+	return launchTestKernelOver(t, mode, "")
+}
+
+func launchTestKernelOver(t *testing.T, mode, transport string) (*LaunchedKernel, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -129,16 +133,31 @@ func launchTestKernel(t *testing.T, mode string) (*LaunchedKernel, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	return Launch(ctx, LaunchOptions{
-		Argv: []string{exe, "-test.run=^$", "--connection-file", ConnectionFileArg},
-		Env:  []string{testKernelEnv + "=" + mode},
+		Argv:      []string{exe, "-test.run=^$", "--connection-file", ConnectionFileArg},
+		Env:       []string{testKernelEnv + "=" + mode},
+		Transport: transport,
 	})
 }
 
+// TestLaunch runs over the system's default transport and over both named
+// ones (tcp is Windows's default: tested here too).
 func TestLaunch(t *testing.T) {
 	t.Parallel()
-	k, err := launchTestKernel(t, "serve")
+	for _, transport := range []string{"", "ipc", "tcp"} {
+		t.Run("transport="+transport, func(t *testing.T) {
+			t.Parallel()
+			testLaunch(t, transport)
+		})
+	}
+}
+
+func testLaunch(t *testing.T, transport string) {
+	k, err := launchTestKernelOver(t, "serve", transport)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := transport; want != "" && k.info.Transport != want {
+		t.Errorf("launched over %q, want %q", k.info.Transport, want)
 	}
 	if k.Info.Implementation != "test" {
 		t.Errorf("kernel_info %+v", k.Info)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,9 @@ type LaunchOptions struct {
 	Argv   []string  // the command line; ConnectionFileArg is replaced
 	Env    []string  // KEY=VALUE added to this process's environment
 	Output io.Writer // the kernel's stdout and stderr; nil discards them
+	// Transport is "ipc" (sockets in a private folder) or "tcp" (loopback
+	// ports); "" is the system's default, DefaultLaunchTransport.
+	Transport string
 }
 
 // LaunchedKernel is a kernel process started by Launch with a client
@@ -34,6 +38,7 @@ type LaunchedKernel struct {
 	Info KernelInfoReply // the kernel_info_reply that said it is ready
 
 	cmd    *exec.Cmd
+	info   ConnectionInfo
 	dir    string        // holds the connection file and the ipc sockets
 	exited chan struct{} // closed when the process has exited
 	status error         // cmd.Wait's result, set before exited closes
@@ -42,8 +47,10 @@ type LaunchedKernel struct {
 // Launch starts a kernel process with a fresh connection file (ipc
 // sockets in a private temporary folder: no port can be taken by another
 // process between choosing and binding it), connects to it and waits until
-// it answers kernel_info (see KernelClient.KernelInfo). ctx bounds the
-// start only.
+// it answers kernel_info (see KernelClient.KernelInfo). On Windows the
+// default is loopback TCP (ipc needs AF_UNIX, which not every Windows has):
+// free ports are chosen just before the kernel binds them, as
+// jupyter_client does. ctx bounds the start only.
 func Launch(ctx context.Context, opts LaunchOptions) (*LaunchedKernel, error) {
 	if len(opts.Argv) == 0 {
 		return nil, errors.New("jupyter: launch: no command")
@@ -56,6 +63,24 @@ func Launch(ctx context.Context, opts LaunchOptions) (*LaunchedKernel, error) {
 		Transport: "ipc", IP: filepath.Join(dir, "k"),
 		ShellPort: 1, IOPubPort: 2, StdinPort: 3, ControlPort: 4, HBPort: 5,
 		Key: uuid.NewString(), SignatureScheme: SupportedSignatureScheme,
+	}
+	transport := opts.Transport
+	if transport == "" {
+		transport = DefaultLaunchTransport
+	}
+	switch transport {
+	case "ipc":
+	case "tcp":
+		ports, err := freePorts(5)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("jupyter: launch: %w", err)
+		}
+		info.Transport, info.IP = "tcp", "127.0.0.1"
+		info.ShellPort, info.IOPubPort, info.StdinPort, info.ControlPort, info.HBPort = ports[0], ports[1], ports[2], ports[3], ports[4]
+	default:
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("jupyter: launch: unknown transport %q (want ipc or tcp)", opts.Transport)
 	}
 	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
@@ -83,7 +108,7 @@ func Launch(ctx context.Context, opts LaunchOptions) (*LaunchedKernel, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("jupyter: start the kernel: %w", err)
 	}
-	k := &LaunchedKernel{cmd: cmd, dir: dir, exited: make(chan struct{})}
+	k := &LaunchedKernel{cmd: cmd, info: info, dir: dir, exited: make(chan struct{})}
 	go func() {
 		k.status = cmd.Wait()
 		close(k.exited)
@@ -99,16 +124,12 @@ func Launch(ctx context.Context, opts LaunchOptions) (*LaunchedKernel, error) {
 func (k *LaunchedKernel) start(ctx context.Context, info ConnectionInfo) error {
 	ctx, cancel := k.Context(ctx)
 	defer cancel()
-	// The kernel binds its ipc sockets in a fixed order; once the last
-	// file exists all of them accept.
+	// The kernel binds its sockets in a fixed order; once the last one
+	// is there (its ipc file exists, its TCP port accepts) all of them accept.
 	poll := time.NewTicker(10 * time.Millisecond)
 	defer poll.Stop()
 	for _, port := range []int{info.ShellPort, info.ControlPort, info.StdinPort, info.IOPubPort, info.HBPort} {
-		path := strings.TrimPrefix(info.endpoint(port), "ipc://")
-		for {
-			if _, err := os.Stat(path); err == nil {
-				break
-			}
+		for !bound(ctx, info, port) {
 			select {
 			case <-poll.C:
 			case <-ctx.Done():
@@ -125,6 +146,43 @@ func (k *LaunchedKernel) start(ctx context.Context, info ConnectionInfo) error {
 		return err
 	}
 	return nil
+}
+
+// bound reports whether the kernel has bound its socket on port.
+func bound(ctx context.Context, info ConnectionInfo, port int) bool {
+	if info.Transport == "ipc" {
+		_, err := os.Stat(strings.TrimPrefix(info.endpoint(port), "ipc://"))
+		return err == nil
+	}
+	var d net.Dialer
+	dctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	c, err := d.DialContext(dctx, "tcp", strings.TrimPrefix(info.endpoint(port), "tcp://"))
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// freePorts picks n loopback ports nothing listens on now.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("choosing a free port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
 
 // Exited is closed when the kernel process has exited.

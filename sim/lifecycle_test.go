@@ -1,3 +1,5 @@
+//go:build unix
+
 package sim
 
 // The board's life: it keeps its port across reboots, reports its own

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // Message types of the pipe protocol (docs/design.md, "sim/ (Go) ↔ sim/board (Node)").
@@ -48,6 +47,7 @@ type nodeProcess struct {
 	exited   chan struct{} // closed after Wait returned
 	waitErr  error
 	killOnce sync.Once
+	group    *processGroup // the OS's way to end the process and its children (node_*.go)
 }
 
 // nodeCallbacks connect a board process to the board's event loop.
@@ -57,10 +57,12 @@ type nodeCallbacks struct {
 }
 
 // startNode starts the board process described by cmd. The process gets
-// its own process group so that kill also ends anything it spawned.
+// its own process group (a job object on Windows) so that kill also ends
+// anything it spawned.
 func startNode(ctx context.Context, gen int, cmd *exec.Cmd, log io.Writer, cb nodeCallbacks) (*nodeProcess, error) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	group := newProcessGroup(cmd)
 	p := &nodeProcess{
+		group:  group,
 		gen:    gen,
 		cmd:    cmd,
 		outbox: newQueue[[]byte](),
@@ -77,7 +79,14 @@ func startNode(ctx context.Context, gen int, cmd *exec.Cmd, log io.Writer, cb no
 	}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
+		group.close()
 		return nil, fmt.Errorf("starting board process %s: %w", cmd.Path, err)
+	}
+	if err := group.started(cmd.Process); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		group.close()
+		return nil, fmt.Errorf("board process %s: %w", cmd.Path, err)
 	}
 	readerDone := make(chan struct{})
 	go func() {
@@ -113,6 +122,7 @@ func startNode(ctx context.Context, gen int, cmd *exec.Cmd, log io.Writer, cb no
 	go func() {
 		<-readerDone
 		p.waitErr = cmd.Wait()
+		group.close()
 		p.outbox.close()
 		close(p.exited)
 		cb.exit(gen, p.waitErr, p.stderr.String())
@@ -133,7 +143,7 @@ func (p *nodeProcess) send(typ byte, payload []byte) {
 func (p *nodeProcess) kill() {
 	p.killOnce.Do(func() {
 		if p.cmd.Process != nil {
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			p.group.kill(p.cmd.Process)
 		}
 	})
 }

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -165,24 +164,24 @@ func lastLine(s string) string {
 	return s
 }
 
-// lockFile takes an exclusive flock on path, polling so that ctx can end
-// the wait.
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+// lockFile takes an exclusive lock on path (flock, or LockFileEx on
+// Windows: lock_*.go), polling so that ctx can end the wait.
+func lockFile(ctx context.Context, path string) (release func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening the simulator cache lock: %w", err)
 	}
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
+		busy, err := tryLock(f)
+		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("locking the simulator cache: %w", err)
+		}
+		if !busy {
+			return func() {
+				unlockFile(f)
+				f.Close()
+			}, nil
 		}
 		select {
 		case <-ctx.Done():
