@@ -37,6 +37,9 @@ func runRepl(ctx context.Context, fs *flag.FlagSet, args []string) (err error) {
 	if len(pos) != 0 {
 		return usage("takes no arguments, got %d", len(pos))
 	}
+	if err := terminalAvailable(); err != nil {
+		return err
+	}
 	if !isTerminal(os.Stdin) {
 		return errors.New("repl needs a terminal on stdin (use exec to run a file)")
 	}

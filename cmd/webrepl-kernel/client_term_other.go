@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !(linux || darwin)
 
 package main
 
@@ -7,10 +7,14 @@ import (
 	"os"
 )
 
-// Terminal control is implemented for Linux only; elsewhere the commands
-// work without progress display, password prompt or the interactive REPL.
+// Terminal control is implemented for Linux and macOS; elsewhere (Windows)
+// the commands work without progress display or password prompt, and repl
+// says it is not available.
 
-var errNoTerminalSupport = errors.New("terminal control is only implemented on Linux")
+var errNoTerminalSupport = errors.New("the interactive terminal is not available on this system (Linux and macOS only): use exec, put and get, or Jupyter")
+
+// terminalAvailable says that repl cannot work on this system.
+func terminalAvailable() error { return errNoTerminalSupport }
 
 func isTerminal(f *os.File) bool { return false }
 

@@ -27,6 +27,8 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"webrepl-kernel/sim"
 	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
@@ -502,7 +504,7 @@ func startReplCmd(t *testing.T, board *sim.Board, p *pty) (*exec.Cmd, func() err
 	return cmd, wait
 }
 
-func terminalModes(t *testing.T, f *os.File) syscall.Termios {
+func terminalModes(t *testing.T, f *os.File) unix.Termios {
 	t.Helper()
 	modes, err := getTermios(f.Fd())
 	if err != nil {
@@ -511,7 +513,7 @@ func terminalModes(t *testing.T, f *os.File) syscall.Termios {
 	return modes
 }
 
-func expectModesRestored(t *testing.T, before, after syscall.Termios) {
+func expectModesRestored(t *testing.T, before, after unix.Termios) {
 	t.Helper()
 	if before.Lflag != after.Lflag || before.Iflag != after.Iflag || before.Oflag != after.Oflag || before.Cflag != after.Cflag {
 		t.Errorf("terminal modes not restored: before %+v, after %+v", before, after)
