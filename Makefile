@@ -7,16 +7,19 @@ BIN     := bin/webrepl-kernel
 # use; `make pyenv` (scripts/pyenv.sh) makes .venv/ and reuses it while the pins are unchanged.
 # Go tests find it through WEBREPL_PYTHON (internal/pyenv).
 PYTHON  := $(CURDIR)/.venv/bin/python
+# `webrepl-kernel version` names the commit (the toolchain's own VCS stamp is missing with
+# GOFLAGS=-buildvcs=false or in a git worktree).
+COMMIT  := $(shell git describe --always --dirty --abbrev=40 2>/dev/null)
 export WEBREPL_PYTHON := $(PYTHON)
 # The simulator uses the npm package installed here by `npm ci` (pinned by the lockfile).
 export WEBREPL_SIM_MODULES := $(CURDIR)/sim/board/node_modules
 
-.PHONY: all build deps sim-deps pyenv hub-deps hub test-hub test test-realmp test-go test-node test-fuzz fuzz test-jupyter test-notebooks test-browser bench demo notebook clean
+.PHONY: all build deps sim-deps pyenv hub-deps hub test-hub test test-cross test-wine test-realmp test-go test-node test-fuzz fuzz test-jupyter test-notebooks test-browser bench demo notebook dist clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/webrepl-kernel
+	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -o $(BIN) ./cmd/webrepl-kernel
 
 deps:
 	./scripts/install-deps.sh all
@@ -37,14 +40,31 @@ sim/board/node_modules/.package-lock.json: sim/board/package.json sim/board/pack
 
 test: deps build
 	$(GO) vet ./...
+	$(MAKE) test-cross
 	$(MAKE) test-node
 	$(MAKE) test-go
 	$(MAKE) test-realmp
 	$(MAKE) test-fuzz
 	$(MAKE) test-jupyter
+	$(MAKE) test-wine
 	$(MAKE) test-notebooks
 	$(MAKE) test-browser
 	$(MAKE) test-hub
+
+# Every package, its tests included (vet type-checks them), and the binary compile for the six
+# systems `make dist` ships; OS-specific code lives in build-tagged files.
+CROSS_TARGETS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+test-cross:
+	@set -e; for t in $(CROSS_TARGETS); do echo "cross $$t"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build ./...; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -o /dev/null ./cmd/webrepl-kernel; done
+
+# The Windows build under Debian's Wine against a simulated board (exec, put/get, run,
+# install, cells and an interrupt through jupyter_client); one line when wine64 or
+# mingw-w64 is missing.
+test-wine: build sim-deps
+	./tests/wine/run.sh $(BIN)
 
 # The simulated board's Node side on its own (framing, raw-paste, input, files).
 test-node: sim-deps
@@ -141,5 +161,9 @@ hub: build
 test-hub: build sim-deps hub-deps
 	$(GO) run ./bench -only hub -learners 3 -out $(CURDIR)/bin/hub-check.json -readme "" -kernel $(BIN)
 
+# One archive per OS/arch in dist/ (zip for Windows, tar.gz otherwise) with SHA256SUMS.
+dist:
+	./scripts/dist.sh dist
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

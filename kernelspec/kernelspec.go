@@ -241,10 +241,34 @@ func Uninstall(ctx context.Context, opts Options) (string, error) {
 		}
 		return "", fmt.Errorf("checking kernelspec: %w", err)
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := removeTree(dir); err != nil {
 		return "", fmt.Errorf("removing kernelspec: %w", err)
 	}
 	return dir, nil
+}
+
+// removeTree removes dir and what it holds one entry at a time with
+// os.Remove (DeleteFile and RemoveDirectory on Windows). os.RemoveAll on
+// Windows deletes through NtSetInformationFile's POSIX-semantics
+// disposition, which Wine 8 answers with "Invalid function"; a kernelspec
+// folder is small and flat, so the plain calls cost nothing.
+func removeTree(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			err = removeTree(path)
+		} else {
+			err = os.Remove(path)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return os.Remove(dir)
 }
 
 // InstallFlags defines the install subcommand's flags on fs. After

@@ -5,14 +5,15 @@
 #   sim       Node.js and npm (the simulated board; `make demo`)
 #   notebook  sim + python3 and python3-venv, to make .venv/ (`make notebook`)
 #   all       everything `make test` needs (the default): notebook + Chromium and a font for the
-#             browser tests.
+#             browser tests + Wine and the mingw-w64 C compiler for the Windows build's test
+#             (wine64 gcc-mingw-w64-x86-64-win32: about 160 MB to download, most of it libwine).
 # Without root it only checks and says what is missing.
 set -euo pipefail
 group=${1:-all}
 case "$group" in
   sim) pkgs=() ;;
   notebook) pkgs=(python3 python3-venv) ;;
-  all) pkgs=(python3 python3-venv chromium fonts-dejavu-core) ;;
+  all) pkgs=(python3 python3-venv chromium fonts-dejavu-core wine64 gcc-mingw-w64-x86-64-win32) ;;
   *) echo "install-deps: unknown group '$group' (want all, sim or notebook)" >&2; exit 2 ;;
 esac
 missing=()

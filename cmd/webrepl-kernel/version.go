@@ -8,6 +8,12 @@ import (
 	"runtime/debug"
 )
 
+// commit is the git commit the binary was built from, stamped by `make
+// build` and `make dist` (-ldflags -X main.commit=…, with "-dirty" when the
+// tree had uncommitted changes). It is needed where the toolchain records
+// none: with GOFLAGS=-buildvcs=false, or from a git worktree.
+var commit string
+
 // runVersion prints what this binary is: the version the kernel reports in
 // kernel_info, the module version and VCS stamp the Go toolchain recorded
 // (go build inside a git checkout records the commit, its time and
@@ -19,6 +25,9 @@ func runVersion(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	fmt.Printf("webrepl-kernel %s\n", version)
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
+		if commit != "" {
+			fmt.Printf("commit %s\n", commit)
+		}
 		fmt.Printf("build info: not recorded\n%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
 	}
@@ -36,6 +45,8 @@ func runVersion(ctx context.Context, fs *flag.FlagSet, args []string) error {
 			line += " with uncommitted changes"
 		}
 		fmt.Println(line)
+	} else if commit != "" {
+		fmt.Println("commit " + commit)
 	} else {
 		fmt.Println("commit not recorded (built outside git or with -buildvcs=false)")
 	}
