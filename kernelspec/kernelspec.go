@@ -123,7 +123,8 @@ func KernelsDir(ctx context.Context, opts Options) (string, error) {
 	return filepath.Join(data, "kernels"), nil
 }
 
-// userDataDir mirrors jupyter_core.paths.jupyter_data_dir.
+// userDataDir mirrors jupyter_core.paths.jupyter_data_dir (5.x, without
+// JUPYTER_PLATFORM_DIRS) on this system.
 func userDataDir() (string, error) {
 	if dir := os.Getenv("JUPYTER_DATA_DIR"); dir != "" {
 		return filepath.Abs(dir)
@@ -132,19 +133,27 @@ func userDataDir() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("finding the Jupyter data directory: %w", err)
 	}
-	switch runtime.GOOS {
+	return dataDirFor(runtime.GOOS, os.Getenv, home), nil
+}
+
+// dataDirFor is Jupyter's per-user data folder on the system goos, so that
+// every system's rule is tested on any: ~/Library/Jupyter on macOS,
+// %APPDATA%\jupyter on Windows (else ~/.jupyter/data), and
+// $XDG_DATA_HOME/jupyter or ~/.local/share/jupyter elsewhere.
+func dataDirFor(goos string, getenv func(string) string, home string) string {
+	switch goos {
 	case "darwin":
-		return filepath.Join(home, "Library", "Jupyter"), nil
+		return filepath.Join(home, "Library", "Jupyter")
 	case "windows":
-		if appdata := os.Getenv("APPDATA"); appdata != "" {
-			return filepath.Join(appdata, "jupyter"), nil
+		if appdata := getenv("APPDATA"); appdata != "" {
+			return filepath.Join(appdata, "jupyter")
 		}
-		return filepath.Join(home, ".jupyter", "data"), nil
+		return filepath.Join(home, ".jupyter", "data")
 	}
-	if xdg := os.Getenv("XDG_DATA_HOME"); xdg != "" {
-		return filepath.Join(xdg, "jupyter"), nil
+	if xdg := getenv("XDG_DATA_HOME"); xdg != "" {
+		return filepath.Join(xdg, "jupyter")
 	}
-	return filepath.Join(home, ".local", "share", "jupyter"), nil
+	return filepath.Join(home, ".local", "share", "jupyter")
 }
 
 // pythonPrefix finds sys.prefix of the active Python environment, where

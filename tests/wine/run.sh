@@ -20,6 +20,7 @@ if [ -z "$WINE" ] || [ -z "$CC" ]; then
 	echo "wine tests skipped (the Windows build under Wine): needs Debian's wine64 and gcc-mingw-w64-x86-64-win32 (scripts/install-deps.sh)"
 	exit 0
 fi
+WINESERVER=$(command -v wineserver || echo "$(dirname "$WINE")/wineserver")
 PYTHON=$("$ROOT/scripts/pyenv.sh")
 PASSWORD=winetest
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/webrepl-wine.XXXXXX")
@@ -29,7 +30,7 @@ cleanup() {
 	local status=$?
 	if [ -n "$SIM_PID" ]; then kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; fi
 	# Ends this prefix's wineserver (and any Windows process of the test left in it).
-	"$(dirname "$WINE")/wineserver" -k 2>/dev/null || wineserver -k 2>/dev/null || true
+	"$WINESERVER" -k 2>/dev/null || true
 	if [ $status -ne 0 ] && [ -s "$WORK/sim.log" ]; then
 		echo "--- simulator log ---" >&2
 		tail -n 40 "$WORK/sim.log" >&2
@@ -51,6 +52,9 @@ if [ ! -f "$WINEPREFIX/.webrepl-ready" ]; then
 	touch "$WINEPREFIX/.webrepl-ready"
 fi
 cp "$WORK/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+# One wineserver for the whole test (until cleanup's -k), instead of one started, with the
+# prefix's services, for each command and stopped 3 s after it.
+"$WINESERVER" -p
 "$WINE" "$EXE" version | grep -q "windows/amd64" || { echo "the Windows binary does not start under Wine" >&2; exit 1; }
 echo "wine: $("$WINE" --version 2>/dev/null || echo wine64), prefix ready after $(( $(date +%s) - started )) s"
 
