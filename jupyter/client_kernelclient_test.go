@@ -22,6 +22,8 @@ func TestMain(m *testing.M) {
 	case "exit":
 		os.Stderr.WriteString("test kernel: exiting on purpose\n")
 		os.Exit(3)
+	case "launcher":
+		runTestLauncher()
 	}
 	info, err := ReadConnectionFile(os.Args[len(os.Args)-1])
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"webrepl-kernel/internal/winjob"
 )
 
 // ConnectionFileArg is replaced in LaunchOptions.Argv by the connection
@@ -38,6 +40,7 @@ type LaunchedKernel struct {
 	Info KernelInfoReply // the kernel_info_reply that said it is ready
 
 	cmd    *exec.Cmd
+	job    *winjob.Job // closed (which would kill the kernel) only after it exited
 	info   ConnectionInfo
 	dir    string        // holds the connection file and the ipc sockets
 	exited chan struct{} // closed when the process has exited
@@ -104,11 +107,20 @@ func Launch(ctx context.Context, opts LaunchOptions) (*LaunchedKernel, error) {
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	endWithParent(cmd)
+	job := winjob.New() // on Windows the kernel dies with this process; a no-op elsewhere
 	if err := cmd.Start(); err != nil {
+		job.Close()
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("jupyter: start the kernel: %w", err)
 	}
-	k := &LaunchedKernel{cmd: cmd, info: info, dir: dir, exited: make(chan struct{})}
+	if err := job.Add(cmd.Process); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		job.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("jupyter: start the kernel: %w", err)
+	}
+	k := &LaunchedKernel{cmd: cmd, job: job, info: info, dir: dir, exited: make(chan struct{})}
 	go func() {
 		k.status = cmd.Wait()
 		close(k.exited)
@@ -262,5 +274,6 @@ func (k *LaunchedKernel) closeAll() {
 	if k.KernelClient != nil {
 		k.KernelClient.Close()
 	}
+	k.job.Close()
 	os.RemoveAll(k.dir)
 }
