@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -141,7 +140,13 @@ func TestHostProcessDeathRebootsItsBoards(t *testing.T) {
 		hb.c.run(fmt.Sprintf("with open('id.txt', 'w') as f:\n    f.write('board %d')", i))
 	}
 	first := h.PID()
-	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+	// os.Process.Kill is SIGKILL on Linux and macOS, TerminateProcess on
+	// Windows: the test compiles for every system (make test-cross).
+	proc, err := os.FindProcess(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	for i, hb := range boards {
