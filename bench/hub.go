@@ -93,7 +93,7 @@ func measureHub(ctx context.Context, exe, dir string, n int) (HubResult, error) 
 	cmd.Env = append(os.Environ(), fmt.Sprintf("HUB_LEARNERS=%d", n), fmt.Sprintf("HUB_PORT=%d", ports[0]),
 		"HUB_ADMIN_TOKEN="+adminToken, "HUB_READY_FILE="+ready, "HUB_WORK=")
 	cmd.Stderr = logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return hr, err
@@ -253,7 +253,7 @@ func stopHub(cmd *exec.Cmd, exited <-chan error) {
 	select {
 	case <-exited:
 	case <-time.After(90 * time.Second):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		killGroup(cmd.Process)
 		<-exited
 	}
 }
