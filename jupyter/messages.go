@@ -388,6 +388,15 @@ func (h HistoryEntry) MarshalJSON() ([]byte, error) {
 
 // ---- comms ----
 
+// WithMetadata is content sent with a message-level metadata object:
+// Publish and Reply take it in place of the content alone. A widget's
+// comm_open carries the widget protocol's version there ({"version":
+// "2.1.0"}), and a frontend refuses the comm without it.
+type WithMetadata struct {
+	Content  any
+	Metadata any
+}
+
 // CommInfoRequest asks for open comms, optionally of one target.
 type CommInfoRequest struct {
 	TargetName string `json:"target_name,omitempty"`

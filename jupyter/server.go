@@ -29,6 +29,23 @@ type Handler interface {
 	HandleControl(ctx context.Context, r Request)
 }
 
+// BesideHandler is a Handler that takes some shell requests beside the
+// shell request being handled rather than after it: a comm message that a
+// widget sends while a cell runs (kernel/widgetcomm.go) must not wait for
+// the cell's end.
+type BesideHandler interface {
+	Handler
+	// Beside is called on the shell socket's reader for every shell
+	// request, in arrival order; true hands r to HandleBeside instead of
+	// queueing it for HandleShell. It must not block.
+	Beside(r Request) bool
+	// HandleBeside runs on a goroutine of its own, one request at a time in
+	// arrival order, bracketed by busy and idle like HandleShell (a widget
+	// frontend sends a model's next update once it sees the idle of the
+	// last one).
+	HandleBeside(ctx context.Context, r Request)
+}
+
 const (
 	// sendTimeout bounds a ZMQ send. zmq4's default is five minutes, and a
 	// ROUTER send blocks until some peer has ever connected (docs/protocol/jupyter.md §4.3).
@@ -76,6 +93,7 @@ func serve(ctx context.Context, info ConnectionInfo, h Handler, logf func(string
 
 		shellQueue:   newRequestQueue(),
 		controlQueue: newRequestQueue(),
+		besideQueue:  newRequestQueue(),
 	}
 	if err := s.bind(); err != nil {
 		return err
@@ -105,6 +123,7 @@ type server struct {
 	inputs  inputWaiters
 
 	shellQueue, controlQueue *requestQueue
+	besideQueue              *requestQueue // shell requests a BesideHandler takes
 
 	publishMu   sync.Mutex
 	lastPublish time.Time
@@ -203,8 +222,20 @@ func (s *server) run(parent context.Context, h Handler) error {
 	fail := func(err error) { cancel(err) } // a socket failed: end Serve with that error
 
 	readers.start(func() { s.echoHeartbeats(fail) })
-	readers.start(func() { s.readRequests(s.shell, "shell", s.shellQueue, fail) })
-	readers.start(func() { s.readRequests(s.control, "control", s.controlQueue, fail) })
+	shellRoute := func(*wireRequest) *requestQueue { return s.shellQueue }
+	if bh, ok := h.(BesideHandler); ok {
+		shellRoute = func(r *wireRequest) *requestQueue {
+			if bh.Beside(r) {
+				return s.besideQueue
+			}
+			return s.shellQueue
+		}
+		workers.start(func() { s.work(ctx, s.besideQueue, bh.HandleBeside) })
+	}
+	readers.start(func() { s.readRequests(s.shell, "shell", shellRoute, fail) })
+	readers.start(func() {
+		s.readRequests(s.control, "control", func(*wireRequest) *requestQueue { return s.controlQueue }, fail)
+	})
 	readers.start(func() { s.readInputReplies(fail) })
 	workers.start(func() { s.work(ctx, s.shellQueue, h.HandleShell) })
 	workers.start(func() { s.work(ctx, s.controlQueue, h.HandleControl) })
@@ -230,10 +261,11 @@ func (s *server) run(parent context.Context, h Handler) error {
 	return nil
 }
 
-// readRequests reads one ROUTER socket and queues valid requests. It returns
+// readRequests reads one ROUTER socket and queues valid requests on the
+// queue route picks. It returns
 // when the socket is closed; any other receive error ends Serve, because
 // zmq4 keeps returning it (a loop that logged and continued would spin).
-func (s *server) readRequests(k *socket, channel string, q *requestQueue, fail func(error)) {
+func (s *server) readRequests(k *socket, channel string, route func(*wireRequest) *requestQueue, fail func(error)) {
 	for {
 		zmsg, err := k.zmq.Recv()
 		if err != nil {
@@ -248,7 +280,8 @@ func (s *server) readRequests(k *socket, channel string, q *requestQueue, fail f
 			s.logf("jupyter: %s: dropped a message: %v", channel, err)
 			continue
 		}
-		q.push(&wireRequest{srv: s, sock: k, channel: channel, msg: msg, received: received})
+		r := &wireRequest{srv: s, sock: k, channel: channel, msg: msg, received: received}
+		route(r).push(r)
 	}
 }
 

@@ -189,6 +189,9 @@ type outgoing struct {
 // encode serialises and signs a message with a fresh msg_id (returned too)
 // and the current date.
 func (o outgoing) encode(session string, s *signer, now time.Time) (frames [][]byte, msgID string, err error) {
+	if wm, ok := o.content.(WithMetadata); ok {
+		o.content, o.metadata = wm.Content, wm.Metadata
+	}
 	msgID = uuid.NewString()
 	header, err := o.header(Header{
 		MsgID:    msgID,

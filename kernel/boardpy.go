@@ -36,14 +36,18 @@ var (
 	// helperProgram defines helperName, which runs cells (program.go).
 	helperProgram = boardSource("cell.py")
 	// jupyterProgram defines the module jupyter that board code displays
-	// with (display.go), before the first cell that mentions it.
-	jupyterProgram = boardSource("jupyter.py")
+	// with (display.go) and its widgets, jupyter.widgets (widgetcomm.go),
+	// before the first cell that mentions it.
+	jupyterProgram = boardSource("jupyter.py", "widgets.py")
 	// inspectorProgram defines inspectorName (inspector.go).
 	inspectorProgram = boardSource("resolve.py", "members.py", "inspect.py")
 	// completerProgram defines completerName (complete.go).
 	completerProgram = boardSource("resolve.py", "members.py", "complete.py")
 	// runFile is the expression %run calls with a board file's path.
 	runFile = strings.TrimSpace(boardSource("run.py"))
+	// widgetDeliver is the expression the kernel calls between cells with
+	// the values the frontend gave the board's widgets (widgetcomm.go).
+	widgetDeliver = strings.TrimSpace(boardSource("widget_deliver.py"))
 	// boardFreeMemory prints the board's free heap (%board).
 	boardFreeMemory = boardSource("free_memory.py")
 )

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"strings"
 	"sync"
@@ -30,6 +31,10 @@ type cellDisplay struct {
 
 	mu      sync.Mutex
 	partial []byte // %%plot: printed text after the last line end
+
+	// answer types a line the board waits for (a widget's value,
+	// widgetboard.go); set while the board runs the program.
+	answer func(line string)
 }
 
 // messageHandler acts on one kind of board message for the cell.
@@ -38,11 +43,13 @@ type messageHandler func(d *cellDisplay, m boardMessage) error
 // boardMessageKinds is every kind of board message the kernel reads. A
 // kind not here is named in one line on stderr and ignored.
 func boardMessageKinds() map[string]messageHandler {
-	return map[string]messageHandler{
+	kinds := map[string]messageHandler{
 		"display": (*cellDisplay).display,
 		"clear":   (*cellDisplay).clear,
 		"plot":    (*cellDisplay).plot,
 	}
+	maps.Copy(kinds, widgetMessageKinds())
+	return kinds
 }
 
 // message is cellOutput's message callback: a frame of this cell's token,

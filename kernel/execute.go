@@ -70,6 +70,9 @@ func (k *Kernel) execute(ctx context.Context, r jupyter.Request) {
 		failure, payload = k.runHelp(ctx, r, req, count, q)
 	} else {
 		failure = k.runCell(ctx, r, req, count)
+		// What a frontend changed of the board's widgets while the cell
+		// ran, and the cell did not read, reaches the board now.
+		k.deliverWidgets(ctx, r, cellIO{k: k, r: r, silent: req.Silent, count: count})
 	}
 	if failure == nil {
 		k.reply(r, jupyter.ExecuteReply{Status: jupyter.StatusOK, ExecutionCount: count, Payload: payload})
@@ -133,6 +136,8 @@ func (k *Kernel) runCell(ctx context.Context, r jupyter.Request, req jupyter.Exe
 	if len(magics) == 0 && strings.TrimSpace(code) == "" {
 		return nil // an empty cell does not need the board
 	}
+	k.widgets.setCellRunning(true) // a frontend's widget changes wait beside the cell
+	defer k.widgets.setCellRunning(false)
 	cell := k.startCell(ctx)
 	defer k.reportUnreadInput(cell, io) // after endCell: deferred calls run last first
 	defer k.endCell(cell)
@@ -154,11 +159,16 @@ func (k *Kernel) runCell(ctx context.Context, r jupyter.Request, req jupyter.Exe
 // runOnBoard runs code as a cell on the board (a cell's own code, or what
 // %run sends); tidy, if set, edits the board's exception before it is shown.
 func (k *Kernel) runOnBoard(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO, code string, tidy func(boardError) boardError) *cellError {
+	return k.runProgram(cell, r, req, io, buildProgram(code, req.AllowStdin, k.cells.add(io.count, code)), tidy)
+}
+
+// runProgram runs a built program on the board (a cell's, or the kernel's
+// own, such as widgetboard.go's callbacks), connecting first if needed.
+func (k *Kernel) runProgram(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO, program cellProgram, tidy func(boardError) boardError) *cellError {
 	s, failure := k.connect(cell, r, req, io)
 	if failure != nil {
 		return failure
 	}
-	program := buildProgram(code, req.AllowStdin, k.cells.add(io.count, code))
 	for attempt := 0; ; attempt++ {
 		k.tellAboutBoard(io, s) // noticed earlier, e.g. by a completion
 		var output *cellOutput
@@ -170,6 +180,16 @@ func (k *Kernel) runOnBoard(cell *runningCell, r jupyter.Request, req jupyter.Ex
 		output.errStream = io.stderr
 		if io.display != nil {
 			output.message = io.display.message
+			// A widget's value asked for by the cell (widgetboard.go),
+			// typed as an input() answer is.
+			io.display.answer = func(line string) {
+				cell.inputs.Add(1)
+				go func() {
+					defer cell.inputs.Done()
+					output.expectEcho(line)
+					k.typeLine(s, line)
+				}()
+			}
 		}
 		cell.setOutput(s, output.cut)
 		res, err := s.ExecMarked(cell.ctx, program.code, output, program.marks)

@@ -32,7 +32,8 @@
 //
 // The file magics (%ls, %cat, %put, %get, %rm, %mkdir, %%writefile, %run)
 // are in filemagics.go. Board code displays rich output and plots through
-// board messages (boardmsg.go, display.go, plot.go, plotlines.go: %%plot).
+// board messages (boardmsg.go, display.go, plot.go, plotlines.go: %%plot)
+// and makes widgets the same way (widgetcomm.go, widgetboard.go).
 package kernel
 
 import (
@@ -133,6 +134,8 @@ type Kernel struct {
 	secrets secrets // passwords to keep out of history, outputs and logs (secrets.go)
 
 	usage *jupyter.UsageMeter // usage_request: the kernel process's CPU and memory
+
+	widgets widgetRegistry // the board's widgets and their comms (widgetcomm.go)
 }
 
 // New returns a kernel for the board cfg names.
@@ -180,10 +183,14 @@ func (k *Kernel) HandleShell(ctx context.Context, r jupyter.Request) {
 		k.inspect(ctx, r)
 	case "history_request":
 		k.historyReply(r)
-	case "comm_info_request":
-		k.reply(r, jupyter.CommInfoReply{Status: jupyter.StatusOK})
+	case "comm_info_request": // usually taken beside (Beside, widgetcomm.go)
+		k.commInfo(r)
 	case "comm_open":
-		k.refuseComm(r)
+		k.commOpen(r)
+	case "comm_close":
+		k.commClose(r)
+	case "comm_msg": // a widget's change between cells: the board gets it now
+		k.commMsg(ctx, r, true)
 	case "shutdown_request": // deprecated on shell (5.4) but still sent by old clients
 		k.shutdown(r)
 	default:
@@ -313,15 +320,6 @@ func (k *Kernel) historyReply(r jupyter.Request) {
 		return
 	}
 	k.reply(r, map[string]any{"status": jupyter.StatusOK, "history": k.history.query(q)})
-}
-
-// refuseComm closes a comm a frontend opens: the kernel has no comm targets.
-func (k *Kernel) refuseComm(r jupyter.Request) {
-	var open jupyter.CommOpen
-	if err := r.Decode(&open); err != nil || open.CommID == "" {
-		return
-	}
-	k.publish(r, "comm_close", jupyter.CommClose{CommID: open.CommID})
 }
 
 func (k *Kernel) shutdown(r jupyter.Request) {

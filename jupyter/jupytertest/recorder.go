@@ -23,6 +23,9 @@ type Message struct {
 	Content map[string]any
 	// Raw is the content as JSON, for Decode.
 	Raw json.RawMessage
+	// Metadata is the message-level metadata (jupyter.WithMetadata), nil
+	// when there is none.
+	Metadata map[string]any
 }
 
 // Decode unmarshals the content into v.
@@ -64,6 +67,17 @@ type Recorder struct {
 func NewRecorder() *Recorder { return &Recorder{changed: make(chan struct{})} }
 
 func (rec *Recorder) record(channel, msgType, parent string, content any) error {
+	var metadata map[string]any
+	if wm, ok := content.(jupyter.WithMetadata); ok {
+		raw, err := encodeObject(wm.Metadata)
+		if err != nil {
+			return fmt.Errorf("jupytertest: %s metadata: %w", msgType, err)
+		}
+		if err := json.Unmarshal(raw, &metadata); err != nil {
+			return fmt.Errorf("jupytertest: %s metadata: %w", msgType, err)
+		}
+		content = wm.Content
+	}
 	raw, err := encodeObject(content)
 	if err != nil {
 		return fmt.Errorf("jupytertest: %s: %w", msgType, err)
@@ -73,7 +87,7 @@ func (rec *Recorder) record(channel, msgType, parent string, content any) error 
 		return fmt.Errorf("jupytertest: %s: %w", msgType, err)
 	}
 	rec.mu.Lock()
-	rec.msgs = append(rec.msgs, Message{Channel: channel, Type: msgType, ParentID: parent, Content: decoded, Raw: raw})
+	rec.msgs = append(rec.msgs, Message{Channel: channel, Type: msgType, ParentID: parent, Content: decoded, Raw: raw, Metadata: metadata})
 	close(rec.changed)
 	rec.changed = make(chan struct{})
 	rec.mu.Unlock()

@@ -23,6 +23,7 @@ type Server struct {
 	cancel  context.CancelFunc
 	shell   chan *Request
 	control chan *Request
+	beside  chan *Request // nil unless h is a jupyter.BesideHandler
 	done    sync.WaitGroup
 	once    sync.Once
 }
@@ -37,6 +38,11 @@ func NewServer(h jupyter.Handler) *Server {
 	s.done.Add(2)
 	go s.work(ctx, s.shell, h.HandleShell)
 	go s.work(ctx, s.control, h.HandleControl)
+	if bh, ok := h.(jupyter.BesideHandler); ok {
+		s.beside = make(chan *Request, queueSize)
+		s.done.Add(1)
+		go s.work(ctx, s.beside, bh.HandleBeside)
+	}
 	return s
 }
 
@@ -48,9 +54,12 @@ func (s *Server) Send(r *Request) *Request {
 	r.mu.Lock()
 	r.rec = s.Recorder
 	r.mu.Unlock()
-	if r.Channel() == "control" {
+	switch {
+	case r.Channel() == "control":
 		s.control <- r
-	} else {
+	case s.beside != nil && s.h.(jupyter.BesideHandler).Beside(r):
+		s.beside <- r
+	default:
 		s.shell <- r
 	}
 	return r
