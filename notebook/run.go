@@ -163,6 +163,8 @@ type notebookRun struct {
 	failedWhy, failedEname string
 	failedDetail           []string
 	verdictWhy             string
+	// widgets: the widget models the cells made, saved in the metadata.
+	widgets widgetState
 }
 
 func (r *notebookRun) run(ctx context.Context) verdict {
@@ -236,6 +238,7 @@ func (r *notebookRun) run(ctx context.Context) verdict {
 		r.stopped = true
 	}
 	ok := firstFailure == "" && r.cellsDiff == 0 && !r.stopped
+	r.widgets.save(nb)
 	r.write(nb, ok)
 	elapsed := time.Since(start).Round(100 * time.Millisecond)
 	switch {
@@ -313,7 +316,13 @@ func (r *notebookRun) runCell(ctx context.Context, k Kernel, c *Cell) cellResult
 	var inputProblem error
 	given := 0
 	hooks := jupyter.ExecuteHooks{
-		Output: outs.add,
+		Output: func(m jupyter.Message) {
+			if strings.HasPrefix(m.Type, "comm_") {
+				r.widgets.add(m)
+				return
+			}
+			outs.add(m)
+		},
 		Input: func(req jupyter.InputRequest) (string, error) {
 			if given < len(answers) {
 				given++

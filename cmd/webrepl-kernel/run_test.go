@@ -223,3 +223,74 @@ func TestRunFailuresOnSimulator(t *testing.T) {
 		}
 	}
 }
+
+// The widgets a lesson makes are saved with it (metadata.widgets, widget
+// state 2.0) with their last values; nbformat accepts the metadata and
+// nbconvert's HTML carries the state and the views.
+func TestRunSavesWidgetState(t *testing.T) {
+	t.Parallel()
+	board := startBoard(t, "")
+	dir, outDir := t.TempDir(), t.TempDir()
+	nb := writeLesson(t, dir, "widgets.ipynb",
+		nbCell{Source: "from jupyter.widgets import IntSlider, Dropdown\ns = IntSlider(0, 1023, value=10, description='LED')\nd = Dropdown(['a', 'b'])\ngone = Dropdown(['x'])"},
+		nbCell{Source: "s.value = 300\ngone.close()"},
+	)
+	res := runCLI(t, nil, nil, append([]string{"run", "--output", outDir}, append(boardArgs(board), nb)...)...)
+	if res.code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	written := filepath.Join(outDir, "widgets.ipynb")
+	validateNotebook(t, written)
+	data, err := os.ReadFile(written)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Metadata struct {
+			Widgets map[string]struct {
+				Major int `json:"version_major"`
+				Minor int `json:"version_minor"`
+				State map[string]struct {
+					ModelName string         `json:"model_name"`
+					Version   string         `json:"model_module_version"`
+					State     map[string]any `json:"state"`
+				} `json:"state"`
+			} `json:"widgets"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	saved, ok := doc.Metadata.Widgets["application/vnd.jupyter.widget-state+json"]
+	if !ok || saved.Major != 2 || saved.Minor != 0 || len(saved.State) != 6 {
+		t.Fatalf("widget state %+v", doc.Metadata.Widgets)
+	}
+	var slider string
+	for id, m := range saved.State {
+		if m.ModelName == "IntSliderModel" {
+			slider = id
+			if m.Version != "2.0.0" || m.State["value"] != 300.0 || m.State["description"] != "LED" {
+				t.Errorf("saved slider %+v", m)
+			}
+		}
+	}
+	if slider == "" || !strings.Contains(string(data), `"model_id": "`+slider+`"`) {
+		t.Errorf("no slider view in the cells or no slider in the state:\n%s", data)
+	}
+
+	python := pyenv.Python(t, "nbconvert")
+	html := filepath.Join(t.TempDir(), "widgets.html")
+	out, err := exec.Command(python, "-m", "nbconvert", "--to", "html", "--output", html, written).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nbconvert: %v\n%s", err, out)
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`application/vnd.jupyter.widget-state+json`, `application/vnd.jupyter.widget-view+json`, slider} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("nbconvert's HTML lacks %q", want)
+		}
+	}
+}
