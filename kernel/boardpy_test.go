@@ -319,6 +319,72 @@ print(h.display_id == jupyter._t[:8] + '-1')`, true, "<cell In[6] ab.6>")
 		}
 	})
 
+	t.Run("widgets module", func(t *testing.T) {
+		// A cell makes widgets and sets one; between cells the kernel's
+		// deliver program calls their callbacks; an id the board does not
+		// have is answered with widget.gone. (A value read inside a cell
+		// waits for a typed line: kernel/widget_test.go, on the simulator.)
+		cell := buildProgram(`from jupyter.widgets import IntSlider, Button, Dropdown, Label
+got = []
+s = IntSlider(0, 1023, value=5, on_change=got.append)
+b = Button(description='go', on_click=lambda w: got.append('click'))
+d = Dropdown(['low', 'high'], value='high', on_change=got.append)
+l = Label('hi', show=False)
+s.value = 9
+d.close()
+print(repr(s), repr(d), l.value)`, true, "<cell In[8] ab.8>")
+		deliver := buildProgram(boardpy.Call(widgetDeliver, boardpy.Str(
+			`{"`+cell.token[:8]+`-1": {"value": 700}, "`+cell.token[:8]+`-2": {"clicks": 2}, "gone-1": {"value": 1}}`)), false, "<widget>")
+		outs := run(t, helperProgram, jupyterProgram, string(cell.code), string(deliver.code), "print(sorted(got, key=str), s.value, b.clicks)")
+		frames := func(token, printed string) (msgs []boardMessage, stdout string) {
+			var text strings.Builder
+			o := newTokenOutput(token, func(s string) { text.WriteString(s) }, nil, nil)
+			o.message = func(frame []byte, overflow int, cut bool) {
+				m, err := parseBoardMessage(frame)
+				if err != nil || overflow > 0 || cut {
+					t.Errorf("frame %.80q: %v", frame, err)
+				}
+				msgs = append(msgs, m)
+			}
+			body := strings.TrimPrefix(strings.TrimSuffix(printed, marker(kindEnd, token)), marker(kindStart, token))
+			o.Write([]byte(body))
+			o.Close()
+			return msgs, text.String()
+		}
+		made, stdout := frames(cell.token, outs[2])
+		var kinds []string
+		for _, m := range made {
+			kinds = append(kinds, m.Kind)
+		}
+		if want := "widget widget widget widget widget.set widget.close"; strings.Join(kinds, " ") != want {
+			t.Fatalf("cell sent %q, want %q; printed %q", kinds, want, outs[2])
+		}
+		id := cell.token[:8] + "-1"
+		if p := string(made[0].Payload); !strings.Contains(p, `"id": "`+id+`"`) || !strings.Contains(p, `"kind": "IntSlider"`) ||
+			!strings.Contains(p, `"max": 1023`) || !strings.Contains(p, `"show": true`) {
+			t.Errorf("slider frame %s", p)
+		}
+		if p := string(made[2].Payload); !strings.Contains(p, `"_options_labels": ["low", "high"]`) || !strings.Contains(p, `"index": 1`) {
+			t.Errorf("dropdown frame %s", p)
+		}
+		if p := string(made[3].Payload); !strings.Contains(p, `"show": false`) {
+			t.Errorf("label frame %s", p)
+		}
+		if p := string(made[4].Payload); !strings.Contains(p, `"state": {"value": 9}`) {
+			t.Errorf("set frame %s", p)
+		}
+		if stdout != "IntSlider(value=9) Dropdown(value='high') hi\n" {
+			t.Errorf("cell printed %q", stdout)
+		}
+		gone, _ := frames(deliver.token, outs[3])
+		if len(gone) != 1 || gone[0].Kind != "widget.gone" || string(gone[0].Payload) != `{"id": "gone-1"}` {
+			t.Errorf("deliver sent %+v", gone)
+		}
+		if want := "[700, 9, 'click', 'click'] 700 2\n"; outs[4] != want {
+			t.Errorf("after delivery: %q, want %q", outs[4], want)
+		}
+	})
+
 	t.Run("run and free memory", func(t *testing.T) {
 		runCell := buildProgram(boardpy.Call(runFile, boardpy.Str("wk_runme.py")), true, "<cell In[5] ab.5>")
 		outs := run(t, "f = open('wk_runme.py', 'w')\nf.write('ran = 6 * 7\\nprint(__file__ if \"__file__\" in globals() else \"-\")\\n')\nf.close()\ndel f",
