@@ -416,3 +416,31 @@ func TestGoroutineGroupWaitGivesUpAndLaterSucceeds(t *testing.T) {
 		t.Fatal("wait timed out after every goroutine was released")
 	}
 }
+
+// A BesideHandler's requests are handled while a shell request runs,
+// bracketed by busy and idle, and what they publish keeps its metadata.
+func TestBesideRequestsServedWhileShellBlocked(t *testing.T) {
+	k := newTestKernel(t, tcpInfo())
+	execID := k.send(t, Shell, Outgoing{Type: "execute_request", Content: ExecuteRequest{Code: "block"}}).MsgID
+	if code := <-k.handler.started; code != "block" {
+		t.Fatalf("started %q", code)
+	}
+	commID := k.send(t, Shell, Outgoing{Type: "comm_msg", Content: CommMsg{CommID: "c1", Data: Metadata{"method": "update"}}}).MsgID
+	got := k.untilIdle(t, commID)
+	var types []string
+	for _, m := range got {
+		types = append(types, m.Type)
+		if m.Type == "comm_msg" && string(m.Metadata) != `{"version":"2.1.0"}` {
+			t.Errorf("comm_msg metadata %s", m.Metadata)
+		}
+	}
+	if strings.Join(types, " ") != "status comm_msg status" {
+		t.Errorf("published for the comm_msg: %v", types)
+	}
+	close(k.handler.release)
+	k.replyTo(t, Shell, execID)
+	if ids := k.handler.handledIDs(); len(ids) < 2 || ids[len(ids)-2] != execID || ids[len(ids)-1] != commID {
+		// exec was recorded when it started, the comm_msg while it blocked
+		t.Errorf("handling order %v", ids)
+	}
+}

@@ -101,6 +101,18 @@ func (h *testHandler) HandleShell(ctx context.Context, r Request) {
 	}
 }
 
+// Beside takes comm_msg beside the running shell request (BesideHandler).
+func (h *testHandler) Beside(r Request) bool { return r.Type() == "comm_msg" }
+
+// HandleBeside answers a comm_msg with one carrying message metadata.
+func (h *testHandler) HandleBeside(ctx context.Context, r Request) {
+	h.record(r)
+	var m CommMsg
+	mustOK(r.Decode(&m))
+	mustOK(r.Publish("comm_msg", WithMetadata{Content: CommMsg{CommID: m.CommID, Data: Metadata{"method": "echo_update"}},
+		Metadata: map[string]any{"version": "2.1.0"}}))
+}
+
 func (h *testHandler) HandleControl(ctx context.Context, r Request) {
 	h.record(r)
 	switch r.Type() {
