@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +84,98 @@ func TestKernelOverZMQ(t *testing.T) {
 	case <-tk.k.Done():
 	case <-time.After(waitLong):
 		t.Fatal("kernel did not signal Done after shutdown_request")
+	}
+}
+
+// Widgets over the wire (jupyter.Serve and KernelClient): comm_open carries
+// the protocol version as message metadata, and a slider's update is
+// answered (echo_update, idle) while a cell's loop runs, which then reads
+// the new value.
+func TestWidgetsOverZMQ(t *testing.T) {
+	t.Parallel()
+	tk := newTestKernel(t, overZMQ())
+	c := tk.client
+	ctx, cancel := tk.waitContext()
+	defer cancel()
+	var modelID string
+	var openMeta json.RawMessage
+	reply, err := c.Execute(ctx, executeRequest("from jupyter.widgets import IntSlider\ns = IntSlider(0, 10)"), jupyter.ExecuteHooks{
+		Output: func(m jupyter.Message) {
+			var d jupyter.DisplayData
+			if m.Type == "comm_open" {
+				openMeta = m.Metadata
+			}
+			if m.Type == "display_data" && m.Decode(&d) == nil {
+				view, _ := d.Data["application/vnd.jupyter.widget-view+json"].(map[string]any)
+				modelID, _ = view["model_id"].(string)
+			}
+		},
+	})
+	if err != nil || reply.Status != "ok" || modelID == "" || !strings.Contains(string(openMeta), `"version":"2.1.0"`) {
+		t.Fatalf("making a slider: %+v %v, model %q, comm_open metadata %s", reply, err, modelID, openMeta)
+	}
+
+	started := make(chan struct{}, 1)
+	done := make(chan string, 1)
+	go func() {
+		var out strings.Builder
+		reply, err := c.Execute(ctx, executeRequest("import time\nprint('started')\nwhile s.value != 7:\n    time.sleep(0.01)\nprint('read', s.value)"), jupyter.ExecuteHooks{
+			Output: func(m jupyter.Message) {
+				var st jupyter.Stream
+				if m.Type == "stream" && m.Decode(&st) == nil {
+					out.WriteString(st.Text)
+					if strings.Contains(st.Text, "started") {
+						started <- struct{}{}
+					}
+				}
+			},
+		})
+		if err != nil || reply.Status != "ok" {
+			out.WriteString(fmt.Sprintf("reply %+v, %v", reply, err))
+		}
+		done <- out.String()
+	}()
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the loop did not start")
+	}
+	sub := c.Subscribe()
+	defer sub.Close()
+	sent, err := c.Send(jupyter.Shell, jupyter.Outgoing{Type: "comm_msg",
+		Content: jupyter.CommMsg{CommID: modelID, Data: jupyter.Metadata{"method": "update", "state": map[string]any{"value": 7}, "buffer_paths": []any{}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for {
+		m, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("waiting for the comm_msg's idle: %v; saw %v", err, seen)
+		}
+		if m.ParentID != sent.MsgID {
+			continue
+		}
+		var content map[string]any
+		_ = m.Decode(&content)
+		if m.Type == "comm_msg" {
+			seen = append(seen, fmt.Sprint(content["data"].(map[string]any)["method"]))
+		} else {
+			seen = append(seen, m.Type+":"+fmt.Sprint(content["execution_state"]))
+		}
+		if m.Type == "status" && content["execution_state"] == "idle" {
+			break
+		}
+	}
+	if strings.Join(seen, " ") != "status:busy echo_update status:idle" {
+		t.Errorf("published for the update: %v", seen)
+	}
+	select {
+	case out := <-done:
+		if !strings.Contains(out, "read 7\n") {
+			t.Errorf("the loop printed %q", out)
+		}
+	case <-ctx.Done():
+		t.Fatal("the loop never read the new value")
 	}
 }
