@@ -287,6 +287,69 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         validate_message(reply, "comm_info_reply", msg_id)
         self.assertEqual(reply["content"]["comms"], {})
 
+    def _iopub_until_idle(self, msg_id):
+        """The iopub messages of one request up to its idle (comm messages,
+        which jupyter_kernel_test has no schema for, included)."""
+        got = []
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=TIMEOUT)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return got
+            if msg["msg_type"] != "status":
+                got.append(msg)
+
+    def test_webrepl_widgets(self):
+        """Board widgets over the ipywidgets 8 comm protocol (README "Widgets"),
+        as jupyter_client sees them: the comms of a slider with the protocol
+        version in their metadata, its view, comm_info, request_states on the
+        control comm, an update echoed and read by the board. It sorts after
+        test_webrepl_inspect_and_comms, which expects no comms yet."""
+        self.flush_channels()
+        msg_id = self.kc.execute("from jupyter.widgets import IntSlider\ns = IntSlider(0, 10, value=2)")
+        outputs = self._iopub_until_idle(msg_id)
+        reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        self.assertEqual(reply["content"]["status"], "ok")
+        opens = [m for m in outputs if m["msg_type"] == "comm_open"]
+        self.assertEqual(len(opens), 3, outputs)
+        for m in opens:
+            self.assertEqual(m["metadata"], {"version": "2.1.0"})
+            self.assertEqual(m["content"]["target_name"], "jupyter.widget")
+        views = [m["content"]["data"] for m in outputs if m["msg_type"] == "display_data"]
+        self.assertEqual(len(views), 1, outputs)
+        view = views[0]["application/vnd.jupyter.widget-view+json"]
+        self.assertEqual((view["version_major"], view["version_minor"]), (2, 1))
+        self.assertEqual(views[0]["text/plain"], "IntSlider(value=2)")
+        model_id = view["model_id"]
+
+        msg_id = self.kc.comm_info(target_name="jupyter.widget")
+        reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
+        validate_message(reply, "comm_info_reply", msg_id)
+        self.assertEqual(set(reply["content"]["comms"]), {m["content"]["comm_id"] for m in opens})
+
+        control = self.kc.session.msg("comm_open", {"comm_id": "control-1", "target_name": "jupyter.widget.control", "data": {}})
+        self.kc.shell_channel.send(control)
+        self._iopub_until_idle(control["header"]["msg_id"])
+        ask = self.kc.session.msg("comm_msg", {"comm_id": "control-1", "data": {"method": "request_states"}})
+        self.kc.shell_channel.send(ask)
+        answer = [m for m in self._iopub_until_idle(ask["header"]["msg_id"]) if m["msg_type"] == "comm_msg"]
+        self.assertEqual(len(answer), 1)
+        states = answer[0]["content"]["data"]["states"]
+        self.assertEqual(states[model_id]["model_name"], "IntSliderModel")
+        self.assertEqual(states[model_id]["state"]["value"], 2)
+
+        update = self.kc.session.msg("comm_msg", {"comm_id": model_id,
+            "data": {"method": "update", "state": {"value": 7}, "buffer_paths": []}})
+        self.kc.shell_channel.send(update)
+        echoes = [m["content"]["data"] for m in self._iopub_until_idle(update["header"]["msg_id"])
+                  if m["msg_type"] == "comm_msg"]
+        self.assertEqual(echoes, [{"method": "echo_update", "state": {"value": 7}, "buffer_paths": []}])
+        reply, outputs = self._run("print(s.value)")
+        self.assertEqual("".join(m["content"].get("text", "") for m in outputs), "7\n")
+
     def _inspect(self, code, detail=0):
         msg_id = self.kc.inspect(code, len(code), detail)
         reply = self.get_non_kernel_info_reply(timeout=TIMEOUT)
