@@ -211,6 +211,7 @@ func TestEveryMessagePassesJupyterLabChecks(t *testing.T) {
 		"from jupyter import plot\nplot(1, temp=21.5)",                                                // a chart
 		"%%plot\nfor i in range(5):\n    print(i, i * i)",                                             // %%plot
 		"from jupyter import clear_output\nprint('x')\nclear_output(wait=True)",                       // clear_output
+		"from jupyter.widgets import IntSlider\ns = IntSlider(0, 10)\ns.value = 3",                    // comm_open, widget display, comm_msg
 		"print?",                 // a page payload
 		"exit(keep_kernel=True)", // an ask_exit payload
 	} {
@@ -296,6 +297,7 @@ func TestEveryMessagePassesJupyterLabChecks(t *testing.T) {
 	for _, want := range []string{
 		"iopub iopub_welcome", "iopub status", "iopub execute_input", "iopub stream", "iopub execute_result",
 		"iopub error", "iopub display_data", "iopub update_display_data", "iopub clear_output", "iopub comm_close",
+		"iopub comm_open", "iopub comm_msg",
 		"shell execute_reply", "shell kernel_info_reply", "shell is_complete_reply", "shell complete_reply",
 		"shell inspect_reply", "shell history_reply", "shell comm_info_reply",
 		"control interrupt_reply", "control kernel_info_reply", "control usage_reply", "control shutdown_reply",
