@@ -227,7 +227,7 @@ func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.Execu
 		}
 	}
 	s, err := webrepl.Dial(cell.ctx, url, webrepl.Options{Password: password, Pacing: k.cfg.Pacing,
-		FullRawPasteWindow: k.cfg.FullRawPasteWindow, Window: k.cfg.Window, Logf: k.cfg.Logf, OnReconnecting: k.noteReconnecting})
+		Window: k.cfg.Window, Logf: k.cfg.Logf, OnReconnecting: k.noteReconnecting})
 	if err != nil {
 		if interrupted, _ := cell.state(); interrupted && errors.Is(err, context.Canceled) {
 			return nil, interruptedError()

@@ -70,11 +70,9 @@ type Config struct {
 	InterruptGrace time.Duration
 	// Pacing is passed to webrepl.Dial.
 	Pacing webrepl.Pacing
-	// FullRawPasteWindow is passed to webrepl.Dial: about twice as fast
-	// uploads, only for an ESP32 with MicroPython 1.15 or later (never an
-	// ESP8266, which would lose bytes).
-	FullRawPasteWindow bool
-	// Window is passed to webrepl.Dial (auto: chosen per board at connect).
+	// Window is passed to webrepl.Dial (auto: chosen per board at connect;
+	// full: about twice as fast uploads, only for an ESP32 with MicroPython
+	// 1.15 or later, never an ESP8266, which would lose bytes).
 	Window webrepl.Window
 	// Logf receives debug lines; nil discards them.
 	Logf func(format string, args ...any)

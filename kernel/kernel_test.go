@@ -9,6 +9,7 @@ import (
 
 	"webrepl-kernel/jupyter/jupytertest"
 	"webrepl-kernel/sim"
+	"webrepl-kernel/webrepl"
 )
 
 func TestRequestsAnsweredWithoutABoard(t *testing.T) {
@@ -557,10 +558,10 @@ func TestMultiLineAnswerFeedsTheNextInputCalls(t *testing.T) {
 	}
 }
 
-func TestFullRawPasteWindowUploadsALargeCellOnESP32(t *testing.T) {
+func TestFullWindowUploadsALargeCellOnESP32(t *testing.T) {
 	t.Parallel()
 	tk := newTestKernel(t, withBoard(sim.Options{Profile: "esp32", Password: "secret", DrainPeriod: 5 * time.Millisecond, ResetAfter: 20 * time.Second}),
-		configure(func(c *Config) { c.FullRawPasteWindow = true }))
+		configure(func(c *Config) { c.Window = webrepl.WindowFull }))
 	board := tk.board
 	if reply, _ := tk.execute("pass"); reply.Str("status") != "ok" {
 		t.Fatalf("connect: %v", reply.Content)

@@ -31,17 +31,17 @@ const (
 )
 
 // Environment variables the kernel reads its board from; install writes them
-// into kernel.json's env when --url/--password/--full-window are given.
+// into kernel.json's env when --url/--password/--window are given.
 const (
 	EnvURL      = "WEBREPL_URL"
 	EnvPassword = "WEBREPL_PASSWORD"
-	// EnvFullWindow set to "1" turns on webrepl.Options.FullRawPasteWindow:
-	// about twice as fast uploads, but only for an ESP32 with MicroPython
-	// 1.15 or later; an ESP8266 would lose bytes.
-	EnvFullWindow = "WEBREPL_FULL_WINDOW"
 	// EnvWindow is the raw-paste window policy, "auto", "full" or "safe"
 	// (webrepl.Options.Window); unset means auto.
 	EnvWindow = "WEBREPL_WINDOW"
+	// EnvOldFullWindow=1 is how installs before --window said "full"; the
+	// kernel still reads it from their kernel.json when EnvWindow is unset.
+	// Install never writes it.
+	EnvOldFullWindow = "WEBREPL_FULL_WINDOW"
 )
 
 //go:embed assets/logo-32x32.png assets/logo-64x64.png assets/logo-svg.svg
@@ -65,7 +65,6 @@ type Options struct {
 	DisplayName string // DefaultDisplayName if ""
 	URL         string // board URL written into env (optional)
 	Password    string // board password written into env (optional)
-	FullWindow  bool   // write EnvFullWindow=1 into env (ESP32 ≥ 1.15 only)
 	Window      string // "auto" (or ""), "full", "safe": written as EnvWindow unless auto
 	Executable  string // absolute path of the kernel binary; os.Executable() if ""
 }
@@ -80,16 +79,13 @@ func NewSpec(exe string, opts Options) Spec {
 		Language:      Language,
 		InterruptMode: "message",
 	}
-	if opts.URL != "" || opts.Password != "" || opts.FullWindow || (opts.Window != "" && opts.Window != "auto") {
+	if opts.URL != "" || opts.Password != "" || (opts.Window != "" && opts.Window != "auto") {
 		spec.Env = map[string]string{}
 		if opts.URL != "" {
 			spec.Env[EnvURL] = opts.URL
 		}
 		if opts.Password != "" {
 			spec.Env[EnvPassword] = opts.Password
-		}
-		if opts.FullWindow {
-			spec.Env[EnvFullWindow] = "1"
 		}
 		if opts.Window != "" && opts.Window != "auto" {
 			spec.Env[EnvWindow] = opts.Window
@@ -291,11 +287,16 @@ func InstallFlags(fs *flag.FlagSet) (check func() (Options, error)) {
 	fs.StringVar(&opts.DisplayName, "display-name", DefaultDisplayName, "name shown in Jupyter's launcher")
 	fs.StringVar(&opts.URL, "url", "", "board `URL`: ws://HOST:PORT/, wss://…, HOST (port 8266) or HOST:PORT (else %connect in the notebook)")
 	fs.StringVar(&opts.Password, "password", "", "WebREPL password (stored in kernel.json, readable only by you)")
-	fs.BoolVar(&opts.FullWindow, "full-window", false,
-		"same as --window full (kept for older installs)")
+	fullWindow := fs.Bool("full-window", false, "same as --window full (kept for older scripts)")
 	fs.StringVar(&opts.Window, "window", "auto",
 		"raw-paste window: auto (full on ESP32 with MicroPython 1.15+, identified at connect; safe elsewhere), full, safe")
 	return func() (Options, error) {
+		if *fullWindow {
+			if opts.Window != "auto" && opts.Window != "full" {
+				return opts, fmt.Errorf("--full-window (--window full) contradicts --window %s", opts.Window)
+			}
+			opts.Window = "full"
+		}
 		switch opts.Window {
 		case "auto", "full", "safe":
 		default:

@@ -79,8 +79,8 @@ func TestInstallHonoursJupyterDataDir(t *testing.T) {
 	if spec.Env[EnvURL] != "ws://10.0.0.5:8266/" || spec.Env[EnvPassword] != "pw123" {
 		t.Errorf("env = %v", spec.Env)
 	}
-	if _, set := spec.Env[EnvFullWindow]; set {
-		t.Errorf("env has %s without --full-window: %v", EnvFullWindow, spec.Env)
+	if _, set := spec.Env[EnvWindow]; set {
+		t.Errorf("env has %s without --window or --full-window: %v", EnvWindow, spec.Env)
 	}
 	info, err := os.Stat(filepath.Join(dir, "kernel.json"))
 	if err != nil {
@@ -145,8 +145,11 @@ func TestInstallFullWindowWritesItsEnv(t *testing.T) {
 	if err := json.Unmarshal(raw, &spec); err != nil {
 		t.Fatal(err)
 	}
-	if len(spec.Env) != 1 || spec.Env[EnvFullWindow] != "1" {
-		t.Errorf("env = %v, want only %s=1", spec.Env, EnvFullWindow)
+	if len(spec.Env) != 1 || spec.Env[EnvWindow] != "full" {
+		t.Errorf("env = %v, want only %s=full (--full-window is --window full)", spec.Env, EnvWindow)
+	}
+	if _, err := parseInstall("--prefix", t.TempDir(), "--full-window", "--window", "safe"); err == nil {
+		t.Error("--full-window with --window safe accepted")
 	}
 }
 

@@ -517,7 +517,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 
 	granted, sent := window, first
 	// Bytes of the granted credit kept unused, so at most 2·W−1 are ever
-	// outstanding (see Options.FullRawPasteWindow).
+	// outstanding (see Options.Window).
 	reserve := 1
 	if w, _ := s.RawPasteWindow(); w == WindowFull {
 		reserve = 0

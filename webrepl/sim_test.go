@@ -174,7 +174,7 @@ func TestSimRealDrainPeriod(t *testing.T) {
 	pacedOpts := webrepl.Options{Pacing: webrepl.PacingPaced, ChunkSize: 128}
 	paced := runGenerated(t, b, dialAgain(t, b, s, pacedOpts), pacedOpts, 4, 3, webrepl.PacingPaced)
 	// The full 2W window fits the ESP32's 259-byte queue: still no loss.
-	fullOpts := webrepl.Options{FullRawPasteWindow: true}
+	fullOpts := webrepl.Options{Window: webrepl.WindowFull}
 	runGenerated(t, b, dialAgain(t, b, paced, fullOpts), fullOpts, 5, 4, webrepl.PacingRawPaste)
 }
 

@@ -12,7 +12,7 @@ import (
 
 // The raw-paste window follows the board identified at connect: 2·W only on
 // an ESP32 from MicroPython 1.15 on (docs/protocol/webrepl.md §4.4), unless
-// Options.Window (or the older FullRawPasteWindow) says otherwise.
+// Options.Window says otherwise.
 func TestRawPasteWindowChosenPerBoard(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -25,7 +25,6 @@ func TestRawPasteWindowChosenPerBoard(t *testing.T) {
 		{"esp8266", webrepl.Options{}, "esp8266", webrepl.WindowSafe},
 		{"esp32", webrepl.Options{Window: webrepl.WindowSafe}, "esp32", webrepl.WindowSafe},
 		{"esp8266", webrepl.Options{Window: webrepl.WindowFull}, "esp8266", webrepl.WindowFull},
-		{"esp8266", webrepl.Options{FullRawPasteWindow: true}, "esp8266", webrepl.WindowFull},
 	}
 	for _, c := range cases {
 		t.Run(c.profile+"/"+c.opts.Window.String(), func(t *testing.T) {

@@ -145,11 +145,17 @@ func runExec(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return badValue("--window: %v", err)
 	}
+	if *fullWindow {
+		if window == webrepl.WindowSafe {
+			return usage("--full-window (--window full) contradicts --window safe")
+		}
+		window = webrepl.WindowFull
+	}
 	code, err := readProgram(pos[0])
 	if err != nil {
 		return err
 	}
-	s, err := conn.connect(ctx, webrepl.Options{Pacing: pacing, FullRawPasteWindow: *fullWindow, Window: window})
+	s, err := conn.connect(ctx, webrepl.Options{Pacing: pacing, Window: window})
 	if err != nil {
 		return err
 	}

@@ -47,11 +47,9 @@ func runKernel(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		Password:     board.password,
 		Origin:       board.origin,
 		BoardProblem: board.problem,
-		// Only "1" turns it on: a mistaken value must not risk lost bytes.
-		FullRawPasteWindow: os.Getenv(kernelspec.EnvFullWindow) == "1",
-		Window:             windowFromEnv(),
-		Version:            version,
-		Logf:               logf,
+		Window:       windowFromEnv(),
+		Version:      version,
+		Logf:         logf,
 		// WEBREPL_KEEP=1: other notebooks of this machine wait instead of
 		// taking the board over (as %connect --keep).
 		Keep: os.Getenv("WEBREPL_KEEP") == "1",
@@ -141,9 +139,14 @@ func firstNonEmpty(a, b string) string {
 }
 
 // windowFromEnv reads kernelspec.EnvWindow; a value it does not know means
-// "safe", so that a typo can never risk lost bytes.
+// "safe", so that a typo can never risk lost bytes. A kernel.json written
+// before --window may say kernelspec.EnvOldFullWindow=1 instead: "full"
+// (only "1" counts, for the same reason).
 func windowFromEnv() webrepl.Window {
-	v := os.Getenv(kernelspec.EnvWindow)
+	v, set := os.LookupEnv(kernelspec.EnvWindow)
+	if !set && os.Getenv(kernelspec.EnvOldFullWindow) == "1" {
+		return webrepl.WindowFull
+	}
 	w, err := webrepl.ParseWindow(v)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "webrepl-kernel kernel: %s=%q: %v; using safe\n", kernelspec.EnvWindow, v, err)

@@ -111,7 +111,7 @@ def main():
     # larger than the raw-paste windows arrives whole on the (ESP32) board.
     name = "micropython-webrepl-full-window"
     env = KernelSpecManager().get_kernel_spec(name).env
-    check(env.get("WEBREPL_FULL_WINDOW") == "1", "install --full-window writes WEBREPL_FULL_WINDOW=1")
+    check(env.get("WEBREPL_WINDOW") == "full", "install --full-window writes WEBREPL_WINDOW=full (it is --window full)")
     km, kc = start_new_kernel(kernel_name=name)
     try:
         lines = [f"total = {i}  # line {i} of a cell larger than the raw-paste windows" for i in range(1, 41)]

@@ -1,0 +1,270 @@
+// Dialing: Dial and each connection's way from the WebSocket to the raw
+// REPL prompt (login §1.5, the raw REPL §3.7), then installing it in the
+// Session.
+
+package webrepl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Dial connects to the board at url ("ws://192.168.4.1:8266/", "host:port"
+// or "host"), logs in and brings the board to the raw REPL (§3.7), however it
+// was left: running main.py, in friendly paste mode, or holding half-typed
+// input. Failures are ErrUnreachable, ErrNotWebREPL, ErrBusy, ErrRebooting (after retrying it within ConnectTimeout),
+// ErrWrongPassword or a *TimeoutError naming the step.
+func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
+	u, err := NormalizeURL(url)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{url: u, opts: opts.withDefaults()}
+	s.closedCtx, s.closeNow = context.WithCancel(context.Background())
+	l, info, err := s.connect(ctx, nil)
+	if errors.Is(err, ErrRebooting) {
+		l, info, err = s.connectWhileRebooting(ctx, err)
+	}
+	if err != nil {
+		s.closeNow()
+		return nil, err
+	}
+	if err := s.install(l, info, false); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// connectWhileRebooting retries a board that closed the connection before
+// the handshake (rebooting) with back-off, within ConnectTimeout.
+func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link, connectInfo, error) {
+	rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
+	defer cancel()
+	err, backoff := first, 100*time.Millisecond
+	for attempt := 2; ; attempt++ {
+		s.logf("webrepl: %v; retrying (attempt %d)", err, attempt)
+		if sleepCtx(rctx, backoff) != nil {
+			if ctx.Err() != nil {
+				return nil, connectInfo{}, ctx.Err()
+			}
+			return nil, connectInfo{}, fmt.Errorf("%w; still so after %s", err, s.opts.ConnectTimeout)
+		}
+		backoff = min(backoff*2, 2*time.Second)
+		if s.opts.OnReconnecting != nil {
+			s.opts.OnReconnecting(attempt, err)
+		}
+		var l *link
+		var info connectInfo
+		l, info, err = s.connect(rctx, nil)
+		if !errors.Is(err, ErrRebooting) {
+			return l, info, err
+		}
+	}
+}
+
+// connect dials, logs in, reaches the raw REPL, reads the firmware version
+// and looks for this session's marker in the board's RAM. accepted, if not
+// nil, is called once the board has accepted the WebSocket.
+func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectInfo, error) {
+	var info connectInfo
+	l, err := dialLink(ctx, s.url, &s.stats)
+	if err != nil {
+		return nil, info, err
+	}
+	if accepted != nil {
+		accepted()
+	}
+	fail := func(err error) (*link, connectInfo, error) {
+		l.close()
+		return nil, info, err
+	}
+	if err := login(ctx, l, s.opts.Password); err != nil {
+		return fail(err)
+	}
+	if err := s.enterRawREPL(ctx, l); err != nil {
+		return fail(err)
+	}
+	if info.firmware, err = s.readVersion(ctx, l); err != nil {
+		return fail(err)
+	}
+	s.rawPaste.Store(int32(rawPasteUnknown))
+	if err = s.probeBoard(ctx, l, &info); err != nil {
+		return fail(err)
+	}
+	return l, info, nil
+}
+
+func (s *Session) install(l *link, info connectInfo, reconnect bool) error {
+	s.mu.Lock()
+	if s.isClosed() {
+		s.mu.Unlock()
+		l.close()
+		return ErrClosed
+	}
+	lost := s.epoch != "" && info.epoch != s.epoch
+	told := s.resetTold
+	s.link, s.firmware, s.epoch, s.ramLost, s.needSync, s.resetTold = l, info.firmware, info.epoch, lost, false, false
+	s.port = info.port
+	s.board = BoardInfo{URL: s.url, Firmware: info.firmware, Port: info.port, Build: info.build,
+		Machine: info.machine, UniqueID: info.uniqueID, Boot: info.epoch}
+	s.mu.Unlock()
+	s.stats.connects.Add(1)
+	l.startKeepAlive(s.opts.KeepAlive)
+	s.logf("webrepl: connected to %s (%s, MicroPython %s, raw-paste window %s, RAM lost: %v)", s.url, info.port, info.firmware, s.windowFor(info.port, info.firmware), lost)
+	if reconnect && s.opts.OnReconnect != nil {
+		s.opts.OnReconnect(lost && !told)
+	}
+	return nil
+}
+
+const (
+	passwordPrompt = "Password: "
+	loginOK        = "\r\nWebREPL connected\r\n>>> "
+	loginDenied    = "\r\nAccess denied\r\n"
+	rawBanner      = "raw REPL; CTRL-B to exit\r\n>"
+)
+
+// dialAndLogin opens a connection and logs in; the board is left in whatever
+// REPL mode it was in, with the text after the login answer still unread.
+func dialAndLogin(ctx context.Context, wsURL, password string, stats *statCounters) (*link, error) {
+	l, err := dialLink(ctx, wsURL, stats)
+	if err != nil {
+		return nil, err
+	}
+	if err := login(ctx, l, password); err != nil {
+		l.close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// login answers the password prompt (§1.5).
+func login(ctx context.Context, l *link, pw string) error {
+	step := "waiting for the Password: prompt"
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	got, n, err := l.repl.readUntil(sctx, []byte(passwordPrompt))
+	cancel()
+	if err != nil {
+		if errors.Is(err, ErrLinkLost) {
+			switch {
+			case n == 0 && l.cleanEnd:
+				// Upgrade, then a close with no frame at all: how WebREPL
+				// turns away a second client (docs/protocol/webrepl.md §1.6).
+				return fmt.Errorf("%w (%s accepted the WebSocket and closed it at once)", ErrBusy, l.host)
+			case n == 0:
+				return fmt.Errorf("%w: %s sent data that is not WebSocket frames after the handshake (%v)", ErrNotWebREPL, l.host, l.cause)
+			}
+			return fmt.Errorf("%w: the board closed the connection before asking for the password (it sent %.40q)", ErrNotWebREPL, got)
+		}
+		return stepError(ctx, err, step)
+	}
+	if strings.ContainsAny(pw, "\r\n") {
+		return fmt.Errorf("%w: the password contains a line break", ErrWrongPassword)
+	}
+	// The CR alone ends the attempt; a CR LF would feed a stray LF to the REPL.
+	if err := l.writeText([]byte(pw + "\r")); err != nil {
+		return err
+	}
+	step = "waiting for the answer to the password"
+	sctx, cancel = context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	// Two windows over the answer, never the whole of it: a peer that
+	// floods here costs neither memory nor rescanning (and take checks the
+	// deadline before the data).
+	ok, denied := windowScanner{pattern: []byte(loginOK)}, windowScanner{pattern: []byte(loginDenied)}
+	for {
+		b, err := l.repl.take(sctx)
+		if err != nil {
+			if errors.Is(err, ErrLinkLost) {
+				return fmt.Errorf("the board closed the connection during login: %w", err)
+			}
+			return stepError(ctx, err, step)
+		}
+		okEnd, deniedEnd := ok.scan(b), denied.scan(b)
+		switch {
+		case okEnd >= 0 && (deniedEnd < 0 || okEnd < deniedEnd):
+			l.repl.unread(b[okEnd:])
+			return nil
+		case deniedEnd >= 0:
+			return fmt.Errorf("%w for %s", ErrWrongPassword, l.host)
+		}
+	}
+}
+
+// enterRawREPL is §3.7: Ctrl-C twice, drain, Ctrl-A, wait for the banner and
+// its '>'; repeat until the connect deadline.
+func (s *Session) enterRawREPL(ctx context.Context, l *link) error {
+	rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
+	defer cancel()
+	const step = "waiting for the raw REPL prompt (the board did not answer Ctrl-C and Ctrl-A; is a program running without ever sleeping?)"
+	for attempt := 1; ; attempt++ {
+		if err := l.writeText([]byte{0x03}); err != nil {
+			return err
+		}
+		if err := sleepCtx(rctx, 100*time.Millisecond); err != nil {
+			return stepError(ctx, err, step)
+		}
+		if err := l.writeText([]byte{0x03}); err != nil {
+			return err
+		}
+		drained, n, err := l.repl.drainQuiet(rctx, 200*time.Millisecond, 2*time.Second)
+		if n > 0 {
+			s.logf("webrepl: discarded %d bytes while resynchronising: %.120q", n, drained)
+		}
+		if err != nil {
+			return stepError(ctx, err, step)
+		}
+		if err := l.writeText([]byte{0x01}); err != nil {
+			return err
+		}
+		actx, acancel := context.WithTimeout(rctx, 2*time.Second)
+		_, _, err = l.repl.readUntil(actx, []byte(rawBanner))
+		acancel()
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, ErrLinkLost) || rctx.Err() != nil {
+			return stepError(ctx, err, step)
+		}
+		s.logf("webrepl: no raw REPL banner after attempt %d, retrying", attempt)
+	}
+}
+
+// drainQuiet discards input until nothing arrived for quiet, or for at most
+// limit in all. It returns the first maxSeen bytes (for the log) and how
+// many it discarded.
+func (s *byteStream) drainQuiet(ctx context.Context, quiet, limit time.Duration) ([]byte, int, error) {
+	var head []byte
+	n := 0
+	end := time.Now().Add(limit)
+	for time.Now().Before(end) {
+		qctx, cancel := context.WithTimeout(ctx, quiet)
+		b, err := s.take(qctx)
+		cancel()
+		n += len(b)
+		if room := maxSeen - len(head); room > 0 {
+			head = append(head, b[:min(room, len(b))]...)
+		}
+		if err != nil {
+			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				return head, n, nil
+			}
+			return head, n, err
+		}
+	}
+	return head, n, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
