@@ -11,7 +11,7 @@ import (
 const Supported = false
 
 // Unsupported is the line callers add when the board turns them away.
-const Unsupported = "hand-over between notebooks is not available on this system (Linux and macOS only): stop the other kernel or command that holds the board"
+const Unsupported = "hand-over between processes is not available on this system (Linux and macOS only): stop the other process that holds the board"
 
 // Claim does nothing here.
 type Claim struct{}

@@ -70,6 +70,8 @@ func TestBusyAndKeptHoldersAreNamed(t *testing.T) {
 		ctx := context.Background()
 		var released atomic.Int32
 		a := testClaim(t, dir, "notebook ~/01-hello-board.ipynb", os.Getpid(), time.Minute, &released, nil)
+		// The holder describes itself; the newcomer's messages use its words.
+		a.opts.Busy, a.opts.KeepHow = "the cell running in notebook ~/01-hello-board.ipynb", "%connect --keep"
 		var notes []string
 		b := testClaim(t, dir, "command ls", os.Getppid(), 600*time.Millisecond, nil, &notes)
 		if err := a.Acquire(ctx); err != nil {
@@ -90,6 +92,9 @@ func TestBusyAndKeptHoldersAreNamed(t *testing.T) {
 		if !kept && !strings.Contains(notes[0], "waiting for the cell running in notebook ~/01-hello-board.ipynb") {
 			t.Fatalf("note %q", notes[0])
 		}
+		if kept && (!strings.Contains(notes[0], "it keeps the board (%connect --keep)") || !strings.Contains(err.Error(), "keeps it (%connect --keep)")) {
+			t.Fatalf("kept: note %q, err %q: want the holder's KeepHow", notes[0], err)
+		}
 		if released.Load() != 0 || !a.Held() || b.Held() {
 			t.Fatalf("kept=%v: the holder let go", kept)
 		}
@@ -106,7 +111,12 @@ func TestBusyHolderFinishesWhileNewcomerWaits(t *testing.T) {
 	if err := a.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
-	time.AfterFunc(700*time.Millisecond, a.Done)
+	// The holder finishes once the newcomer has said it waits (Notify).
+	notify := b.opts.Notify
+	b.opts.Notify = func(line string) {
+		notify(line)
+		a.Done()
+	}
 	if err := b.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}

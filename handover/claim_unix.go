@@ -35,6 +35,9 @@ type message struct {
 	State string `json:"state,omitempty"` // answer: released, busy, kept
 	PID   int    `json:"pid"`
 	What  string `json:"what"`
+	// In answers: the holder's Options.Busy and Options.KeepHow.
+	Busy    string `json:"busy,omitempty"`
+	KeepHow string `json:"keep_how,omitempty"`
 }
 
 const (
@@ -148,12 +151,13 @@ func (c *Claim) Acquire(ctx context.Context) error {
 			return nil
 		}
 		if !told && c.opts.Notify != nil {
-			c.opts.Notify(waitingLine(c.opts.URL, last.What, last.PID, last.State == stateKept))
+			c.opts.Notify(waitingLine(c.opts.URL, last))
 			told = true
 		}
 		waited := time.Since(start)
 		if waited >= c.wait {
-			return &BusyError{URL: c.opts.URL, Holder: last.What, PID: last.PID, Kept: last.State == stateKept, Waited: waited}
+			return &BusyError{URL: c.opts.URL, Holder: last.What, PID: last.PID, Kept: last.State == stateKept,
+				KeepHow: last.KeepHow, Waited: waited}
 		}
 		t := time.NewTimer(min(pollPeriod, c.wait-waited))
 		select {
@@ -360,7 +364,7 @@ func (c *Claim) answer(conn net.Conn) {
 		c.opts.Logf("handover: let go of %s for %s", c.opts.URL, c.takenBy)
 	}
 	c.mu.Unlock()
-	ans, _ := json.Marshal(message{State: state, PID: c.pid, What: c.opts.What})
+	ans, _ := json.Marshal(message{State: state, PID: c.pid, What: c.opts.What, Busy: c.opts.Busy, KeepHow: c.opts.KeepHow})
 	_, _ = conn.Write(append(ans, '\n'))
 }
 

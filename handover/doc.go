@@ -2,8 +2,9 @@
 // board whose WebREPL takes one client at a time (docs/protocol/webrepl.md
 // §1.6): a process that wants the board asks the one holding it to let go
 // instead of being turned away. It knows neither Jupyter nor WebSocket
-// frames; callers say when they use the board (Acquire/Done) and give a
-// Release function that closes their link.
+// frames; callers describe themselves (Options.What, Busy, KeepHow: the
+// words other processes' messages use), say when they use the board
+// (Acquire/Done) and give a Release function that closes their link.
 //
 // There is no daemon. Coordination lives in the user's runtime folder
 // ($XDG_RUNTIME_DIR, else the OS temp folder), in a subfolder of mode 0700:

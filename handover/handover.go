@@ -27,6 +27,14 @@ type Options struct {
 	// What says what this process is, for other processes' messages:
 	// "notebook ~/lessons/01-hello-board.ipynb", "command webrepl-kernel exec x.py".
 	What string
+	// Busy names this process while it uses the board, for the line a
+	// newcomer prints while it waits: "the cell running in notebook
+	// ~/lessons/01-hello-board.ipynb"; "" means What.
+	Busy string
+	// KeepHow says how the user made this process keep the board (SetKeep)
+	// and so how to stop it, for other processes' messages: "%connect
+	// --keep"; "" says nothing.
+	KeepHow string
 	// Wait bounds how long Acquire waits for a busy or kept holder; 0 =
 	// EnvWait if set, else DefaultWait.
 	Wait time.Duration
@@ -52,27 +60,42 @@ type BusyError struct {
 	Holder string // what the holder is
 	PID    int
 	Kept   bool
-	Waited time.Duration
+	// KeepHow is the holder's Options.KeepHow ("" if it said nothing).
+	KeepHow string
+	Waited  time.Duration
 }
 
 func (e *BusyError) Error() string {
 	why := "is using it"
 	if e.Kept {
-		why = "keeps it (%connect --keep)"
+		why = "keeps it" + parenthesised(e.KeepHow)
 	}
 	return fmt.Sprintf("the board %s is held by %s (PID %d), which %s; gave up after %s",
 		e.URL, e.Holder, e.PID, why, e.Waited.Round(time.Second))
 }
 
-// WaitingLine is what a newcomer prints while it waits for a holder.
-func waitingLine(url, what string, pid int, kept bool) string {
-	if kept {
-		return fmt.Sprintf("waiting for %s (PID %d) to let go of %s: it keeps the board (%%connect --keep)", what, pid, url)
+// waitingLine is what a newcomer prints while it waits for a holder, in the
+// holder's own words (its What, Busy and KeepHow).
+func waitingLine(url string, holder *message) string {
+	if holder.State == stateKept {
+		return fmt.Sprintf("waiting for %s (PID %d) to let go of %s: it keeps the board%s",
+			holder.What, holder.PID, url, parenthesised(holder.KeepHow))
 	}
-	if strings.HasPrefix(what, "notebook ") || strings.HasPrefix(what, "a notebook") {
-		return fmt.Sprintf("waiting for the cell running in %s (PID %d) to finish with %s", what, pid, url)
+	return fmt.Sprintf("waiting for %s (PID %d) to finish with %s", firstNonEmpty(holder.Busy, holder.What), holder.PID, url)
+}
+
+func parenthesised(s string) string {
+	if s == "" {
+		return ""
 	}
-	return fmt.Sprintf("waiting for %s (PID %d) to finish with %s", what, pid, url)
+	return " (" + s + ")"
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // DefaultDir is the coordination folder: $XDG_RUNTIME_DIR/webrepl-kernel,
@@ -129,24 +152,9 @@ func ensureDir(dir string) error {
 	return ownedByUs(dir, fi)
 }
 
-// DescribeProcess is Options.What for this process: the notebook when
-// Jupyter says which (JPY_SESSION_NAME, set by Jupyter Server 2 for its
-// kernels), else the folder the kernel was started in (Notebook 6 starts
-// kernels in the notebook's folder and names no file), else the command.
-func DescribeProcess(kernel bool) string {
-	if !kernel {
-		return "command " + shortenHome(strings.Join(append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...), " "))
-	}
-	if p := os.Getenv("JPY_SESSION_NAME"); p != "" {
-		return "notebook " + shortenHome(p)
-	}
-	if wd, err := os.Getwd(); err == nil {
-		return "a notebook in " + shortenHome(wd)
-	}
-	return "a notebook"
-}
-
-func shortenHome(s string) string {
+// ShortenHome writes the user's home folder at the start of s as "~", to
+// keep a path in Options.What short.
+func ShortenHome(s string) string {
 	if home, err := os.UserHomeDir(); err == nil && home != "" && home != "/" {
 		if s == home || strings.HasPrefix(s, home+"/") {
 			return "~" + s[len(home):]

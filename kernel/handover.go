@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"webrepl-kernel/handover"
 )
@@ -25,7 +26,9 @@ func (k *Kernel) holdBoard(cell *runningCell, io cellIO, url string) *cellError 
 	k.mu.Unlock()
 	if c == nil {
 		var err error
-		c, err = handover.New(handover.Options{URL: url, What: handover.DescribeProcess(true),
+		what := notebookName()
+		c, err = handover.New(handover.Options{URL: url, What: what,
+			Busy: "the cell running in " + what, KeepHow: "%connect --keep",
 			Notify:  func(line string) { io.stderr(line + "\n") },
 			Release: k.letGo, Logf: k.cfg.Logf})
 		if err != nil {
@@ -51,6 +54,20 @@ func (k *Kernel) holdBoard(cell *runningCell, io cellIO, url string) *cellError 
 			"its RAM is shared by every client, so variables and imports may have changed.\n", who))
 	}
 	return nil
+}
+
+// notebookName is how other processes' messages name this kernel: the
+// notebook when Jupyter says which (JPY_SESSION_NAME, set by Jupyter Server
+// 2 for its kernels), else the folder the kernel was started in (Notebook 6
+// starts kernels in the notebook's folder and names no file).
+func notebookName() string {
+	if p := os.Getenv("JPY_SESSION_NAME"); p != "" {
+		return "notebook " + handover.ShortenHome(p)
+	}
+	if wd, err := os.Getwd(); err == nil {
+		return "a notebook in " + handover.ShortenHome(wd)
+	}
+	return "a notebook"
 }
 
 // letGo is the claim's Release: another of our processes wants the board

@@ -104,7 +104,7 @@ func (c *connFlags) connect(ctx context.Context, opts webrepl.Options) (*webrepl
 // idle to let go, and waits (saying for what) for a busy one. A command
 // is busy as long as it runs: it never lets go before it ends.
 func (c *connFlags) holdBoard(ctx context.Context) error {
-	claim, err := handover.New(handover.Options{URL: c.url, What: handover.DescribeProcess(false),
+	claim, err := handover.New(handover.Options{URL: c.url, What: commandName(),
 		Notify: func(line string) { fmt.Fprintln(os.Stderr, line) }})
 	if err != nil {
 		return err
@@ -420,4 +420,10 @@ func newProgress(w *os.File, label string) (progress func(done, total int), fini
 		}
 	}
 	return progress, finish
+}
+
+// commandName is how other processes' messages name this command: "command
+// webrepl-kernel exec x.py".
+func commandName() string {
+	return "command " + handover.ShortenHome(strings.Join(append([]string{filepath.Base(os.Args[0])}, os.Args[1:]...), " "))
 }

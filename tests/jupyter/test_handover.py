@@ -5,6 +5,7 @@ cell right after machine.reset(). Run by run.sh with XDG_RUNTIME_DIR set to
 a private folder and WEBREPL_BIN to the binary."""
 
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -21,6 +22,18 @@ PASSWORD = os.environ["WEBREPL_TEST_PASSWORD"]
 
 def stderr_text(outputs):
     return "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == "stderr")
+
+
+def wait_iopub(kc, msg_id, want, what):
+    """Reads kc's iopub until a message of request msg_id satisfies want."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            msg = kc.get_iopub_msg(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError("no %s within %ss" % (what, TIMEOUT)) from None
+        if msg["parent_header"].get("msg_id") == msg_id and want(msg):
+            return msg
 
 
 def exec_code(code, env=None):
@@ -57,18 +70,19 @@ def main():
         check(reply["status"] == "ok" and "exec" in stderr_text(out), "kernel 1 says exec used the board")
 
         # A holder running a long cell: the newcomer says what it waits for and gives up.
-        msg_id = kc1.execute("import time\nfor i in range(10):\n    time.sleep(1)\nprint('long done')")
-        time.sleep(2)  # the cell is on the board (the kernel is busy from the start anyway)
+        # The cell runs until it is interrupted, and the newcomer starts once
+        # the cell has printed, so it is on the board.
+        msg_id = kc1.execute("import time\nprint('long started')\nwhile True:\n    time.sleep(0.1)\n")
+        wait_iopub(kc1, msg_id, lambda m: m["msg_type"] == "stream" and "long started" in m["content"]["text"],
+                   "the long cell's first line")
         res = exec_code("print('should not run')\n", env={"WEBREPL_HANDOVER_WAIT": "2s"})
         check(res.returncode == 1 and "waiting for the cell running in a notebook" in res.stderr
               and "PID %d" % km1.provisioner.pid in res.stderr and "gave up after" in res.stderr
               and "should not run" not in res.stdout,
               "a newcomer waits for the busy kernel, then gives up naming it: %r" % res.stderr.strip())
-        while True:
-            msg = kc1.get_iopub_msg(timeout=TIMEOUT)
-            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
-                    and msg["content"]["execution_state"] == "idle":
-                break
+        km1.interrupt_kernel()
+        wait_iopub(kc1, msg_id, lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "idle",
+                   "the interrupted long cell's idle status")
 
         # %connect --keep: newcomers wait and give up.
         reply, out = run(kc1, "%%connect %s --keep" % URL)
