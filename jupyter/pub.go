@@ -58,6 +58,11 @@ type pubSocket struct {
 	// prefix); nil sends none.
 	welcome func(topic string) (zmq4.Msg, error)
 
+	// waiting, if set, is called with mu held each time Send starts waiting
+	// for a subscriber's room, with the bytes queued for it; tests set it
+	// to know that Send waits.
+	waiting func(queued int)
+
 	mu     sync.Mutex
 	ln     net.Listener
 	subs   map[*subscriber]struct{}
@@ -275,6 +280,9 @@ func (p *pubSocket) SendMulti(msg zmq4.Msg) error {
 				p.drop(s)
 				p.mu.Lock()
 				break
+			}
+			if p.waiting != nil {
+				p.waiting(s.bytes)
 			}
 			wait := time.Until(s.took.Add(pubStall)) + time.Millisecond // s.took is guarded by p.mu
 			p.mu.Unlock()

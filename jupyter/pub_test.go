@@ -18,6 +18,17 @@ func TestPubWaitsForASlowSubscriber(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pub := newPubSocket(ctx, t.Logf, nil)
+	// Send tells when it waits, and how much was queued then (under the
+	// socket's lock, so read by the test after the wait was signalled).
+	waits := make(chan int, 1)
+	var mostQueued atomic.Int64
+	pub.waiting = func(queued int) {
+		mostQueued.Store(max(mostQueued.Load(), int64(queued)))
+		select {
+		case waits <- queued:
+		default:
+		}
+	}
 	if err := pub.Listen("tcp://127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -65,19 +76,23 @@ func TestPubWaitsForASlowSubscriber(t *testing.T) {
 		}
 		sendDone <- nil
 	}()
-	// Nobody reads: Send must stop well before all is sent.
-	var last int64 = -1
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		time.Sleep(500 * time.Millisecond)
-		n := sent.Load()
-		if n == last {
-			break
+	// Nobody reads: Send must wait well before all is sent, with no more
+	// than the bound queued.
+	var last int64
+	select {
+	case queued := <-waits:
+		last = sent.Load()
+		if queued > pubQueueBytes {
+			t.Errorf("Send waited with %d bytes queued, more than the bound %d", queued, pubQueueBytes)
 		}
-		last = n
+	case err := <-sendDone:
+		t.Fatalf("all %d messages (%d MiB) went out to a subscriber that reads nothing, Send never waited (err %v)",
+			total, total*size>>20, err)
+	case <-time.After(waitLong):
+		t.Fatalf("Send neither waited nor finished within %v (%d messages sent)", waitLong, sent.Load())
 	}
-	if n := sent.Load(); n >= total || n*size > 64<<20 {
-		t.Fatalf("%d messages (%d MiB) went out to a subscriber that reads nothing", n, n*size>>20)
+	if last >= total || last*size > 64<<20 {
+		t.Fatalf("%d messages (%d MiB) went out to a subscriber that reads nothing", last, last*size>>20)
 	}
 	t.Logf("Send waited after %d messages (%d MiB)", last, last*size>>20)
 	for i := 0; i < total; i++ {
@@ -95,6 +110,9 @@ func TestPubWaitsForASlowSubscriber(t *testing.T) {
 	}
 	if err := <-sendDone; err != nil {
 		t.Fatal(err)
+	}
+	if n := mostQueued.Load(); n > pubQueueBytes {
+		t.Errorf("Send waited once with %d bytes queued, more than the bound %d", n, pubQueueBytes)
 	}
 }
 

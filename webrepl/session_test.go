@@ -639,8 +639,11 @@ func (m multiWriter) Write(p []byte) (int, error) {
 
 // TestFloodingPeersKeepTheDeadlines: a peer flooding text after Password:
 // fails the password step at its deadline, and one flooding after the
-// login fails the raw REPL step at the connect deadline, each within a
-// second, although data never stops arriving.
+// login fails the raw REPL step at the connect deadline, although data
+// never stops arriving. The limit is generous (a loaded machine is slow):
+// what it catches is a deadline that arriving data keeps pushing back.
+const floodSlack = 20 * time.Second
+
 func TestFloodingPeersKeepTheDeadlines(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -665,8 +668,9 @@ func TestFloodingPeersKeepTheDeadlines(t *testing.T) {
 				t.Fatalf("err = %v, want a TimeoutError waiting for the %s", err, c.step)
 			}
 			t.Logf("%s: %v after %v (step deadline %v)", c.fault, err, took.Round(time.Millisecond), c.deadline)
-			if took > c.deadline+time.Second {
-				t.Errorf("the step took %v, more than its deadline %v and a second", took, c.deadline)
+			if limit := c.deadline + floodSlack; took > limit {
+				t.Errorf("the step ended %v after Dial began, beyond its deadline %v + %v: does arriving data push the deadline back?",
+					took, c.deadline, floodSlack)
 			}
 			assertOneLine(t, err)
 		})

@@ -366,9 +366,14 @@ func TestSimInputAndUTF8(t *testing.T) {
 	}
 }
 
+// key is what leaveBoardIn types and, if not "", what the board answers
+// once it has taken it.
+type key struct{ send, answer string }
+
 // leaveBoardIn logs in with a bare WebSocket client, types keys and leaves
-// without cleaning up, as a crashed client would.
-func leaveBoardIn(t *testing.T, b *sim.Board, keys ...string) {
+// without cleaning up, as a crashed client would. It waits for the board's
+// answer to each key before typing the next, so each is taken apart.
+func leaveBoardIn(t *testing.T, b *sim.Board, keys ...key) {
 	t.Helper()
 	ws := simtest.UntilServed(t, func(ctx context.Context) (*websocket.Conn, error) {
 		ws, _, err := websocket.DefaultDialer.DialContext(ctx, b.URL(), nil)
@@ -381,12 +386,31 @@ func leaveBoardIn(t *testing.T, b *sim.Board, keys ...string) {
 		}
 		return ws, nil
 	})
-	ws.WriteMessage(websocket.TextMessage, []byte(b.Password()+"\r"))
-	for _, k := range keys {
-		ws.WriteMessage(websocket.TextMessage, []byte(k))
-		time.Sleep(100 * time.Millisecond) // let the board take each key apart
+	defer ws.Close()
+	// Answers are read under one generous deadline; missing one is a
+	// failure that says what was typed and what came back.
+	if err := ws.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
 	}
-	ws.Close()
+	await := func(typed, answer string) {
+		t.Helper()
+		var got []byte
+		for !bytes.Contains(got, []byte(answer)) {
+			_, p, err := ws.ReadMessage()
+			if err != nil {
+				t.Fatalf("after typing %q the board did not answer %q (it sent %q): %v", typed, answer, got, err)
+			}
+			got = append(got, p...)
+		}
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(b.Password()+"\r"))
+	await("the password", "WebREPL connected\r\n>>> ")
+	for _, k := range keys {
+		ws.WriteMessage(websocket.TextMessage, []byte(k.send))
+		if k.answer != "" {
+			await(k.send, k.answer)
+		}
+	}
 }
 
 func TestSimConnectFromAnyState(t *testing.T) {
@@ -394,13 +418,14 @@ func TestSimConnectFromAnyState(t *testing.T) {
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
 	for _, c := range []struct {
 		name string
-		keys []string
+		keys []key
 	}{
-		{"half-typed friendly line", []string{"\x02", "print('unfinish"}},
-		{"friendly paste mode", []string{"\x02", "\x05", "x = 1\r", "y = "}},
-		{"program running (as main.py would)", []string{"\x02", "import time\r", "while True: print('busy'); time.sleep(0.02)\r\r"}},
-		{"raw REPL with junk", []string{"\x01", "junk junk"}},
-		{"half a raw-paste", []string{"\x01", "\x05A\x01", "print('half"}},
+		{"half-typed friendly line", []key{{"\x02", ">>> "}, {"print('unfinish", "print('unfinish"}}},
+		{"friendly paste mode", []key{{"\x02", ">>> "}, {"\x05", "=== "}, {"x = 1\r", "x = 1\r\n=== "}, {"y = ", "y = "}}},
+		{"program running (as main.py would)", []key{{"\x02", ">>> "}, {"import time\r", "import time\r\n>>> "},
+			{"while True: print('busy'); time.sleep(0.02)\r\r", "busy\r\n"}}},
+		{"raw REPL with junk", []key{{"\x01", "raw REPL; CTRL-B to exit\r\n>"}, {"junk junk", ""}}},
+		{"half a raw-paste", []key{{"\x01", "raw REPL; CTRL-B to exit\r\n>"}, {"\x05A\x01", "R\x01"}, {"print('half", ""}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			leaveBoardIn(t, b, c.keys...)

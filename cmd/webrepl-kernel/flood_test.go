@@ -32,8 +32,10 @@ const (
 	// peakMemoryLimit is issue 7's bound for the kernel and the CLI.
 	peakMemoryLimit = 64 << 20
 	// deadlineSlack is how far past its deadline a step may end: the
-	// process starts, notices the deadline and closes the link in it.
-	deadlineSlack = time.Second
+	// process starts, notices the deadline and closes the link in it. It is
+	// generous (the machine may be loaded): what it catches is a deadline
+	// that the peer's data keeps pushing back, or none at all.
+	deadlineSlack = 20 * time.Second
 	// protocolStep is the deadline of each handshake and login step
 	// (webrepl: the WebSocket handshake, "waiting for the Password:
 	// prompt", "waiting for the answer to the password";
@@ -189,7 +191,8 @@ func TestExecAgainstBadPeersStaysBounded(t *testing.T) {
 				t.Errorf("peak RSS %d bytes, want < %d", peak, peakMemoryLimit)
 			}
 			if took > peer.deadline+deadlineSlack {
-				t.Errorf("exec ended %v after it started; the step's deadline is %v (+%v)", took, peer.deadline, deadlineSlack)
+				t.Errorf("exec ended %v after it started, beyond the step's deadline %v (+%v): does the peer's data push the deadline back?",
+					took, peer.deadline, deadlineSlack)
 			}
 		})
 	}
@@ -284,7 +287,8 @@ func TestKernelAgainstBadPeersStaysBounded(t *testing.T) {
 					t.Errorf("cell %d: evalue %q does not say %q", cell, reply.Evalue, peer.cause)
 				}
 				if took > peer.deadline+deadlineSlack {
-					t.Errorf("cell %d ended %v after it was sent; the step's deadline is %v (+%v)", cell, took, peer.deadline, deadlineSlack)
+					t.Errorf("cell %d ended %v after it was sent, beyond the step's deadline %v (+%v): does the peer's data push the deadline back?",
+						cell, took, peer.deadline, deadlineSlack)
 				}
 			}
 			if err := client.Shutdown(ctx); err != nil {

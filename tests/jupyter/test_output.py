@@ -219,9 +219,9 @@ class Flood(unittest.TestCase):
         msg_id = kc.execute("i = 0\nwhile True:\n    print(i, 'x' * 200)\n    i += 1\n")
         text = []
 
-        def read(seconds):
+        def read(seconds, until=lambda: False):
             end = time.monotonic() + seconds
-            while time.monotonic() < end:
+            while time.monotonic() < end and not until():
                 if not sub.poll(200):
                     continue
                 _, frames = session.feed_identities(sub.recv_multipart())
@@ -229,8 +229,8 @@ class Flood(unittest.TestCase):
                 if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
                     text.append(msg["content"]["text"])
 
-        read(3)  # the cell is running and printing
-        self.assertTrue(text, "the flooding cell printed nothing in 3 s")
+        read(TIMEOUT, until=lambda: text)  # the cell is running and printing
+        self.assertTrue(text, "the flooding cell printed nothing in %s s" % TIMEOUT)
         time.sleep(self.STALL)  # a frontend that takes nothing for a while
         read(2)
         km.interrupt_kernel()
