@@ -14,12 +14,24 @@ export WEBREPL_PYTHON := $(PYTHON)
 # The simulator uses the npm package installed here by `npm ci` (pinned by the lockfile).
 export WEBREPL_SIM_MODULES := $(CURDIR)/sim/board/node_modules
 
-.PHONY: all build deps sim-deps pyenv hub-deps hub test-hub test test-cross test-wine test-realmp test-go test-node test-fuzz fuzz test-jupyter test-notebooks test-browser bench demo notebook dist clean
+# The Jupyter, notebook and browser tests (and realmp's Jupyter run) use COVER_BIN, a -cover
+# build of the binary (Go's integration coverage): every process of it writes its counters into
+# COVER_DIR/integration (ITEST_ENV) when it exits. `make coverage` adds the unit tests' counters
+# (COVER_DIR/unit) and prints per-package coverage of both together.
+COVER_BIN := bin/cover/webrepl-kernel
+COVER_DIR := $(CURDIR)/bin/coverage
+ITEST_ENV := GOCOVERDIR=$(COVER_DIR)/integration
+
+.PHONY: all build build-cover deps sim-deps pyenv hub-deps hub test-hub test test-cross test-wine test-realmp test-go test-node test-fuzz fuzz test-jupyter test-notebooks test-browser coverage coverage-report bench demo notebook dist clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -o $(BIN) ./cmd/webrepl-kernel
+
+build-cover:
+	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -cover -covermode=set -coverpkg=./... -o $(COVER_BIN) ./cmd/webrepl-kernel
+	@mkdir -p $(COVER_DIR)/integration
 
 deps:
 	./scripts/install-deps.sh all
@@ -39,6 +51,7 @@ sim/board/node_modules/.package-lock.json: sim/board/package.json sim/board/pack
 	cd sim/board && npm ci --no-audit --no-fund --loglevel=error
 
 test: deps build
+	rm -rf $(COVER_DIR)
 	$(GO) vet ./...
 	$(MAKE) test-cross
 	$(MAKE) test-node
@@ -74,14 +87,14 @@ test-node: sim-deps
 # conformance tests against the firmware's own WebREPL code, then the kernel's
 # jupyter_kernel_test subclass against it; one line when absent.
 export WEBREPL_REALMP ?= $(abspath $(CURDIR)/../shared/realmp)
-test-realmp: build pyenv
+test-realmp: build-cover pyenv
 	@if [ -x "$(WEBREPL_REALMP)/start.sh" ]; then \
-		$(GO) test -count=1 -timeout 10m -run '^TestRealmp' ./webrepl && \
-		./tests/jupyter/run.sh $(BIN) --realmp "$(WEBREPL_REALMP)"; \
+		$(GO) test -count=1 -timeout 10m -run '^TestRealmp' $(GO_COVER) ./webrepl $(GO_COVER_ARGS) && \
+		$(ITEST_ENV) ./tests/jupyter/run.sh $(COVER_BIN) --realmp "$(WEBREPL_REALMP)"; \
 	else echo "realmp tests skipped (WebREPL conformance, jupyter_kernel_test): no real MicroPython board at $(WEBREPL_REALMP)"; fi
 
 test-go: pyenv
-	$(GO) test -count=1 -timeout 14m -skip '^TestRealmp' ./...
+	$(GO) test -count=1 -timeout 14m -skip '^TestRealmp' $(GO_COVER) ./... $(GO_COVER_ARGS)
 
 # Each fuzz target runs a fixed number of inputs in `make test`: a count budget, not a
 # wall-clock one, because Go 1.26's fuzz coordinator can fail at its own -fuzztime deadline
@@ -102,29 +115,51 @@ fuzz:
 
 # Real Jupyter clients (the pinned jupyter_client, jupyter_kernel_test, jupyter console) against
 # the installed kernel and a simulated board.
-test-jupyter: build pyenv
-	./tests/jupyter/run.sh $(BIN)
+test-jupyter: build-cover pyenv
+	$(ITEST_ENV) ./tests/jupyter/run.sh $(COVER_BIN)
 
 # The lesson notebooks run end to end on a simulated ESP32: with the pinned nbclient, and with
 # `run --check`, which also compares every output with the stored one.
-test-notebooks: build pyenv
-	scripts/with-board.sh $(BIN) $(PYTHON) scripts/run-notebook.py --quiet notebooks/*.ipynb
-	$(BIN) run --sim --check notebooks/*.ipynb
+test-notebooks: build-cover pyenv
+	$(ITEST_ENV) scripts/with-board.sh $(COVER_BIN) $(PYTHON) scripts/run-notebook.py --quiet notebooks/*.ipynb
+	$(ITEST_ENV) $(COVER_BIN) run --sim --check notebooks/*.ipynb
 
 # Debian's Chromium, driven by puppeteer-core (pinned in tests/browser/package-lock.json), in
 # JupyterLab 4 and in Notebook 7 from the pinned venv (make pyenv), one after the other,
 # each with a simulated board, then through make hub's JupyterHub (hub.test.mjs: login, lesson 1,
 # Run All); the log and a screenshot per step go to tests/browser/out/.
 BROWSER_OUT := tests/browser/out
-test-browser: build sim-deps pyenv hub-deps tests/browser/node_modules/.package-lock.json
+test-browser: build-cover sim-deps pyenv hub-deps tests/browser/node_modules/.package-lock.json
 	@mkdir -p $(BROWSER_OUT)
-	@cd tests/browser && BIN=$(CURDIR)/$(BIN) OUT_DIR=$(CURDIR)/$(BROWSER_OUT) PYTHON=$(PYTHON) \
+	@cd tests/browser && $(ITEST_ENV) BIN=$(CURDIR)/$(COVER_BIN) OUT_DIR=$(CURDIR)/$(BROWSER_OUT) PYTHON=$(PYTHON) \
 		node --test --test-concurrency=1 --test-timeout=900000 jupyterlab.test.mjs notebook7.test.mjs hub.test.mjs \
 		>out/browser-test.log 2>&1; status=$$?; \
 		cat out/browser-test.log; echo "browser test log: $(BROWSER_OUT)/browser-test.log"; exit $$status
 
 tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+
+# Unit tests with coverage of every package (-coverpkg=./..., so a package's lines count
+# whichever package's tests ran them), then the integration runs with COVER_BIN; prints each
+# package's coverage by the unit tests, by the integration runs and by both together
+# (go tool covdata), and writes bin/coverage/coverage.out for `go tool cover -html`. Every run
+# goes ahead when one fails; the report then names the failed ones and the target fails.
+COVER_FLAGS := -cover -covermode=set -coverpkg=./...
+coverage: deps build
+	rm -rf $(COVER_DIR)
+	mkdir -p $(COVER_DIR)/unit $(COVER_DIR)/integration
+	@failed=""; \
+	$(MAKE) test-go GO_COVER="$(COVER_FLAGS)" GO_COVER_ARGS="-args -test.gocoverdir=$(COVER_DIR)/unit" || failed="$$failed test-go"; \
+	$(MAKE) test-realmp GO_COVER="$(COVER_FLAGS)" GO_COVER_ARGS="-args -test.gocoverdir=$(COVER_DIR)/unit" || failed="$$failed test-realmp"; \
+	$(MAKE) test-jupyter || failed="$$failed test-jupyter"; \
+	$(MAKE) test-notebooks || failed="$$failed test-notebooks"; \
+	$(MAKE) test-browser || failed="$$failed test-browser"; \
+	$(MAKE) --no-print-directory coverage-report || exit 1; \
+	if [ -n "$$failed" ]; then echo "coverage: these runs failed, so the figures above miss part of them:$$failed" >&2; exit 1; fi
+
+# The report alone, from the data the last runs left in bin/coverage.
+coverage-report:
+	GO=$(GO) scripts/coverage-report.sh $(COVER_DIR)
 
 # One run: the kernel (through jupyter_client), paced mode and the seed's method on every
 # simulated link and on ../shared/realmp, then 30 learners on JupyterHub (bench/hub.go; alone:
