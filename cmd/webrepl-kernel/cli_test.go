@@ -64,7 +64,8 @@ func TestUsageErrorsArePrintedOnceAndExitTwo(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and the usage once on stderr", args, res.code, res.stdout, res.stderr)
 		}
 	}
-	for _, args := range [][]string{{"version", "extra"}, {"install", "extra"}, {"sim"}, {"kernel"}} {
+	for _, args := range [][]string{{"version", "extra"}, {"install", "extra"}, {"sim"}, {"kernel"},
+		{"exec", "--full-window", "--window", "safe", "x.py"}, {"install", "--full-window", "--window", "safe"}} {
 		res := runCLI(t, nil, nil, args...)
 		if res.code != 2 || strings.Count(res.stderr, "webrepl-kernel "+args[0]+": ") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and the error once", args, res.code, res.stderr)
