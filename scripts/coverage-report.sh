@@ -15,8 +15,13 @@ done
 [ ${#inputs[@]} -gt 0 ] || { echo "coverage: no data in $dir/unit or $dir/integration (run make coverage)" >&2; exit 1; }
 both=$(IFS=,; echo "${inputs[*]}")
 
-# covdata percent prints "\tPKG\t\tcoverage: N% of statements" per package.
-percent() { "$go" tool covdata percent -i="$1" | awk '$2 == "coverage:" { sub(/%$/, "", $3); print $1, $3 }'; }
+# covdata percent prints "\tPKG\t\tcoverage: N% of statements" per package (a package without
+# statements gets no line end, so its name may start the next package's line).
+percent() {
+  "$go" tool covdata percent -i="$1" | awk '{
+    for (i = 2; i < NF; i++) if ($i == "coverage:") { p = $(i + 1); sub(/%$/, "", p); print $(i - 1), p }
+  }'
+}
 total() {
   "$go" tool covdata textfmt -i="$1" -o "$2"
   "$go" tool cover -func="$2" | awk '$1 == "total:" { print $3 }'
