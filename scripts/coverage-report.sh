@@ -33,16 +33,16 @@ trap 'rm -rf "$tmp"' EXIT
 percent_or_dash "$dir/unit" >"$tmp/unit"
 percent_or_dash "$dir/integration" >"$tmp/integration"
 percent "$both" >"$tmp/both"
-printf '%-40s %8s %12s %9s\n' package unit integration together
+printf '%-48s %8s %12s %9s\n' package unit integration together
 awk -v unit="$tmp/unit" -v integ="$tmp/integration" '
   BEGIN {
     while ((getline l < unit) > 0) { split(l, f, " "); u[f[1]] = f[2] "%" }
     while ((getline l < integ) > 0) { split(l, f, " "); i[f[1]] = f[2] "%" }
   }
-  { printf "%-40s %8s %12s %8s%%\n", $1, ($1 in u ? u[$1] : "-"), ($1 in i ? i[$1] : "-"), $2 }
+  { printf "%-48s %8s %12s %8s%%\n", $1, ($1 in u ? u[$1] : "-"), ($1 in i ? i[$1] : "-"), $2 }
 ' "$tmp/both"
 tu=-; ti=-
 [ -s "$tmp/unit" ] && tu=$(total "$dir/unit" "$tmp/unit.out")
 [ -s "$tmp/integration" ] && ti=$(total "$dir/integration" "$tmp/integration.out")
 tb=$(total "$both" "$dir/coverage.out")
-printf '%-40s %8s %12s %9s\n' "total (statements)" "$tu" "$ti" "$tb"
+printf '%-48s %8s %12s %9s\n' "total (statements)" "$tu" "$ti" "$tb"
