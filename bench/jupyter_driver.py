@@ -11,8 +11,16 @@ time (one thread per kernel); commands for one kernel run in order.
       -> {"tag": 2, "status": "ok", "stdout": "...", "stderr": "...", "error": "",
           "marker_s": <seconds from sending the request to the stdout holding marker>,
           "reply_s": <seconds to execute_reply>,
-          "streams": [[<time.time() at arrival>, "<text>"], ...]}
-  {"tag": 3, "op": "shutdown", "kernel": "k1"} -> {"tag": 3}
+          "streams": [[<time.time() at arrival>, "<text>"], ...],
+          "displays": [[<time.time() at arrival>, "display_data" or "update_display_data",
+                        "<its text/plain>"], ...],
+          "iopub": <messages of the cell on iopub, status included>,
+          "comms": [["<comm_id>", "<state._model_name>"], ...] (comm_open messages)}
+  {"tag": 3, "op": "comm_update", "kernel": "k1", "comm_id": "...", "state": {...}}
+      -> {"tag": 3, "sent_wall": <time.time() just before the comm_msg went>, "idle_s": <seconds
+          until the kernel's idle status for it>}
+      (a widget's change from the frontend, between cells: ipywidgets' "update" method)
+  {"tag": 4, "op": "shutdown", "kernel": "k1"} -> {"tag": 4}
 
 Any failure answers {"tag": n, "fail": "<one line>"}.
 """
@@ -60,6 +68,7 @@ class Kernel:
         start = time.monotonic()
         msg_id = c.execute(cmd["code"], allow_stdin=False, stop_on_error=True)
         stdout, stderr, streams, error = [], [], [], ""
+        displays, comms, count = [], [], 0
         marker_s = None
         deadline = start + TIMEOUT
         idle = False
@@ -68,7 +77,13 @@ class Kernel:
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
+            count += 1
+            if kind in ("display_data", "update_display_data"):
+                displays.append([time.time(), kind, content.get("data", {}).get("text/plain", "")])
+            elif kind == "comm_open":
+                state = content.get("data", {}).get("state", {})
+                comms.append([content.get("comm_id"), state.get("_model_name", "")])
+            elif kind == "stream":
                 now = time.monotonic()
                 streams.append([time.time(), content["text"]])
                 (stdout if content["name"] == "stdout" else stderr).append(content["text"])
@@ -90,7 +105,26 @@ class Kernel:
             "marker_s": marker_s,
             "reply_s": reply_s,
             "streams": streams,
+            "displays": displays,
+            "iopub": count,
+            "comms": comms,
         }
+
+    def op_comm_update(self, cmd):
+        c = self.client
+        msg = c.session.msg("comm_msg", {"comm_id": cmd["comm_id"],
+                                         "data": {"method": "update", "state": cmd["state"], "buffer_paths": []}})
+        start = time.monotonic()
+        sent = time.time()
+        c.shell_channel.send(msg)
+        msg_id = msg["header"]["msg_id"]
+        deadline = start + TIMEOUT
+        while True:
+            m = c.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if (m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "status"
+                    and m["content"].get("execution_state") == "idle"):
+                break
+        return {"sent_wall": sent, "idle_s": time.monotonic() - start}
 
     def op_shutdown(self, cmd):
         if self.client is not None:

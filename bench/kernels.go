@@ -208,7 +208,20 @@ type execResult struct {
 	Status, Stdout, Stderr, Error string
 	Marker, Reply                 time.Duration
 	Streams                       []streamAt
+	Displays                      []displayAt // display_data and update_display_data
+	IOPub                         int         // the cell's iopub messages, status included
+	Comms                         []commOpen  // comm_open messages
 }
+
+// displayAt is a display message as it reached the frontend.
+type displayAt struct {
+	At   time.Time
+	Kind string // display_data or update_display_data
+	Text string // its text/plain
+}
+
+// commOpen is a comm the kernel opened (a widget's model).
+type commOpen struct{ ID, Model string }
 
 type streamAt struct {
 	At   time.Time
@@ -241,7 +254,42 @@ func (k *kernelProc) execute(ctx context.Context, code, marker string) (execResu
 			}
 		}
 	}
+	if ds, ok := m["displays"].([]any); ok {
+		for _, d := range ds {
+			f, _ := d.([]any)
+			if len(f) == 3 {
+				at, _ := f[0].(float64)
+				kind, _ := f[1].(string)
+				text, _ := f[2].(string)
+				r.Displays = append(r.Displays, displayAt{At: time.Unix(0, int64(at*1e9)), Kind: kind, Text: text})
+			}
+		}
+	}
+	if n, ok := m["iopub"].(float64); ok {
+		r.IOPub = int(n)
+	}
+	if cs, ok := m["comms"].([]any); ok {
+		for _, c := range cs {
+			f, _ := c.([]any)
+			if len(f) == 2 {
+				id, _ := f[0].(string)
+				model, _ := f[1].(string)
+				r.Comms = append(r.Comms, commOpen{ID: id, Model: model})
+			}
+		}
+	}
 	return r, nil
+}
+
+// commUpdate sends a widget's new state as the frontend does between
+// cells and returns when it was sent, once the kernel is idle again.
+func (k *kernelProc) commUpdate(ctx context.Context, commID string, state map[string]any) (time.Time, error) {
+	m, err := k.drv.call(ctx, map[string]any{"op": "comm_update", "kernel": k.name, "comm_id": commID, "state": state})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("kernel %s: %w", k.name, err)
+	}
+	sent, _ := m["sent_wall"].(float64)
+	return time.Unix(0, int64(sent*1e9)), nil
 }
 
 // shutdown asks the kernel to exit (shutdown_request) and waits for it.
@@ -262,13 +310,19 @@ func (k *kernelProc) kill() {
 func (k *kernelProc) rssKB() int64 { return rssKB(k.cmd.Process.Pid) }
 
 // rssKB is a process's resident memory (VmRSS), 0 if it is gone.
-func rssKB(pid int) int64 {
+func rssKB(pid int) int64 { return statusKB(pid, "VmRSS:") }
+
+// peakKB is a process's peak resident memory (VmHWM), 0 if it is gone.
+func peakKB(pid int) int64 { return statusKB(pid, "VmHWM:") }
+
+// statusKB reads one kB field of /proc/PID/status.
+func statusKB(pid int, field string) int64 {
 	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb
 		}

@@ -10,6 +10,7 @@
 // and each link's limit is defined).
 //
 //	go run ./bench [-out bench/results.json] [-readme README.md] [-rounds 3] [-fleet 30] [-render]
+//	go run ./bench -only '1.28,ideal,fleet' -update   # measure those again into the results
 package main
 
 import (
@@ -31,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"webrepl-kernel/sim"
 	"webrepl-kernel/webrepl"
 )
 
@@ -43,7 +45,8 @@ func main() {
 	realmp := flag.String("realmp", envOr("WEBREPL_REALMP", "../shared/realmp"), "folder of the real MicroPython board (start.sh)")
 	python := flag.String("python", envOr("WEBREPL_PYTHON", filepath.Join(sourceDir(), "..", ".venv", "bin", "python")),
 		"Python with jupyter_client (scripts/pyenv.sh makes .venv/)")
-	only := flag.String("only", "", "measure only the profiles whose name contains this, or \"fleet\" (for trying things out), or \"hub\" (the hub section alone: it replaces that section of -out, and of the README unless -readme \"\")")
+	only := flag.String("only", "", "measure only the profiles whose name contains one of these comma-separated words, and \"fleet\" for the fleet; or \"hub\" (the hub section alone: it replaces that section of -out, and of the README unless -readme \"\")")
+	update := flag.Bool("update", false, "with -only (not hub): put what was measured into -out's existing results, keeping the rest, and write the README's tables")
 	learners := flag.Int("learners", 30, "learners in the hub section (JupyterHub, each with a server, a kernel and a simulated board); 0 skips it")
 	render := flag.Bool("render", false, "measure nothing: write the README's tables again from -out")
 	flag.Parse()
@@ -54,7 +57,11 @@ func main() {
 		}
 		return
 	}
-	if err := run(*out, *readme, *rounds, *fleet, *learners, *exe, *realmp, *python, *only); err != nil {
+	if *update && (*only == "" || *only == "hub") {
+		fmt.Fprintln(os.Stderr, "bench: -update needs -only with profiles or fleet (-only hub updates its section by itself)")
+		os.Exit(2)
+	}
+	if err := run(*out, *readme, *rounds, *fleet, *learners, *exe, *realmp, *python, *only, *update); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -79,7 +86,20 @@ func envOr(name, def string) string {
 	return def
 }
 
-func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, only string) error {
+// selected says whether -only picks name ("" picks everything).
+func selected(only, name string) bool {
+	if only == "" {
+		return true
+	}
+	for _, w := range strings.Split(only, ",") {
+		if w = strings.TrimSpace(w); w != "" && (w == name || w != "fleet" && strings.Contains(name, w)) {
+			return true
+		}
+	}
+	return false
+}
+
+func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, only string, update bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	began := time.Now()
@@ -113,7 +133,7 @@ func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, o
 	var startups, bounds []time.Duration
 	var rss []int64
 	for _, p := range profiles(modules) {
-		if only != "" && !strings.Contains(p.Name, only) {
+		if !selected(only, p.Name) {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s …\n", p.Name)
@@ -132,7 +152,7 @@ func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, o
 		IdleRSSMB: float64(medianInt(rss)) / 1024,
 		Samples:   len(startups),
 	}
-	if fleet > 0 && (only == "" || only == "fleet") {
+	if fleet > 0 && selected(only, "fleet") {
 		fmt.Fprintf(os.Stderr, "bench: %d kernels × %d boards …\n", fleet, fleet)
 		f, err := measureFleet(ctx, modules, exe, dir, drv, fleet)
 		if err != nil {
@@ -150,11 +170,18 @@ func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, o
 	}
 	res.Machine.LoadAfter = loadAvg()
 	res.Machine.WallSeconds = round3(time.Since(began).Seconds())
+	if update {
+		merged, err := mergeInto(out, res)
+		if err != nil {
+			return err
+		}
+		res = merged
+	}
 	res.Aims = evaluateAims(res)
 	if err := writeResults(out, res); err != nil {
 		return err
 	}
-	if readme != "" && only == "" {
+	if readme != "" && (only == "" || update) {
 		if err := updateReadme(readme, res); err != nil {
 			return err
 		}
@@ -286,11 +313,20 @@ func measureProfile(ctx context.Context, p profile, realmp, exe, dir string, drv
 	// with its clock, which is this machine's (the simulator and the unix
 	// port read the host's time).
 	lat, err := printLatency(ctx, k)
-	k.shutdown(ctx)
 	if err != nil {
+		k.shutdown(ctx)
 		return pr, kernelStart{}, 0, err
 	}
 	pr.PrintLatencyMS = lat
+	if liveProfiles[p.Name] {
+		lf, err := measureLive(ctx, k)
+		if err != nil {
+			k.shutdown(ctx)
+			return pr, kernelStart{}, 0, err
+		}
+		pr.Live = &lf
+	}
+	k.shutdown(ctx)
 
 	for ci, cell := range cells {
 		cr := &pr.Cells[ci]
@@ -336,8 +372,11 @@ func linkLimit(pr ProfileResult, n int) (float64, string) {
 	return round6(float64(trips) * pr.RTTMS / 1000), fmt.Sprintf("%d RTT", trips)
 }
 
+// printLatency: each line is the first output after a quiet moment (40 ms
+// apart, the kernel's coalescing waits 15 ms).
 func printLatency(ctx context.Context, k *kernelProc) (LatencyMS, error) {
-	const code = "import time\nfor i in range(12):\n    print('T', time.time_ns())\n    time.sleep_ms(40)\n"
+	const lines = 40
+	const code = "import time\nfor i in range(40):\n    print('T', time.time_ns())\n    time.sleep_ms(40)\n"
 	r, err := k.execute(ctx, code, "")
 	if err != nil {
 		return LatencyMS{}, err
@@ -359,11 +398,11 @@ func printLatency(ctx context.Context, k *kernelProc) (LatencyMS, error) {
 			lat = append(lat, s.At.Sub(time.Unix(0, ns)))
 		}
 	}
-	if len(lat) != 12 {
-		return LatencyMS{}, fmt.Errorf("latency cell: %d of 12 stamped lines arrived: %q", len(lat), r.Stdout)
+	if len(lat) != lines {
+		return LatencyMS{}, fmt.Errorf("latency cell: %d of %d stamped lines arrived: %q", len(lat), lines, r.Stdout)
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	return LatencyMS{Median: ms(lat[len(lat)/2]), Max: ms(lat[len(lat)-1])}, nil
+	p := percentiles(lat)
+	return LatencyMS{Median: p.P50, P95: p.P95, Max: p.Max}, nil
 }
 
 // fileTransfer puts and gets 100 KB through the library the kernel uses.
@@ -399,9 +438,13 @@ func fileTransfer(ctx context.Context, b *board, pr ProfileResult) (FileFigures,
 }
 
 // measureFleet runs n kernels, each on its own simulated esp32 1.27 board,
-// all at once: every output exact, wall time, peak memory.
+// all at once: every output exact, wall time, peak memory. The boards run
+// in one simulator process (sim.Host), as `webrepl-kernel sim --boards N`
+// runs a classroom's.
 func measureFleet(ctx context.Context, modules, exe, dir string, drv *driver, n int) (FleetResult, error) {
-	fr := FleetResult{Kernels: n, Boards: n, Profile: "esp32 1.27"}
+	fr := FleetResult{Kernels: n, Boards: n, Profile: "esp32 1.27", OneHost: true}
+	host := sim.NewHost(sim.HostOptions{Modules: modules})
+	defer host.Close() // after the boards (deferred below, so run first)
 	boards := make([]*board, n)
 	kernels := make([]*kernelProc, n)
 	defer func() {
@@ -420,6 +463,9 @@ func measureFleet(ctx context.Context, modules, exe, dir string, drv *driver, n 
 		}
 	}()
 	opts := profiles(modules)[0]
+	hosted := *opts.Sim
+	hosted.Host = host
+	opts.Sim = &hosted
 	startAll := time.Now()
 	if err := parallel(n, 4, func(i int) error {
 		b, err := startBoard(ctx, opts, "")

@@ -19,6 +19,38 @@ type Results struct {
 	Fleet     *FleetResult    `json:"fleet,omitempty"`
 	Hub       *HubResult      `json:"hub,omitempty"`
 	Aims      []Aim           `json:"aims"`
+	// Remeasured lists the later runs (-only … -update) whose figures
+	// replaced this run's: when, what and the machine's load.
+	Remeasured []string `json:"remeasured,omitempty"`
+}
+
+// mergeInto puts a partial run's profiles and fleet into the results
+// stored at path and notes it; the kernel's figures stay the full run's.
+func mergeInto(path string, part *Results) (*Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("-update: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("-update: %s: %w", path, err)
+	}
+	var names []string
+	for _, p := range part.Profiles {
+		names = append(names, p.Name)
+		if old := r.profile(p.Name); old != nil {
+			*old = p
+		} else {
+			r.Profiles = append(r.Profiles, p)
+		}
+	}
+	if part.Fleet != nil {
+		names = append(names, "fleet")
+		r.Fleet = part.Fleet
+	}
+	r.Remeasured = append(r.Remeasured, fmt.Sprintf("%s (%s; load %s before, %s after)", strings.Join(names, ", "),
+		part.Generated, loadString(part.Machine.LoadBefore), loadString(part.Machine.LoadAfter)))
+	return &r, nil
 }
 
 // Machine says what the figures were taken on.
@@ -43,6 +75,7 @@ type ProfileResult struct {
 	DrainMS        float64      `json:"drain_ms,omitempty"`
 	Cells          []CellResult `json:"cells"`
 	PrintLatencyMS LatencyMS    `json:"print_to_iopub_ms"`
+	Live           *LiveFigures `json:"live,omitempty"` // issue 17 (liveProfiles only)
 	Files          FileFigures  `json:"files"`
 	Lost           int64        `json:"bytes_lost"`
 }
@@ -74,6 +107,7 @@ func (m *Method) add(d time.Duration) {
 // LatencyMS is board print → iopub stream message.
 type LatencyMS struct {
 	Median float64 `json:"median"`
+	P95    float64 `json:"p95,omitempty"`
 	Max    float64 `json:"max"`
 }
 
@@ -107,6 +141,9 @@ type FleetResult struct {
 	Lost          int64    `json:"bytes_lost"`
 	PeakKernelsMB float64  `json:"peak_kernels_rss_mb"`
 	PeakBoardsMB  float64  `json:"peak_boards_rss_mb"`
+	// OneHost: the boards ran in one simulator process (sim.Host);
+	// before issue 17 each had a Node process of its own.
+	OneHost bool `json:"one_simulator_process,omitempty"`
 }
 
 // Aim is one of issue 8's aims and whether this run met it.
@@ -165,6 +202,7 @@ func evaluateAims(r *Results) []Aim {
 		aims = append(aims, Aim{"realmp: 100 KB get at least 10× faster than the old 19.5 s", p.Files.GetS <= oldRealmpGet/10,
 			fmt.Sprintf("%.3f s (%.0f×)", p.Files.GetS, oldRealmpGet/p.Files.GetS)})
 	}
+	aims = append(aims, liveAims(r)...)
 	lost := totalLost(r)
 	aims = append(aims, Aim{"0 bytes lost on every profile", lost == 0, fmt.Sprintf("%d bytes lost", lost)})
 	return aims
@@ -250,6 +288,9 @@ func markdown(r *Results) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Run of %s on %d CPUs (load %s before, %s after; %s); medians of %d rounds (80 lines and 8 KB by the paced and seed methods: 1 round).\n\n",
 		r.Generated, r.Machine.CPUs, loadString(r.Machine.LoadBefore), loadString(r.Machine.LoadAfter), r.Machine.Note, r.Rounds)
+	if len(r.Remeasured) > 0 {
+		fmt.Fprintf(&b, "Measured again in later runs, whose figures replace this run's: %s.\n\n", strings.Join(r.Remeasured, "; "))
+	}
 	b.WriteString("**Cells** — time from sending the cell to its first output line (this kernel: `execute_request` to the iopub stream, through jupyter_client) · fraction of the link's limit · × the seed's method:\n\n")
 	b.WriteString("| link | cell | limit | this kernel (`--window auto`) | paced (200 B / 100 ms) | seed (a line per frame, 50 ms apart) |\n|---|---|---|---|---|---|\n")
 	for _, p := range r.Profiles {
@@ -259,7 +300,7 @@ func markdown(r *Results) string {
 		}
 	}
 	b.WriteString("\n**Links** — GET_VER round trip, the window auto picks, board print → iopub, 100 KB through WebREPL's file protocol (get: one round trip per 256-byte chunk):\n\n")
-	b.WriteString("| link | firmware (GET_VER), port | RTT | raw-paste in flight | print → iopub (median / max) | put 100 KB | get 100 KB (limit) | bytes lost |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| link | firmware (GET_VER), port | RTT | raw-paste in flight | print → iopub (p50 / p95 / max) | put 100 KB | get 100 KB (limit) | bytes lost |\n|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Profiles {
 		port := p.Port
 		if port == "" {
@@ -269,9 +310,14 @@ func markdown(r *Results) string {
 		if p.Files.GetS > 0 {
 			getFrac = " · " + percent(p.Files.GetLimitS/p.Files.GetS)
 		}
-		fmt.Fprintf(&b, "| %s | %s, %s | %s | %d B | %.1f / %.1f ms | %s | %s (%s)%s | %d |\n", p.Name, p.Firmware, port, dur(p.RTTMS/1000), p.InFlight,
-			p.PrintLatencyMS.Median, p.PrintLatencyMS.Max, dur(p.Files.PutS), dur(p.Files.GetS), dur(p.Files.GetLimitS), getFrac, p.Lost)
+		p95 := "–" // results of before issue 17 have none
+		if p.PrintLatencyMS.P95 > 0 {
+			p95 = fmt.Sprintf("%.1f", p.PrintLatencyMS.P95)
+		}
+		fmt.Fprintf(&b, "| %s | %s, %s | %s | %d B | %.1f / %s / %.1f ms | %s | %s (%s)%s | %d |\n", p.Name, p.Firmware, port, dur(p.RTTMS/1000), p.InFlight,
+			p.PrintLatencyMS.Median, p95, p.PrintLatencyMS.Max, dur(p.Files.PutS), dur(p.Files.GetS), dur(p.Files.GetLimitS), getFrac, p.Lost)
 	}
+	b.WriteString(liveMarkdown(r))
 	fmt.Fprintf(&b, "\n**Kernel**: process start to its Jupyter sockets accepting %.1f ms, to jupyter_client's `wait_for_ready` returning %.0f ms (its first `kernel_info_request` may go out before the sockets are up, and ZMQ retries the connection after 100 ms); idle memory %.1f MB RSS (medians over %d kernels, one per link).\n",
 		r.Kernel.BoundMS, r.Kernel.StartMS, r.Kernel.IdleRSSMB, r.Kernel.Samples)
 	if f := r.Fleet; f != nil {
@@ -279,15 +325,19 @@ func markdown(r *Results) string {
 		if !f.Exact {
 			exact = fmt.Sprintf("%d bytes lost", f.Lost)
 		}
-		fmt.Fprintf(&b, "\n**%d kernels × %d boards at once** (%s, each kernel runs %s, the first cell including its connect): ready in %.1f s, all cells done in %.2f s wall time, %s; peak memory %.0f MB for the kernels (%.1f MB each), %.0f MB for the simulated boards.\n",
-			f.Kernels, f.Boards, f.Profile, strings.Join(f.Cells, " then "), f.StartS, f.WallS, exact, f.PeakKernelsMB, f.PeakKernelsMB/float64(f.Kernels), f.PeakBoardsMB)
+		where := "each board in a simulator process of its own"
+		if f.OneHost {
+			where = "all boards in one simulator process, `sim.Host`"
+		}
+		fmt.Fprintf(&b, "\n**%d kernels × %d boards at once** (%s, %s; each kernel runs %s, the first cell including its connect): ready in %.1f s, all cells done in %.2f s wall time, %s; peak memory %.0f MB for the kernels (%.1f MB each), %.0f MB for the simulated boards (%.1f MB each).\n",
+			f.Kernels, f.Boards, f.Profile, where, strings.Join(f.Cells, " then "), f.StartS, f.WallS, exact, f.PeakKernelsMB, f.PeakKernelsMB/float64(f.Kernels), f.PeakBoardsMB, f.PeakBoardsMB/float64(f.Boards))
 	}
 	if h := r.Hub; h != nil {
 		fmt.Fprintf(&b, "\n**A workshop: %d learners on JupyterHub at once** (run of %s, load %s before; JupyterHub %s, %s; %s): each learner created with a token through the hub's REST API, their server started and lesson 1 (`%s`, %d code cells, then `%%board`) run in every kernel at once over the Jupyter server's kernel WebSocket, every output exact. Hub up in %.1f s (boards booted), users and servers ready and kernels started in %.1f s; **all %d learners finished in %.2f s**; cell time (request to idle) p50 %s, p95 %s (first cell, with the connect: p50 %s). Peak memory (RSS): hub and proxy %.0f MB, servers %.0f MB (%.0f MB each), kernels %.0f MB (%.1f MB each), boards %.0f MB (%.0f MB each); %.0f MB in all.\n",
 			h.Learners, h.Generated, loadString(h.Load), h.JupyterHub, h.Spawner, h.Boards, h.Lesson, h.CellsEach, h.HubUpS, h.SpawnS, h.Learners, h.WallS, dur(h.CellP50S), dur(h.CellP95S), dur(h.FirstCellP50S),
 			h.PeakHubMB, h.PeakServersMB, h.PeakServersMB/float64(h.Learners), h.PeakKernelsMB, h.PeakKernelsMB/float64(h.Learners), h.PeakBoardsMB, h.PeakBoardsMB/float64(h.Learners), h.PeakTotalMB)
 	}
-	b.WriteString("\n**Aims** (issue 8):\n\n")
+	b.WriteString("\n**Aims** (issues 8 and 17):\n\n")
 	for _, a := range r.Aims {
 		mark := "met"
 		if !a.Met {
