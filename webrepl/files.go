@@ -194,7 +194,7 @@ func (s *Session) helper(ctx context.Context, l *link, op, path string, program 
 	if exc != nil {
 		return nil, fsError(op, path, exc)
 	}
-	text := strings.TrimRight(string(out), "\n")
+	text := strings.TrimRight(strings.ReplaceAll(string(out), "\r\n", "\n"), "\n")
 	if text == "" {
 		return nil, nil
 	}
