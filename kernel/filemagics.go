@@ -43,11 +43,11 @@ func fileMagics() []magic {
 	return []magic{
 		{"%ls", "%ls [DIR]", "list a board folder (default: the current one, / after boot): sizes in bytes, folders end in /", magicLs},
 		{"%cat", "%cat FILE", "show a text file from the board", magicCat},
-		{"%put", "%put LOCAL [REMOTE]", "copy a local file (relative to the notebook's folder) to the board, checked on the board", magicPut},
+		{"%put", "%put LOCAL [REMOTE] [--force]", "copy a local file (relative to the notebook's folder) to the board, checked on the board before it replaces the old one; a .py that does not compile is refused unless --force", magicPut},
 		{"%get", "%get REMOTE [LOCAL]", "copy a board file to the notebook's folder (or LOCAL), checked against the board", magicGet},
 		{"%rm", "%rm PATH...", "remove board files or empty folders", magicRm},
 		{"%mkdir", "%mkdir PATH...", "make folders on the board", magicMkdir},
-		{"%%writefile", "%%writefile [-a] PATH", "write the rest of the cell to a board file (-a: append), checked on the board", magicWriteFile},
+		{"%%writefile", "%%writefile [-a] PATH", "write the rest of the cell to a board file (-a: append), checked on the board before it replaces the old one; a .py that does not compile there is refused (--force writes it anyway)", magicWriteFile},
 		{"%run", "%run FILE", "run a board file in the board's namespace (its globals stay defined)", magicRun},
 	}
 }
@@ -242,7 +242,34 @@ func magicCat(c *magicCall) *cellError {
 	return nil
 }
 
+// takeFlag removes the option flag from the magic's arguments and says
+// whether it was there.
+func (c *magicCall) takeFlag(flag string) bool {
+	args, err := fileArgs(c.raw)
+	if err != nil {
+		return false
+	}
+	found := false
+	kept := args[:0]
+	for _, a := range args {
+		if a == flag {
+			found = true
+			continue
+		}
+		kept = append(kept, a)
+	}
+	if found {
+		quoted := make([]string, len(kept))
+		for i, a := range kept {
+			quoted[i] = strconv.Quote(a)
+		}
+		c.raw = strings.Join(quoted, " ")
+	}
+	return found
+}
+
 func magicPut(c *magicCall) *cellError {
+	force := c.takeFlag("--force")
 	args, failure := c.argsBetween("%put", 1, 2)
 	if failure != nil {
 		return failure
@@ -275,28 +302,40 @@ func magicPut(c *magicCall) *cellError {
 	if failure != nil {
 		return failure
 	}
-	return c.putFile(s, "%put "+args[0], remote, data, base)
+	return c.putFile(s, "%put "+args[0], remote, data, base, force)
 }
 
-// putFile writes data to remote with a progress bar and a summary line.
-// For %put (base set) a folder as remote takes the file under the name
-// base, and the summary says where the file went.
-func (c *magicCall) putFile(s *webrepl.Session, what, remote string, data []byte, base string) *cellError {
+// putFile writes data to remote with a progress bar and a summary line,
+// never half-written: staged under a temporary name, checked, then renamed
+// (webrepl.Session.PutAtomic); a .py file is compiled on the board first
+// unless force. For %put (base set) a folder as remote takes the file under
+// the name base, and the summary says where the file went.
+func (c *magicCall) putFile(s *webrepl.Session, what, remote string, data []byte, base string, force bool) *cellError {
 	start := time.Now()
 	bar := c.newProgress(what)
-	check, err := s.PutChecked(c.cell.ctx, remote, data, bar.update)
+	opts := func() webrepl.PutOptions {
+		return webrepl.PutOptions{Compile: strings.HasSuffix(remote, ".py") && !force}
+	}
+	res, err := s.PutAtomic(c.cell.ctx, remote, data, opts(), bar.update)
 	if errors.Is(err, webrepl.ErrIsDir) && base != "" {
 		remote = strings.TrimRight(remote, "/") + "/" + base
-		check, err = s.PutChecked(c.cell.ctx, remote, data, bar.update)
+		res, err = s.PutAtomic(c.cell.ctx, remote, data, opts(), bar.update)
 	}
 	bar.finish()
+	var syntax *webrepl.SyntaxError
+	if errors.As(err, &syntax) {
+		return hostError("SyntaxError", fmt.Sprintf("%s (compiled on the board); %s on the board is unchanged — fix the error, or add --force to write it anyway", syntax, remote))
+	}
 	if err != nil {
 		return c.boardFailure(err)
 	}
 	if base != "" { // %put: say where the file went
 		what += " → board " + remote
 	}
-	c.io.stdout(fmt.Sprintf("%s: %s\n", what, summary(len(data), time.Since(start), check)))
+	c.io.stdout(fmt.Sprintf("%s: %s\n", what, summary(len(data), time.Since(start), res.Check)))
+	if res.CompileNote != "" {
+		c.io.stdout(fmt.Sprintf("(not compiled on the board: %s)\n", res.CompileNote))
+	}
 	return nil
 }
 
@@ -405,10 +444,18 @@ func (c *magicCall) onEachBoardPath(magic string, op func(*webrepl.Session, cont
 
 func magicWriteFile(c *magicCall) *cellError {
 	raw := strings.TrimSpace(c.raw)
-	appendTo := false
-	for _, flag := range []string{"-a ", "--append "} {
-		if rest, ok := strings.CutPrefix(raw, flag); ok {
-			raw, appendTo = strings.TrimSpace(rest), true
+	appendTo, force := false, false
+	for changed := true; changed; {
+		changed = false
+		for _, flag := range []string{"-a ", "--append ", "--force "} {
+			if rest, ok := strings.CutPrefix(raw, flag); ok {
+				raw, changed = strings.TrimSpace(rest), true
+				if flag == "--force " {
+					force = true
+				} else {
+					appendTo = true
+				}
+			}
 		}
 	}
 	c.raw = raw
@@ -439,7 +486,7 @@ func magicWriteFile(c *magicCall) *cellError {
 			what = "%%writefile -a " + args[0]
 		}
 	}
-	return c.putFile(s, what, args[0], data, "")
+	return c.putFile(s, what, args[0], data, "", force)
 }
 
 func magicRun(c *magicCall) *cellError {

@@ -344,6 +344,9 @@ func (s *Session) putOn(ctx context.Context, l *link, remote string, data []byte
 	fail := func(err error) error {
 		l.close()
 		if sent < total && errors.Is(err, context.Canceled) {
+			if strings.HasSuffix(remote, tmpSuffix) { // staged (atomic.go)
+				return fmt.Errorf("put: %w after %d of %d bytes; only the temporary %s was written, the file it was to replace is unchanged: %w", ErrPutStopped, sent, total, remote, err)
+			}
 			return fmt.Errorf("put %s: %w after %d of %d bytes, the file on the board is incomplete: %w", remote, ErrPutStopped, sent, total, err)
 		}
 		return putDropped(remote, err)

@@ -262,6 +262,7 @@ func remoteName(local, remote string) string {
 
 func runPut(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := addConnFlags(fs)
+	force := fs.Bool("force", false, "write a .py file even if it does not compile on the board")
 	defer conn.release() // deferred first, so after the session's Close
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -285,10 +286,18 @@ func runPut(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	}
 	defer s.Close()
 	progress, finish := newProgress(os.Stderr, "put "+remote)
-	err = s.Put(ctx, remote, data, progress)
+	// Staged under a temporary name and renamed once checked: a transfer
+	// cut off leaves the old file (webrepl/atomic.go).
+	res, err := s.PutAtomic(ctx, remote, data, webrepl.PutOptions{Compile: strings.HasSuffix(remote, ".py") && !*force}, progress)
 	finish()
 	if err != nil {
+		if errors.Is(err, webrepl.ErrSyntax) {
+			return fmt.Errorf("%w; %s on the board is unchanged (-force writes it anyway)", err, remote)
+		}
 		return fmt.Errorf("copying %s to %s on the board: %w", local, remote, err)
+	}
+	if res.CompileNote != "" {
+		fmt.Fprintf(os.Stderr, "put %s: not compiled on the board: %s\n", remote, res.CompileNote)
 	}
 	return nil
 }

@@ -31,6 +31,20 @@ def os_names(port, release):
         return uname_result(*values)
 
     names['uname'] = uname
+
+    port_rename = os.rename
+
+    def rename(old, new):
+        # The interpreter's VfsPosix, mounted with a root (board.py), loses the old path
+        # when both are absolute (fixed upstream after v1.28: extmod/vfs_posix.c, "Fix
+        # renaming with a non-empty VFS root"); an ESP32's littlefs or FAT renames them.
+        # The old path goes relative to the current folder, which that code keeps as is.
+        if old[:1] == '/' and new[:1] == '/':
+            depth = len([p for p in os.getcwd().split('/') if p])
+            old = '../' * depth + old[1:]
+        port_rename(old, new)
+
+    names['rename'] = rename
     return names
 
 
