@@ -48,6 +48,7 @@ func magicTable() []magic {
 			func(c *magicCall) *cellError { return c.k.resetBoard(c.cell, c.r, c.req, c.io, true) }},
 	}
 	t = append(t, fileMagics()...)
+	t = append(t, projectMagics()...)
 	sort.Slice(t, func(i, j int) bool { return t[i].name < t[j].name })
 	return t
 }

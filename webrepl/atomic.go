@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -351,4 +353,46 @@ func (s *Session) LibInfo(ctx context.Context) (LibInfo, error) {
 		return nil
 	})
 	return info, err
+}
+
+// TreeEntry is one entry below a folder (Tree): its path relative to that
+// folder, with / between names.
+type TreeEntry struct {
+	Path  string
+	Size  int64
+	IsDir bool
+}
+
+// Tree lists everything below dir (py/tree.py), sorted by path; a missing
+// dir matches fs.ErrNotExist.
+func (s *Session) Tree(ctx context.Context, dir string) ([]TreeEntry, error) {
+	var entries []TreeEntry
+	err := s.withRAW(ctx, func(ctx context.Context, l *link) error {
+		lines, err := s.helper(ctx, l, "list", dir, fileOp("tree", boardpy.Str(dir)))
+		if err != nil {
+			return err
+		}
+		if len(lines) == 1 && lines[0] == "-1" {
+			return &fs.PathError{Op: "list", Path: dir, Err: fs.ErrNotExist}
+		}
+		for _, line := range lines {
+			var hexName string
+			var typ, size int64
+			if _, err := fmt.Sscan(line, &hexName, &typ, &size); err != nil {
+				return fmt.Errorf("list %s: unexpected answer %q", dir, line)
+			}
+			name, err := hex.DecodeString(hexName)
+			if err != nil {
+				return fmt.Errorf("list %s: unexpected answer %q", dir, line)
+			}
+			e := TreeEntry{Path: string(name), IsDir: typ == 0x4000}
+			if !e.IsDir {
+				e.Size = max(size, 0)
+			}
+			entries = append(entries, e)
+		}
+		return nil
+	})
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	return entries, err
 }
