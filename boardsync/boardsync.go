@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 	"time"
@@ -71,6 +72,17 @@ func Install(ctx context.Context, s *webrepl.Session, files []File, progress Pro
 			return fail(fmt.Errorf("making folder %s: %w", dir, err))
 		}
 	}
+	tidied := map[string]bool{}
+	for _, f := range files {
+		dir := parentOf(f.Path)
+		if tidied[dir] {
+			continue
+		}
+		tidied[dir] = true
+		if _, err := s.Recover(ctx, dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fail(err)
+		}
+	}
 	done := 0
 	for _, f := range files {
 		var each func(int, int)
@@ -104,6 +116,18 @@ func cleanup(ctx context.Context, s *webrepl.Session, staged, made []string) {
 			return
 		}
 	}
+}
+
+// parentOf is the folder of a board path ("" for the current one).
+func parentOf(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	switch {
+	case i < 0:
+		return ""
+	case i == 0:
+		return "/"
+	}
+	return p[:i]
 }
 
 // joinBoard joins a board folder and a relative path.

@@ -104,8 +104,9 @@ func (s *Session) recoverOn(ctx context.Context, l *link, folder string) ([]stri
 }
 
 // Stage writes data to remote's temporary name (TempName) and checks it by
-// its SHA-256 (or size) on the board; remote itself is untouched. The
-// folder is tidied first (Recover). A stage cut off leaves a temporary that
+// its SHA-256 (or size) on the board; remote itself is untouched. Callers
+// tidy the folder first (Recover), once, before staging any file in it (a
+// Recover removes what was staged). A stage cut off leaves a temporary that
 // the next Recover of the folder removes.
 func (s *Session) Stage(ctx context.Context, remote string, data []byte, progress func(done, total int)) (Check, error) {
 	if err := checkRemoteName(remote); err != nil {
@@ -117,9 +118,6 @@ func (s *Session) Stage(ctx context.Context, remote string, data []byte, progres
 	tmp := TempName(remote)
 	var check Check
 	err := s.withRAW(ctx, func(ctx context.Context, l *link) error {
-		if _, err := s.recoverOn(ctx, l, parentDir(remote)); err != nil {
-			return err
-		}
 		// The old file stays until the switch, so the whole size must fit
 		// (put_check.py); remote being a folder is refused here as well.
 		look := fileOp("put_check", boardpy.Str(parentDir(remote)), boardpy.Str(remote), boardpy.Int(0))
@@ -250,7 +248,14 @@ type PutResult struct {
 // file) is on the board as before.
 func (s *Session) PutAtomic(ctx context.Context, remote string, data []byte, opts PutOptions, progress func(done, total int)) (PutResult, error) {
 	var res PutResult
-	check, err := s.Stage(ctx, remote, data, progress)
+	if err := checkRemoteName(remote); err != nil {
+		return res, err
+	}
+	_, err := s.Recover(ctx, parentDir(remote))
+	var check Check
+	if err == nil {
+		check, err = s.Stage(ctx, remote, data, progress)
+	}
 	if err == nil && opts.Compile {
 		res.CompileNote, err = s.CheckSyntax(ctx, remote)
 	}
