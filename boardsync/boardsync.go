@@ -104,8 +104,12 @@ func Install(ctx context.Context, s *webrepl.Session, files []File, progress Pro
 
 // cleanup removes what a failed Install left: the staged temporaries and
 // the folders it made (innermost first; a folder that is not empty stays).
-// It runs on its own short deadline, since ctx may be what was cancelled.
+// After an Interrupt it does nothing: the temporaries are hidden names that
+// the next Recover of their folder removes.
 func cleanup(ctx context.Context, s *webrepl.Session, staged, made []string) {
+	if ctx.Err() != nil {
+		return // interrupted: stop now; the next Recover of each folder tidies
+	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
 	defer cancel()
 	if err := s.Discard(cctx, staged...); err != nil {

@@ -217,9 +217,9 @@ func (s *Session) Discard(ctx context.Context, remotes ...string) error {
 	})
 }
 
-// discardAfter removes what a failed transfer staged, best effort: the
-// caller's context may be cancelled already (an Interrupt), so it gets a
-// short deadline of its own. What stays is removed by the next Recover.
+// discardAfter removes what a failed transfer staged, best effort, on a
+// short deadline of its own. After an Interrupt it is not called (the user
+// asked to stop now): what stays is removed by the next Recover there.
 func (s *Session) discardAfter(ctx context.Context, remotes ...string) {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -263,7 +263,7 @@ func (s *Session) PutAtomic(ctx context.Context, remote string, data []byte, opt
 		err = s.Commit(ctx, remote)
 	}
 	if err != nil {
-		if !errors.Is(err, ErrSyntax) && checkRemoteName(remote) == nil {
+		if ctx.Err() == nil && !errors.Is(err, ErrSyntax) {
 			s.discardAfter(ctx, remote)
 		}
 		return PutResult{}, err
