@@ -1,6 +1,11 @@
 package kernel
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,4 +70,59 @@ func TestWriteFileCompilesOnTheBoardFirst(t *testing.T) {
 			t.Errorf("left on the flash: %s", e.Name())
 		}
 	}
+}
+
+// %sync and %mip through the kernel: the plan lines and summary, the
+// packages' lines, %mip list, and the one-line errors.
+func TestSyncAndMipMagics(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tk := newTestKernel(t, configure(func(c *Config) { c.Dir = dir }))
+	ok, fails := magicRunner(t, tk)
+	for name, text := range map[string]string{"proj/main.py": "import lib.x\n", "proj/lib/x.py": "X = 1\n"} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if text := streamText(ok("%sync proj /app --dry-run")); !strings.Contains(text, "new      /app/main.py (13 bytes)\n") || !strings.Contains(text, "would sync (dry run") {
+		t.Errorf("%%sync --dry-run printed %q", text)
+	}
+	if text := streamText(ok("%sync proj /app")); !strings.Contains(text, "synced: 2 new, 0 changed, 0 unchanged, 1 folders made") {
+		t.Errorf("%%sync printed %q", text)
+	}
+	if got, _ := os.ReadFile(filepath.Join(tk.board.FlashDir(), "app/lib/x.py")); string(got) != "X = 1\n" {
+		t.Errorf("app/lib/x.py on the board: %q", got)
+	}
+	fails("%sync nowhere", "FileNotFoundError", "no such local folder")
+	fails("%sync proj --bogus", "UsageError", "unknown option --bogus")
+
+	mod := []byte("def hi():\n    return 'hi'\n")
+	sum := sha256.Sum256(mod)
+	h := hex.EncodeToString(sum[:])[:8]
+	mux := http.NewServeMux()
+	mux.HandleFunc("/package/py/hello/latest.json", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"version": "0.1", "hashes": [["hello.py", %q]]}`, h)
+	})
+	mux.HandleFunc("/file/"+h[:2]+"/"+h, func(w http.ResponseWriter, r *http.Request) { w.Write(mod) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	text := streamText(ok("%mip install hello --no-mpy --index " + srv.URL))
+	if !strings.Contains(text, "hello 0.1: 1 file(s)\n") || !strings.Contains(text, "installed 1 package(s) in /lib: 1 file(s) written") {
+		t.Errorf("%%mip install printed %q", text)
+	}
+	if text := streamText(ok("import hello\nprint(hello.hi())")); text != "hi\n" {
+		t.Errorf("the installed module printed %q", text)
+	}
+	if text := streamText(ok("%mip install hello --no-mpy --index " + srv.URL)); !strings.Contains(text, "0 file(s) written (0 bytes), 1 already there") {
+		t.Errorf("second %%mip install printed %q", text)
+	}
+	if text := streamText(ok("%mip list")); !strings.Contains(text, "hello.py") {
+		t.Errorf("%%mip list printed %q", text)
+	}
+	fails("%mip install nosuch --no-mpy --index "+srv.URL, "MipError", "no package nosuch")
+	fails("%mip frobnicate", "UsageError", "unknown command")
 }
