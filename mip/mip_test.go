@@ -112,6 +112,33 @@ func TestInstallSim(t *testing.T) {
 	}
 	defer s.Close()
 	exerciseInstall(t, ctx, s, b.FlashDir(), "/lib", "lib")
+
+	// A write that fails on the board (a file arrives corrupted): nothing
+	// is installed, the folders made for it are gone, no temporary stays.
+	info, err := s.LibInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newIndex(t, fmt.Sprint(info.MPY)))
+	defer srv.Close()
+	if err := b.SetFault(sim.FaultCorruptPut); err != nil {
+		t.Fatal(err)
+	}
+	_, err = mip.Install(ctx, s, []string{"greet"}, mip.Options{Index: srv.URL, Target: "/fresh/lib"}, nil)
+	if !errors.Is(err, webrepl.ErrVerifyFailed) {
+		t.Errorf("install with corrupted writes: %v, want ErrVerifyFailed", err)
+	}
+	if err := b.SetFault(sim.FaultNone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(b.FlashDir(), "fresh")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed install left its folders: %v", err)
+	}
+	for p := range readTree(t, b.FlashDir()) {
+		if strings.Contains(p, ".wk-") {
+			t.Errorf("left on the board: %s", p)
+		}
+	}
 }
 
 func TestInstallRealmp(t *testing.T) {
