@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"webrepl-kernel/boardsync"
+	"webrepl-kernel/internal/boardpy/boardpytest"
 	"webrepl-kernel/sim"
 	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
@@ -51,6 +52,25 @@ func TestSyncNestedTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	exerciseSync(t, ctx, s, b.FlashDir(), "/proj")
+}
+
+func TestSyncNestedTreeRealmp(t *testing.T) {
+	t.Parallel()
+	url, flash := boardpytest.StartBoard(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s := simtest.UntilServed(t, func(ctx context.Context) (*webrepl.Session, error) {
+		return webrepl.Dial(ctx, url, webrepl.Options{Password: boardpytest.BoardPassword})
+	})
+	defer s.Close()
+	// The unix port's "/" is the host's: sync relative to its flash.
+	exerciseSync(t, ctx, s, flash, "proj")
+}
+
+// exerciseSync syncs a nested tree to boardDir (the folder proj below
+// flashRoot on the host), changes it and syncs again.
+func exerciseSync(t *testing.T, ctx context.Context, s *webrepl.Session, flashRoot, boardDir string) {
 	local := t.TempDir()
 	tree := map[string]string{
 		"main.py":                "import app.run\n",
@@ -62,9 +82,9 @@ func TestSyncNestedTree(t *testing.T) {
 	}
 	writeTree(t, local, tree)
 	writeTree(t, local, map[string]string{".git/HEAD": "x", "app/__pycache__/run.cpython.pyc": "x"})
-	flash := filepath.Join(b.FlashDir(), "proj")
+	flash := filepath.Join(flashRoot, "proj")
 	var last [2]int
-	plan, err := boardsync.Sync(ctx, s, local, "/proj", boardsync.Options{}, func(d, n int) { last = [2]int{d, n} })
+	plan, err := boardsync.Sync(ctx, s, local, boardDir, boardsync.Options{}, func(d, n int) { last = [2]int{d, n} })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,16 +105,16 @@ func TestSyncNestedTree(t *testing.T) {
 	os.Remove(filepath.Join(local, "data/deep/er/notes.txt"))
 	os.Remove(filepath.Join(local, "app/drivers/screen.py"))
 	before := boardFiles(t, flash)
-	plan, err = boardsync.Sync(ctx, s, local, "/proj", boardsync.Options{Delete: true, DryRun: true}, nil)
+	plan, err = boardsync.Sync(ctx, s, local, boardDir, boardsync.Options{Delete: true, DryRun: true}, nil)
 	var lines []string
 	for _, c := range plan.Changes {
 		lines = append(lines, c.Describe())
 	}
 	want := []string{
-		"new      /proj/app/new.py (6 bytes)",
-		"changed  /proj/app/run.py (13 bytes)",
-		"delete   /proj/data/deep/er/notes.txt",
-		"delete   /proj/app/drivers/screen.py",
+		"new      " + boardDir + "/app/new.py (6 bytes)",
+		"changed  " + boardDir + "/app/run.py (13 bytes)",
+		"delete   " + boardDir + "/data/deep/er/notes.txt",
+		"delete   " + boardDir + "/app/drivers/screen.py",
 	}
 	if err != nil || strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("dry run (%v):\n%s\nwant\n%s", err, strings.Join(lines, "\n"), strings.Join(want, "\n"))
@@ -102,7 +122,7 @@ func TestSyncNestedTree(t *testing.T) {
 	if after := boardFiles(t, flash); len(after) != len(before) || after["app/run.py"] != before["app/run.py"] {
 		t.Error("a dry run changed the board")
 	}
-	if _, err = boardsync.Sync(ctx, s, local, "/proj", boardsync.Options{Delete: true}, nil); err != nil {
+	if _, err = boardsync.Sync(ctx, s, local, boardDir, boardsync.Options{Delete: true}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := boardFiles(t, flash)
@@ -110,7 +130,7 @@ func TestSyncNestedTree(t *testing.T) {
 		t.Errorf("after --delete: %q", got)
 	}
 	// Nothing to do the second time: every file is unchanged by hash.
-	plan, err = boardsync.Sync(ctx, s, local, "/proj", boardsync.Options{Delete: true}, nil)
+	plan, err = boardsync.Sync(ctx, s, local, boardDir, boardsync.Options{Delete: true}, nil)
 	if err != nil || !strings.HasPrefix(plan.Summary(false), "synced: 0 new, 0 changed, 5 unchanged") {
 		t.Errorf("second sync: %s, %v", plan.Summary(false), err)
 	}
