@@ -126,3 +126,29 @@ func TestSyncAndMipMagics(t *testing.T) {
 	fails("%mip install nosuch --no-mpy --index "+srv.URL, "MipError", "no package nosuch")
 	fails("%mip frobnicate", "UsageError", "unknown command")
 }
+
+// A reset between the two renames of a transfer into / leaves main.py
+// under its backup name; the kernel's next connection puts it back.
+func TestConnectRestoresMainPyCaughtBetweenRenames(t *testing.T) {
+	t.Parallel()
+	tk := newTestKernel(t)
+	ok, _ := magicRunner(t, tk)
+	flash := tk.board.FlashDir()
+	if err := os.WriteFile(filepath.Join(flash, ".main.py.wk-old"), []byte("print('old')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(flash, ".boot.py.wk-tmp"), []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if text := streamText(ok("print(1)")); text != "1\n" {
+		t.Errorf("the first cell printed %q: connecting is silent", text)
+	}
+	if got, err := os.ReadFile(filepath.Join(flash, "main.py")); err != nil || string(got) != "print('old')\n" {
+		t.Errorf("main.py after connecting: %q, %v", got, err)
+	}
+	for _, name := range []string{".main.py.wk-old", ".boot.py.wk-tmp"} {
+		if _, err := os.Stat(filepath.Join(flash, name)); !os.IsNotExist(err) {
+			t.Errorf("%s is still there (%v)", name, err)
+		}
+	}
+}

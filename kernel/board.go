@@ -248,6 +248,12 @@ func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.Execu
 		_ = s.Close()
 		return nil, failure
 	}
+	// A transfer into / cut off between its two renames (a reset there)
+	// left main.py or boot.py under its backup name: put it back now
+	// (webrepl/atomic.go). Other folders are tidied by their next transfer.
+	if _, err := s.Recover(cell.ctx, "/"); err != nil {
+		k.cfg.Logf("kernel: tidying / after earlier transfers: %v", err)
+	}
 	k.mu.Lock()
 	if k.closed {
 		k.mu.Unlock()
