@@ -1,0 +1,200 @@
+// Live plots and widgets in the browser, in JupyterLab 4 and then Notebook 7 (each with its own
+// server and simulated ESP32, lib/frontend.mjs). Steps, each with a screenshot in OUT_DIR named
+// UI-live-NN-step.png:
+//   a board loop calling plot() for a few seconds: the chart's SVG in the page sampled twice
+//   while the cell runs differs; the last chart stays when the cell has ended and after the
+//   page is reloaded;
+//   a board IntSlider driving the LED's PWM (GPIO 2): dragged with the mouse, the duty the
+//   simulated board reports (a next cell asks it) is the slider's value, and the light sensor
+//   (ADC 34) follows it;
+//   the notebook saved (with "Save Jupyter widget state in notebooks" on), closed with its
+//   kernel shut down and reopened: the slider shows again from the saved widget state.
+// Every wait is on a condition in the page, with generous limits and a diagnosis.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Frontend } from './lib/frontend.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const outDir = resolve(process.env.OUT_DIR || join(here, 'out'));
+const bin = resolve(root, process.env.BIN || 'bin/webrepl-kernel');
+const python = resolve(root, process.env.PYTHON || process.env.WEBREPL_PYTHON || '.venv/bin/python');
+const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
+const WIDGET_STATE = 'application/vnd.jupyter.widget-state+json';
+
+// The chart a cell shows: JupyterLab's SVG renderer draws image/svg+xml as an <img> of a data
+// URL (an inline <svg> is taken too); '' when there is none.
+const CHART = `(p, i) => {
+  const c = window.__t.cell(p, i);
+  const img = c && c.node.querySelector('.jp-OutputArea-output img[src^="data:image/svg+xml"]');
+  if (img) return decodeURIComponent(img.src.slice(img.src.indexOf(',') + 1));
+  const svg = c && c.node.querySelector('.jp-OutputArea-output svg');
+  return svg ? svg.outerHTML : '';
+}`;
+
+function liveSteps(ui) {
+  const f = new Frontend({ ui, label: 'live', root, bin, python, outDir, chromium,
+    // Off by default in jupyterlab_widgets; on, the frontend saves the widgets' state with the
+    // notebook (README, Widgets).
+    settings: { '@jupyter-widgets/jupyterlab-manager/plugin': { saveState: true } } });
+  const NB = 'live.ipynb';
+  let dragged; // the slider's value after the drag
+
+  before(async () => {
+    await f.start();
+    await f.d.page.evaluateOnNewDocument(`window.__chart = ${CHART}`);
+  });
+  after(() => f.stop());
+
+  test(`${f.name}: the plot's SVG changes while the loop runs, and the last chart stays`, async () => {
+    const { d } = f;
+    f.newNotebook(NB);
+    await f.open(NB);
+    // About 4 s of points on the board; the chart is redrawn at most 10 times a second.
+    const i = await d.addCell(NB, [
+      'import math, time',
+      'from jupyter import plot',
+      'for n in range(80):',
+      '    plot(wave=round(100 * math.sin(n / 8)), n=n)',
+      '    time.sleep(0.05)',
+      "print('plotted', n + 1)",
+    ].join('\n'));
+    const running = (a) => window.__t.cell(a.p, a.i).node.querySelector('.jp-InputPrompt').textContent.includes('*');
+    await d.startCell(NB, i);
+    const first = await d.until('the chart shown while the cell runs', (a) => {
+      const svg = window.__chart(a.p, a.i);
+      return svg && window.__t.cell(a.p, a.i).node.querySelector('.jp-InputPrompt').textContent.includes('*') && svg;
+    }, { p: NB, i }, { diagnose: (a) => `prompt ${window.__t.cell(a.p, a.i).node.querySelector('.jp-InputPrompt').textContent}; ${JSON.stringify(window.__t.shown(a.p, a.i))}` });
+    await d.scrollTo(NB, i);
+    await d.screenshot(f.shot('plot-running'));
+    const second = await d.until('the chart redrawn while the cell still runs', (a) => {
+      const svg = window.__chart(a.p, a.i);
+      const busy = window.__t.cell(a.p, a.i).node.querySelector('.jp-InputPrompt').textContent.includes('*');
+      if (!busy) throw new Error('the cell ended before the chart was redrawn');
+      return svg && svg !== a.first && svg;
+    }, { p: NB, i, first }, { diagnose: (a) => `chart ${window.__chart(a.p, a.i).length} chars, the same as the first: ${window.__chart(a.p, a.i) === a.first}` });
+    assert.notEqual(second, first);
+    const stillRunning = await d.page.evaluate(running, { p: NB, i });
+    f.log(`plot: two charts sampled while the cell ran (${first.length} and ${second.length} chars; running after the second: ${stillRunning})`);
+    await d.waitFinished(NB, i, 'the plotting cell ended');
+    const { shown } = await d.cellResult(NB, i);
+    assert.match(shown, /(^|\n)plotted 80$/, shown);
+    const last = await d.page.evaluate((p, i) => window.__chart(p, i), NB, i);
+    assert.ok(last.startsWith('<svg') || last.includes('<svg'), `the last chart is an SVG: ${last.slice(0, 200)}`);
+    assert.notEqual(last, second, 'the last chart has the last points');
+    // The series are named with their latest values: n ended at 79.
+    assert.match(last, /\bn\b[^<]*79/, 'the last chart names n with its last value 79');
+    assert.match(last, /\bwave\b/);
+    await d.scrollTo(NB, i);
+    await d.screenshot(f.shot('plot-ended'));
+    // One chart in the cell, an image in the saved notebook.
+    await d.page.evaluate((p) => window.__t.panel(p).context.save(), NB);
+    const saved = JSON.parse(readFileSync(join(f.srv.lessonsDir, NB), 'utf8')).cells[i].outputs;
+    const charts = saved.filter((o) => o.output_type === 'display_data' && o.data['image/svg+xml']);
+    assert.equal(charts.length, 1, `one chart saved: ${JSON.stringify(saved.map((o) => o.output_type))}`);
+    const svgText = (v) => (Array.isArray(v) ? v.join('') : v);
+    assert.equal(svgText(charts[0].data['image/svg+xml']), last, 'the saved chart is the one shown last');
+
+    await f.reload(NB);
+    const after = await d.until('the chart shown after the reload', (a) => window.__chart(a.p, a.i), { p: NB, i }, {
+      diagnose: (a) => JSON.stringify(window.__t.shown(a.p, a.i)),
+    });
+    await d.scrollTo(NB, i);
+    await d.screenshot(f.shot('plot-reloaded'));
+    assert.equal(after, last, 'the reloaded page shows the last chart');
+    await f.clean('live plot');
+  });
+
+  test(`${f.name}: dragging the board's slider sets the LED's PWM duty`, async () => {
+    const { d } = f;
+    const i = await d.addCell(NB, [
+      'from machine import ADC, PWM, Pin',
+      'from jupyter.widgets import IntSlider',
+      'led = PWM(Pin(2), freq=1000, duty=0)',
+      "s = IntSlider(0, 1023, value=0, description='LED', on_change=led.duty)",
+    ].join('\n'));
+    await d.startCell(NB, i);
+    await d.waitFinished(NB, i, 'the slider cell ended');
+    const handleSel = '.widget-slider .noUi-handle';
+    await d.until('the slider shown', (a) => window.__t.cell(a.p, a.i).node.querySelector(a.s), { p: NB, i, s: handleSel }, {
+      diagnose: (a) => JSON.stringify(window.__t.shown(a.p, a.i)),
+    });
+    const readout = () => d.page.evaluate((p, i) => window.__t.cell(p, i).node.querySelector('.widget-readout').textContent.trim(), NB, i);
+    assert.equal(await readout(), '0');
+    // What the kernel accepts of the frontend's updates (protocol 2.1: echo_update), so the
+    // next cell is started after the last value reached the kernel.
+    await d.page.evaluate((p) => {
+      window.__echoes = [];
+      window.__t.panel(p).sessionContext.session.kernel.iopubMessage.connect((_, msg) => {
+        const data = msg.header.msg_type === 'comm_msg' && msg.content.data;
+        if (data && data.method === 'echo_update' && data.state && 'value' in data.state) window.__echoes.push(data.state.value);
+      });
+    }, NB);
+    await d.scrollTo(NB, i);
+    // Drag the handle about 60% of the track to the right with the mouse, in steps.
+    const cell = await d.page.evaluateHandle((p, i) => window.__t.cell(p, i).node, NB, i);
+    const track = await (await cell.asElement().$('.widget-slider .noUi-base')).boundingBox();
+    const handle = await (await cell.asElement().$(handleSel)).boundingBox();
+    const y = handle.y + handle.height / 2;
+    await d.page.mouse.move(handle.x + handle.width / 2, y);
+    await d.page.mouse.down();
+    for (let k = 1; k <= 12; k++) await d.page.mouse.move(handle.x + handle.width / 2 + (track.width * 0.6 * k) / 12, y, { steps: 3 });
+    await d.page.mouse.up();
+    dragged = await d.until('the slider moved', (a) => {
+      const v = window.__t.cell(a.p, a.i).node.querySelector('.widget-readout').textContent.trim();
+      return v !== '0' && v;
+    }, { p: NB, i });
+    const value = Number(dragged);
+    assert.ok(value > 300 && value < 900, `dragged 60% of the way, the slider shows ${dragged}`);
+    await d.until(`the kernel accepted the value ${dragged}`, (v) => window.__echoes.includes(v), value, {
+      diagnose: () => `echo_update values ${JSON.stringify(window.__echoes)}`,
+    });
+    await d.screenshot(f.shot('slider-dragged'));
+    const asked = await d.run(NB, "print('duty', led.duty(), 'slider', s.value, 'light', ADC(Pin(34)).read())");
+    await d.scrollTo(NB, asked.i);
+    await d.screenshot(f.shot('slider-duty'));
+    const m = asked.shown.match(/^duty (\d+) slider (\d+) light (\d+)$/);
+    assert.ok(m, asked.shown);
+    assert.equal(Number(m[1]), value, `the board's PWM duty is the slider's value: ${asked.shown}`);
+    assert.equal(Number(m[2]), value, asked.shown);
+    // The light sensor sees the LED: 2% of 4095 dark, 98% at full duty, ±1% noise.
+    const want = (0.02 + 0.96 * value / 1023) * 4095;
+    assert.ok(Math.abs(Number(m[3]) - want) <= 0.015 * 4095, `light ${m[3]} for duty ${value} (about ${Math.round(want)})`);
+    await f.clean('slider');
+  });
+
+  test(`${f.name}: the slider shows again from the saved widget state after reopening`, async () => {
+    const { d } = f;
+    assert.ok(dragged, 'the slider step ran');
+    await f.close(NB);
+    const nb = JSON.parse(readFileSync(join(f.srv.lessonsDir, NB), 'utf8'));
+    const state = nb.metadata.widgets && nb.metadata.widgets[WIDGET_STATE];
+    assert.ok(state, `the saved notebook has widget state: ${JSON.stringify(Object.keys(nb.metadata))}`);
+    const sliders = Object.values(state.state).filter((m) => m.model_name === 'IntSliderModel');
+    assert.equal(sliders.length, 1, `one IntSlider model saved: ${JSON.stringify(Object.values(state.state).map((m) => m.model_name))}`);
+    assert.equal(sliders[0].state.value, Number(dragged), 'the saved slider has the dragged value');
+    await f.open(NB); // a new kernel: the board's widgets are not its
+    const sel = '.widget-slider .noUi-handle';
+    const shown = await d.until('the slider shown from the saved state', (a) => {
+      const cells = window.__t.panel(a.p).content.widgets;
+      const c = cells.find((w) => w.node.querySelector(a.s));
+      return c && c.node.querySelector('.widget-readout').textContent.trim();
+    }, { p: NB, s: sel }, {
+      diagnose: (a) => window.__t.panel(a.p).content.widgets.map((w, k) => `${k}: ${JSON.stringify(window.__t.shown(a.p, k).slice(0, 120))}`).join('; '),
+    });
+    const at = await d.page.evaluate((p, s) => window.__t.panel(p).content.widgets.findIndex((w) => w.node.querySelector(s)), NB, sel);
+    await d.scrollTo(NB, at);
+    await d.screenshot(f.shot('reopened'));
+    assert.equal(shown, dragged, 'the reopened slider shows the saved value');
+    // Its model came from the notebook, not from a kernel: the view says it is not connected.
+    assert.ok(await d.page.evaluate((p, k) => !!window.__t.cell(p, k).node.querySelector('.jupyter-widgets-disconnected'), NB, at),
+      'the reopened slider is drawn from the saved state (disconnected from any kernel)');
+    await f.clean('reopened');
+  });
+}
+
+describe('JupyterLab 4: live plots and widgets', () => liveSteps('lab'));
+describe('Notebook 7: live plots and widgets', () => liveSteps('notebook'));
