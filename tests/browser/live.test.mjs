@@ -7,6 +7,8 @@
 //   a board IntSlider driving the LED's PWM (GPIO 2): dragged with the mouse, the duty the
 //   simulated board reports (a next cell asks it) is the slider's value, and the light sensor
 //   (ADC 34) follows it;
+//   a dashboard cell (a slider, a stop toggle and a live plot of the light sensor): the slider
+//   dragged while the loop runs dims the light the chart shows; the toggle ends the loop;
 //   the notebook saved (with "Save Jupyter widget state in notebooks" on), closed with its
 //   kernel shut down and reopened: the slider shows again from the saved widget state.
 // Every wait is on a condition in the page, with generous limits and a diagnosis.
@@ -35,6 +37,26 @@ const CHART = `(p, i) => {
   return svg ? svg.outerHTML : '';
 }`;
 
+// Drags the handle of the slider in cell i with the mouse, in steps, to frac of its track.
+async function drag(d, i, frac) {
+  const cell = (await d.page.evaluateHandle((p, i) => window.__t.cell(p, i).node, 'live.ipynb', i)).asElement();
+  const track = await (await cell.$('.widget-slider .noUi-base')).boundingBox();
+  const handle = await (await cell.$('.widget-slider .noUi-handle')).boundingBox();
+  const x0 = handle.x + handle.width / 2;
+  const x1 = track.x + track.width * frac;
+  const y = handle.y + handle.height / 2;
+  await d.page.mouse.move(x0, y);
+  await d.page.mouse.down();
+  for (let k = 1; k <= 12; k++) await d.page.mouse.move(x0 + ((x1 - x0) * k) / 12, y, { steps: 3 });
+  await d.page.mouse.up();
+}
+
+// The value a chart's legend names for a series ("light = 2430"), or NaN.
+function legend(svg, name) {
+  const m = svg.match(new RegExp(`>${name} = (-?[0-9.e+]+)<`));
+  return m ? Number(m[1]) : NaN;
+}
+
 function liveSteps(ui) {
   const f = new Frontend({ ui, label: 'live', root, bin, python, outDir, chromium,
     // Off by default in jupyterlab_widgets; on, the frontend saves the widgets' state with the
@@ -42,6 +64,8 @@ function liveSteps(ui) {
     settings: { '@jupyter-widgets/jupyterlab-manager/plugin': { saveState: true } } });
   const NB = 'live.ipynb';
   let dragged; // the slider's value after the drag
+  let sliderCell; // its cell
+  let dashboard; // { i, value }: the dashboard cell and its slider's last value
 
   before(async () => {
     await f.start();
@@ -116,6 +140,7 @@ function liveSteps(ui) {
       'led = PWM(Pin(2), freq=1000, duty=0)',
       "s = IntSlider(0, 1023, value=0, description='LED', on_change=led.duty)",
     ].join('\n'));
+    sliderCell = i;
     await d.startCell(NB, i);
     await d.waitFinished(NB, i, 'the slider cell ended');
     const handleSel = '.widget-slider .noUi-handle';
@@ -135,14 +160,7 @@ function liveSteps(ui) {
     }, NB);
     await d.scrollTo(NB, i);
     // Drag the handle about 60% of the track to the right with the mouse, in steps.
-    const cell = await d.page.evaluateHandle((p, i) => window.__t.cell(p, i).node, NB, i);
-    const track = await (await cell.asElement().$('.widget-slider .noUi-base')).boundingBox();
-    const handle = await (await cell.asElement().$(handleSel)).boundingBox();
-    const y = handle.y + handle.height / 2;
-    await d.page.mouse.move(handle.x + handle.width / 2, y);
-    await d.page.mouse.down();
-    for (let k = 1; k <= 12; k++) await d.page.mouse.move(handle.x + handle.width / 2 + (track.width * 0.6 * k) / 12, y, { steps: 3 });
-    await d.page.mouse.up();
+    await drag(d, i, 0.6);
     dragged = await d.until('the slider moved', (a) => {
       const v = window.__t.cell(a.p, a.i).node.querySelector('.widget-readout').textContent.trim();
       return v !== '0' && v;
@@ -166,6 +184,63 @@ function liveSteps(ui) {
     await f.clean('slider');
   });
 
+  test(`${f.name}: a dashboard: dragging its slider while its loop runs dims the light the plot shows`, async () => {
+    const { d } = f;
+    assert.ok(dragged, 'the slider step ran');
+    const i = await d.addCell(NB, [
+      'import time',
+      'from jupyter import plot',
+      'from jupyter.widgets import IntSlider, ToggleButton',
+      'light = ADC(Pin(34))',
+      "dim = IntSlider(0, 1023, value=led.duty(), description='LED', on_change=led.duty)",
+      "stop = ToggleButton(False, description='stop')",
+      'n = 0',
+      'while not stop.value and n < 3000:',
+      '    plot(led=dim.value, light=light.read())',
+      '    n += 1',
+      '    time.sleep_ms(50)',
+      "print('stopped' if stop.value else 'done')",
+    ].join('\n'));
+    await d.startCell(NB, i);
+    const bright = await d.until('the dashboard running: its slider and a chart of the light', (a) => {
+      const c = window.__t.cell(a.p, a.i).node;
+      const svg = window.__chart(a.p, a.i);
+      return c.querySelector('.jp-InputPrompt').textContent.includes('*') && c.querySelector('.widget-slider .noUi-handle') &&
+        c.querySelector('.widget-toggle-button') && svg.includes('>light = ') && svg;
+    }, { p: NB, i }, { diagnose: (a) => JSON.stringify(window.__t.shown(a.p, a.i)) });
+    const before = legend(bright, 'light');
+    assert.ok(before > 1500, `with the LED at ${dragged} the light reads ${before}`);
+    await d.scrollTo(NB, i);
+    // Down to about 10%: the loop reads the slider, the board sets the duty, the sensor follows.
+    await drag(d, i, 0.1);
+    const dimmed = await d.until('the chart showing the light dimmed while the loop runs', (a) => {
+      const c = window.__t.cell(a.p, a.i).node;
+      if (!c.querySelector('.jp-InputPrompt').textContent.includes('*')) throw new Error('the loop ended');
+      const m = window.__chart(a.p, a.i).match(/>light = (-?[0-9.e+]+)</);
+      return m && Number(m[1]) < 1000 && window.__chart(a.p, a.i);
+    }, { p: NB, i }, { diagnose: (a) => `legend ${JSON.stringify(window.__chart(a.p, a.i).match(/>[a-z]+ = [^<]*</g))}` });
+    const value = Number(await d.page.evaluate((p, i) => window.__t.cell(p, i).node.querySelector('.widget-readout').textContent.trim(), NB, i));
+    f.log(`dashboard: light ${before} → ${legend(dimmed, 'light')} with the slider at ${value}`);
+    await d.screenshot(f.shot('dashboard'));
+    // The cell alone (README's picture, docs/img/live-plot-slider.png, is JupyterLab's).
+    const node = (await d.page.evaluateHandle((p, i) => window.__t.cell(p, i).node, NB, i)).asElement();
+    await node.screenshot({ path: join(outDir, `${ui}-live-dashboard-cell.png`) });
+    await d.page.evaluate((p, i) => window.__t.cell(p, i).node.querySelector('.widget-toggle-button').scrollIntoView({ block: 'center' }), NB, i);
+    await (await d.page.evaluateHandle((p, i) => window.__t.cell(p, i).node.querySelector('.widget-toggle-button'), NB, i)).asElement().click();
+    await d.waitFinished(NB, i, 'the dashboard loop stopped by its toggle');
+    const { shown } = await d.cellResult(NB, i);
+    assert.match(shown, /(^|\n)stopped$/, shown);
+    const last = await d.page.evaluate((p, i) => window.__chart(p, i), NB, i);
+    assert.equal(legend(last, 'led'), value, 'the last chart names the slider\'s value as the LED\'s');
+    assert.ok(legend(last, 'light') < 1000, `the last chart ends dim: ${legend(last, 'light')}`);
+    const asked = await d.run(NB, "print('duty', led.duty())");
+    assert.equal(asked.shown, `duty ${value}`);
+    dashboard = { i, value };
+    await d.scrollTo(NB, i);
+    await d.screenshot(f.shot('dashboard-stopped'));
+    await f.clean('dashboard');
+  });
+
   test(`${f.name}: the slider shows again from the saved widget state after reopening`, async () => {
     const { d } = f;
     assert.ok(dragged, 'the slider step ran');
@@ -173,24 +248,21 @@ function liveSteps(ui) {
     const nb = JSON.parse(readFileSync(join(f.srv.lessonsDir, NB), 'utf8'));
     const state = nb.metadata.widgets && nb.metadata.widgets[WIDGET_STATE];
     assert.ok(state, `the saved notebook has widget state: ${JSON.stringify(Object.keys(nb.metadata))}`);
-    const sliders = Object.values(state.state).filter((m) => m.model_name === 'IntSliderModel');
-    assert.equal(sliders.length, 1, `one IntSlider model saved: ${JSON.stringify(Object.values(state.state).map((m) => m.model_name))}`);
-    assert.equal(sliders[0].state.value, Number(dragged), 'the saved slider has the dragged value');
+    const values = Object.values(state.state).filter((m) => m.model_name === 'IntSliderModel').map((m) => m.state.value).sort((a, b) => a - b);
+    assert.deepEqual(values, [dashboard.value, Number(dragged)].sort((a, b) => a - b), 'the two sliders saved with their last values');
     await f.open(NB); // a new kernel: the board's widgets are not its
-    const sel = '.widget-slider .noUi-handle';
-    const shown = await d.until('the slider shown from the saved state', (a) => {
-      const cells = window.__t.panel(a.p).content.widgets;
-      const c = cells.find((w) => w.node.querySelector(a.s));
-      return c && c.node.querySelector('.widget-readout').textContent.trim();
-    }, { p: NB, s: sel }, {
+    const shown = await d.until('the sliders shown from the saved state', (a) => {
+      const read = (k) => window.__t.cell(a.p, k).node.querySelector('.widget-slider .noUi-handle') &&
+        window.__t.cell(a.p, k).node.querySelector('.widget-readout').textContent.trim();
+      return read(a.one) && read(a.two) && [read(a.one), read(a.two)];
+    }, { p: NB, one: sliderCell, two: dashboard.i }, {
       diagnose: (a) => window.__t.panel(a.p).content.widgets.map((w, k) => `${k}: ${JSON.stringify(window.__t.shown(a.p, k).slice(0, 120))}`).join('; '),
     });
-    const at = await d.page.evaluate((p, s) => window.__t.panel(p).content.widgets.findIndex((w) => w.node.querySelector(s)), NB, sel);
-    await d.scrollTo(NB, at);
+    await d.scrollTo(NB, sliderCell);
     await d.screenshot(f.shot('reopened'));
-    assert.equal(shown, dragged, 'the reopened slider shows the saved value');
-    // Its model came from the notebook, not from a kernel: the view says it is not connected.
-    assert.ok(await d.page.evaluate((p, k) => !!window.__t.cell(p, k).node.querySelector('.jupyter-widgets-disconnected'), NB, at),
+    assert.deepEqual(shown, [dragged, String(dashboard.value)], 'the reopened sliders show the saved values');
+    // Their models came from the notebook, not from a kernel: the views say they are not connected.
+    assert.ok(await d.page.evaluate((p, k) => !!window.__t.cell(p, k).node.querySelector('.jupyter-widgets-disconnected'), NB, sliderCell),
       'the reopened slider is drawn from the saved state (disconnected from any kernel)');
     await f.clean('reopened');
   });
