@@ -222,9 +222,16 @@ function liveSteps(ui) {
     const value = Number(await d.page.evaluate((p, i) => window.__t.cell(p, i).node.querySelector('.widget-readout').textContent.trim(), NB, i));
     f.log(`dashboard: light ${before} → ${legend(dimmed, 'light')} with the slider at ${value}`);
     await d.screenshot(f.shot('dashboard'));
-    // The cell alone (README's picture, docs/img/live-plot-slider.png, is JupyterLab's).
-    const node = (await d.page.evaluateHandle((p, i) => window.__t.cell(p, i).node, NB, i)).asElement();
-    await node.screenshot({ path: join(outDir, `${ui}-live-dashboard-cell.png`) });
+    // The cell's output alone: the slider, the toggle and the chart (JupyterLab's is README's
+    // picture, docs/img/live-plot-slider.png).
+    const box = await d.page.evaluate((p, i) => {
+      const rects = [...window.__t.cell(p, i).node.querySelectorAll('.widget-slider, .widget-toggle-button, .jp-OutputArea-output img')]
+        .map((e) => e.getBoundingClientRect());
+      const x = Math.min(...rects.map((r) => r.left)) - 12;
+      const y = Math.min(...rects.map((r) => r.top)) - 8;
+      return { x, y, width: Math.max(...rects.map((r) => r.right)) + 16 - x, height: Math.max(...rects.map((r) => r.bottom)) + 8 - y };
+    }, NB, i);
+    await d.page.screenshot({ path: join(outDir, `${ui}-live-dashboard-output.png`), clip: box });
     await d.page.evaluate((p, i) => window.__t.cell(p, i).node.querySelector('.widget-toggle-button').scrollIntoView({ block: 'center' }), NB, i);
     await (await d.page.evaluateHandle((p, i) => window.__t.cell(p, i).node.querySelector('.widget-toggle-button'), NB, i)).asElement().click();
     await d.waitFinished(NB, i, 'the dashboard loop stopped by its toggle');
