@@ -1,0 +1,35 @@
+// Package serialport opens a serial port (a board's USB serial link) as a
+// raw byte stream: 8 data bits, no parity, one stop bit, no flow control,
+// no echo and no line editing, at the baud rate asked for, and held
+// exclusively so a second opener is refused rather than sharing the bytes.
+// It knows nothing of MicroPython. Linux and macOS (termios via
+// golang.org/x/sys/unix); elsewhere Open says serial ports are not
+// available on this system yet.
+package serialport
+
+import (
+	"errors"
+	"time"
+)
+
+// DefaultBaud is the rate MicroPython's REPL uses on every port's UART.
+const DefaultBaud = 115200
+
+var (
+	// ErrBusy: another process holds the port open.
+	ErrBusy = errors.New("the serial port is in use by another program")
+	// ErrUnsupported: this system has no serial port support in this build.
+	ErrUnsupported = errors.New("serial ports are not available on this system in this build")
+)
+
+// Port is an open serial port. Read and Write may be called from different
+// goroutines; Close ends a Read that is waiting.
+type Port interface {
+	Read(p []byte) (int, error)
+	Write(p []byte) (int, error)
+	// SetWriteDeadline bounds the next writes (a port whose other end
+	// stopped reading, with hardware flow control, say).
+	SetWriteDeadline(t time.Time) error
+	Close() error
+	Name() string
+}

@@ -1,0 +1,14 @@
+//go:build !linux && !darwin
+
+package serialport
+
+import "fmt"
+
+// Supported reports whether Open can open ports on this system.
+func Supported() bool { return false }
+
+// Open says serial ports are not available here yet (Windows COM ports
+// among them).
+func Open(path string, baud int) (Port, error) {
+	return nil, fmt.Errorf("serial port %s: %w", path, ErrUnsupported)
+}
