@@ -48,5 +48,6 @@ func probeProgram(candidate string) []byte {
 // Programs without arguments.
 var (
 	uniqueIDProgram = []byte(boardSource("unique_id.py"))
+	versionProgram  = []byte(boardSource("version.py"))
 	resetProgram    = []byte(boardSource("reset.py"))
 )

@@ -58,6 +58,12 @@ func TestBoardFilesCompile(t *testing.T) {
 	programs["commit"] = fileOp("commit", boardpy.Str("a/.b.wk-tmp"), boardpy.Str("a/b"), boardpy.Str("a/.b.wk-old"))
 	programs["compile_check"] = fileOp("compile_check", boardpy.Str("a/.b.py.wk-tmp"), boardpy.Str("a/b.py"))
 	programs["mpy_version"] = []byte(boardSource("mpy_version.py"))
+	programs["version"] = versionProgram
+	for _, op := range []string{"write_open", "write_abort"} {
+		programs[op] = fileOp(op, boardpy.Str("a/.b.txt.wk-part"))
+	}
+	programs["rename"] = fileOp("rename", boardpy.Str("a/.b.txt.wk-part"), boardpy.Str("a/b.txt"))
+	programs["read"] = fileOp("read", boardpy.Str("a/b.txt"), boardpy.Int(384))
 	for name, program := range programs {
 		if err := boardpytest.Compiles(t, name, string(program)); err != nil {
 			t.Errorf("the %s program does not compile: %v", name, err)

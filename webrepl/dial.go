@@ -68,9 +68,20 @@ func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link
 // connect dials, logs in, reaches the raw REPL, reads the firmware version
 // and looks for this session's marker in the board's RAM. accepted, if not
 // nil, is called once the board has accepted the WebSocket.
+//
+// On a serial port there is no login: the port is opened (exclusively),
+// and the version comes from the raw REPL; once the board is identified,
+// the link watches for boot text (a reset), serial.go.
 func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectInfo, error) {
 	var info connectInfo
-	l, err := dialLink(ctx, s.url, &s.stats)
+	serial := IsSerial(s.url)
+	var l *link
+	var err error
+	if serial {
+		l, err = dialSerial(s.url, &s.stats)
+	} else {
+		l, err = dialLink(ctx, s.url, &s.stats)
+	}
 	if err != nil {
 		return nil, info, err
 	}
@@ -81,19 +92,27 @@ func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectI
 		l.close()
 		return nil, info, err
 	}
-	if err := login(ctx, l, s.opts.Password); err != nil {
-		return fail(err)
+	if !serial {
+		if err := login(ctx, l, s.opts.Password); err != nil {
+			return fail(err)
+		}
 	}
 	if err := s.enterRawREPL(ctx, l); err != nil {
 		return fail(err)
 	}
-	if info.firmware, err = s.readVersion(ctx, l); err != nil {
+	s.rawPaste.Store(int32(rawPasteUnknown))
+	if serial {
+		info.firmware, err = s.readVersionREPL(ctx, l)
+	} else {
+		info.firmware, err = s.readVersion(ctx, l)
+	}
+	if err != nil {
 		return fail(err)
 	}
-	s.rawPaste.Store(int32(rawPasteUnknown))
 	if err = s.probeBoard(ctx, l, &info); err != nil {
 		return fail(err)
 	}
+	l.armResetWatch()
 	return l, info, nil
 }
 
@@ -130,6 +149,9 @@ const (
 // dialAndLogin opens a connection and logs in; the board is left in whatever
 // REPL mode it was in, with the text after the login answer still unread.
 func dialAndLogin(ctx context.Context, wsURL, password string, stats *statCounters) (*link, error) {
+	if IsSerial(wsURL) {
+		return dialSerial(wsURL, stats)
+	}
 	l, err := dialLink(ctx, wsURL, stats)
 	if err != nil {
 		return nil, err

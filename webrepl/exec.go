@@ -198,14 +198,8 @@ func lostCause(err error) string {
 
 // runCapture runs a helper program and returns its output.
 func (s *Session) runCapture(ctx context.Context, l *link, code []byte) ([]byte, *Exception, error) {
-	// Helpers are short; a board without raw-paste still runs them even
-	// when the caller insists on raw-paste for its own programs.
-	pacing := s.opts.Pacing
-	if pacing == PacingRawPaste {
-		pacing = PacingAuto
-	}
 	var out bytes.Buffer
-	res, err := s.execOn(ctx, l, code, &out, pacing)
+	res, err := s.execOn(ctx, l, code, &out, s.helperPacing())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,8 +17,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gorilla/websocket"
-
 	"webrepl-kernel/internal/boardpy"
 )
 
@@ -97,7 +95,7 @@ func checkRemoteName(name string) error {
 
 // readVersion asks GET_VER (§2.5): three bytes, major, minor, micro.
 func (s *Session) readVersion(ctx context.Context, l *link) (Version, error) {
-	if err := l.write(websocket.BinaryMessage, fileRecord(fileOpGetVer, 0, "")); err != nil {
+	if err := l.writeFile(fileRecord(fileOpGetVer, 0, "")); err != nil {
 		return Version{}, err
 	}
 	vctx, cancel := context.WithTimeout(ctx, stepTimeout)
@@ -292,8 +290,8 @@ func parentDir(p string) string {
 	return p[:i]
 }
 
-// Put writes data to the board file remote over the binary protocol (§2.3)
-// and then checks the file on the board: its SHA-256 where hashlib has one,
+// Put writes data to the board file remote over the binary protocol (§2.3),
+// or on a serial link through the raw REPL (files_repl.go), and then checks the file on the board: its SHA-256 where hashlib has one,
 // its size otherwise. progress, if set, sees the bytes sent so far.
 func (s *Session) Put(ctx context.Context, remote string, data []byte, progress func(done, total int)) error {
 	_, err := s.PutChecked(ctx, remote, data, progress)
@@ -329,6 +327,9 @@ func (s *Session) PutChecked(ctx context.Context, remote string, data []byte, pr
 }
 
 func (s *Session) putOn(ctx context.Context, l *link, remote string, data []byte, progress func(done, total int)) error {
+	if !l.fileChannel() {
+		return s.putREPL(ctx, l, remote, data, progress)
+	}
 	if stale := l.file.takeBuffered(); len(stale) > 0 {
 		s.logf("webrepl: discarded %d stale file-channel bytes", len(stale))
 	}
@@ -351,7 +352,7 @@ func (s *Session) putOn(ctx context.Context, l *link, remote string, data []byte
 		}
 		return putDropped(remote, err)
 	}
-	if err := l.write(websocket.BinaryMessage, fileRecord(fileOpPut, uint32(total), remote)); err != nil {
+	if err := l.writeFile(fileRecord(fileOpPut, uint32(total), remote)); err != nil {
 		return fail(err)
 	}
 	if err := awaitFileStatus(ctx, l, 10*time.Second, "waiting for the board to open "+remote); err != nil {
@@ -362,7 +363,7 @@ func (s *Session) putOn(ctx context.Context, l *link, remote string, data []byte
 			return fail(err)
 		}
 		end := min(off+putChunk, total)
-		if err := l.write(websocket.BinaryMessage, data[off:end]); err != nil {
+		if err := l.writeFile(data[off:end]); err != nil {
 			return fail(err)
 		}
 		sent = end
@@ -461,6 +462,9 @@ func (s *Session) GetChecked(ctx context.Context, remote string, progress func(d
 const getGrowth = 1 << 20
 
 func (s *Session) getOn(ctx context.Context, l *link, remote string, total int, progress func(done, total int)) ([]byte, error) {
+	if !l.fileChannel() {
+		return s.getREPL(ctx, l, remote, total, progress)
+	}
 	if stale := l.file.takeBuffered(); len(stale) > 0 {
 		s.logf("webrepl: discarded %d stale file-channel bytes", len(stale))
 	}
@@ -470,7 +474,7 @@ func (s *Session) getOn(ctx context.Context, l *link, remote string, total int, 
 		l.close()
 		return getDropped(remote, err)
 	}
-	if err := l.write(websocket.BinaryMessage, fileRecord(fileOpGet, 0, remote)); err != nil {
+	if err := l.writeFile(fileRecord(fileOpGet, 0, remote)); err != nil {
 		return nil, fail(err)
 	}
 	if err := awaitFileStatus(ctx, l, 10*time.Second, "waiting for the board to open "+remote); err != nil {
@@ -484,7 +488,7 @@ func (s *Session) getOn(ctx context.Context, l *link, remote string, total int, 
 		if err := ctx.Err(); err != nil {
 			return nil, fail(err)
 		}
-		if err := l.write(websocket.BinaryMessage, []byte{0}); err != nil {
+		if err := l.writeFile([]byte{0}); err != nil {
 			return nil, fail(err)
 		}
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)

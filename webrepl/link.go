@@ -47,35 +47,21 @@ func (c *statCounters) snapshot() Stats {
 	}
 }
 
-// frameDemux sorts incoming WebSocket messages the way the board's _webrepl
-// module sorts outgoing ones (§1.8): text payloads are the REPL byte stream,
-// binary payloads the file-transfer stream. Payloads are bytes, never
-// validated as UTF-8: raw-paste window bytes and single bytes of multibyte
-// characters travel in text frames.
-type frameDemux struct {
-	repl, file *byteStream
-	stats      *statCounters
-}
-
-func (d *frameDemux) add(messageType int, payload []byte) {
-	d.stats.framesReceived.Add(1)
-	d.stats.bytesReceived.Add(int64(len(payload)))
-	switch messageType {
-	case websocket.TextMessage:
-		d.repl.push(payload)
-	case websocket.BinaryMessage:
-		d.file.push(payload)
-	}
-}
-
-// link is one WebSocket connection to a board.
+// link is one connection to a board's REPL, over whatever wire carries
+// its bytes: a WebSocket (WebREPL, wsWire) or a serial port (serialWire,
+// serial.go). The raw REPL engine talks to the link only: the REPL byte
+// stream (repl), the file-transfer stream where the wire has one (file,
+// WebSocket binary frames; always empty on a serial port), writes that
+// count the Ctrl-C bytes sent, and the end of the connection.
 type link struct {
-	ws    *websocket.Conn
-	host  string
+	w     wire
+	host  string // what the messages call the board: HOST:PORT or the serial device
 	stats *statCounters
-	demux frameDemux
 	repl  *byteStream
 	file  *byteStream
+	// keepAlive: the wire wants an empty write when idle (a WebSocket
+	// behind NAT or a board's idle timer); a serial port does not.
+	keepAlive bool
 
 	done  chan struct{} // closed when the reader goroutine has ended
 	cause error         // why the reader ended; read only after done
@@ -85,6 +71,9 @@ type link struct {
 	// floodedClose: the reader gave up on the close handshake because the
 	// peer kept sending; read after done.
 	floodedClose bool
+	// reset: the wire saw the board restart (a serial port's boot banner);
+	// read after done.
+	reset bool
 
 	writeMu    sync.Mutex
 	lastWrite  atomic.Int64 // unix nanoseconds
@@ -95,6 +84,25 @@ type link struct {
 	closeOnce sync.Once
 }
 
+// wire carries a link's bytes. Its methods are called by the link only:
+// next from the reader goroutine, send under the link's write lock, shut
+// once from close.
+type wire interface {
+	// next waits for the next data from the board, read into buf (which
+	// it may reuse and return), and says whether it belongs to the file
+	// channel. stopping tells that the link is being closed.
+	next(buf []byte, stopping func() bool) (p []byte, file bool, err error)
+	// ended turns next's error into the link's cause, and says whether the
+	// peer ended the connection itself (rather than sending something that
+	// is not its protocol) and whether it did so by resetting.
+	ended(err error) (cause error, clean, reset bool)
+	// send writes p to the REPL or the file channel.
+	send(p []byte, file bool) error
+	// shut ends the connection; l.done is closed once next has returned
+	// its error. It returns once the connection is closed.
+	shut(l *link)
+}
+
 // DefaultPort is WebREPL's TCP port (docs/protocol/webrepl.md §1.1).
 const DefaultPort = "8266"
 
@@ -102,13 +110,21 @@ const DefaultPort = "8266"
 // place that says what a board address is, for Dial, DialConsole, the
 // kernel's %connect and the command line. "ws://…" and "wss://…" are taken
 // as they are (an empty path becomes "/"); a bare "HOST" becomes
-// ws://HOST:8266/ and "HOST:PORT" ws://HOST:PORT/. Anything else, such as
+// ws://HOST:8266/ and "HOST:PORT" ws://HOST:PORT/. A board on a serial
+// port is serial:///dev/ttyUSB0 (a bare /dev/… path too), serial://COM3,
+// with ?baud=RATE when not 115200 (serial.go). Anything else, such as
 // http://… or a bare host with a path, is refused with a one-line error, so
 // a wrong address fails where it is typed rather than in the first cell.
 func NormalizeURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", errors.New("empty board address (want ws://HOST:8266/, HOST or HOST:PORT)")
+		return "", errors.New("empty board address (want ws://HOST:8266/, HOST, HOST:PORT or serial:///dev/PORT)")
+	}
+	if strings.HasPrefix(strings.ToLower(raw), SerialScheme+":") {
+		return normalizeSerial(SerialScheme + raw[len(SerialScheme):])
+	}
+	if strings.HasPrefix(raw, "/dev/") {
+		return normalizeSerial(SerialScheme + "://" + raw)
 	}
 	if !strings.Contains(raw, "://") {
 		if strings.ContainsAny(raw, "/?#@ ") {
@@ -125,7 +141,7 @@ func NormalizeURL(raw string) (string, error) {
 		return "", fmt.Errorf("board address %q: %v", raw, err)
 	}
 	if u.Scheme != "ws" && u.Scheme != "wss" {
-		return "", fmt.Errorf("board address %q: WebREPL is a WebSocket, the scheme must be ws:// or wss://, not %s://", raw, u.Scheme)
+		return "", fmt.Errorf("board address %q: the scheme must be ws://, wss:// (WebREPL) or serial:// (USB), not %s://", raw, u.Scheme)
 	}
 	if u.Hostname() == "" {
 		return "", fmt.Errorf("board address %q has no host", raw)
@@ -185,16 +201,26 @@ func dialLink(ctx context.Context, wsURL string, stats *statCounters) (*link, er
 // newLink wraps an open WebSocket and starts its reader goroutine.
 func newLink(ws *websocket.Conn, host string, stats *statCounters) *link {
 	ws.SetReadLimit(maxIncomingMessage)
+	return startLink(&wsWire{ws: ws}, host, stats, true)
+}
+
+// startLink makes the link for an open wire and starts its reader.
+func startLink(w wire, host string, stats *statCounters, keepAlive bool) *link {
 	stop := make(chan struct{})
 	l := &link{
-		ws: ws, host: host, stats: stats,
+		w: w, host: host, stats: stats, keepAlive: keepAlive,
 		repl: newByteStream(stop), file: newByteStream(stop),
 		done: make(chan struct{}), stop: stop,
 	}
-	l.demux = frameDemux{repl: l.repl, file: l.file, stats: stats}
 	l.lastWrite.Store(time.Now().UnixNano())
 	go l.readLoop()
 	return l
+}
+
+// wsWire is a WebSocket: text frames carry the REPL, binary frames the
+// file transfer (§1.8).
+type wsWire struct {
+	ws *websocket.Conn
 }
 
 func classifyDialError(parent, dctx context.Context, host, step string, resp *http.Response, err error) error {
@@ -240,21 +266,25 @@ func (l *link) readLoop() {
 	defer close(l.done)
 	afterClose := 0
 	var scratch []byte
+	stopping := func() bool {
+		select {
+		case <-l.stop:
+			return true
+		default:
+			return false
+		}
+	}
 	for {
-		mt, payload, err := l.readMessage(scratch)
+		payload, file, err := l.w.next(scratch, stopping)
 		scratch = payload
 		if err != nil {
-			var closeErr *websocket.CloseError
-			l.cleanEnd = errors.As(err, &closeErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-				errors.Is(err, syscall.ECONNRESET)
-			l.cause = describeReadEnd(err)
+			l.cause, l.cleanEnd, l.reset = l.w.ended(err)
 			lost := &linkLostError{cause: l.cause}
 			l.repl.fail(lost)
 			l.file.fail(lost)
 			return
 		}
-		select {
-		case <-l.stop:
+		if stopping() {
 			// Closing: only the board's answer to the close frame is
 			// awaited. A peer that keeps sending data instead is not going
 			// to answer; stop reading rather than wait out the timer.
@@ -268,10 +298,36 @@ func (l *link) readLoop() {
 				return
 			}
 			continue
-		default:
 		}
-		l.demux.add(mt, payload)
+		l.stats.framesReceived.Add(1)
+		l.stats.bytesReceived.Add(int64(len(payload)))
+		if file {
+			l.file.push(payload)
+		} else {
+			l.repl.push(payload)
+		}
 	}
+}
+
+func (w *wsWire) next(buf []byte, _ func() bool) ([]byte, bool, error) {
+	mt, p, err := readMessage(w.ws, buf)
+	return p, mt == websocket.BinaryMessage, err
+}
+
+func (w *wsWire) ended(err error) (error, bool, bool) {
+	var closeErr *websocket.CloseError
+	clean := errors.As(err, &closeErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET)
+	return describeReadEnd(err), clean, false
+}
+
+func (w *wsWire) send(p []byte, file bool) error {
+	mt := websocket.TextMessage
+	if file {
+		mt = websocket.BinaryMessage
+	}
+	_ = w.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return w.ws.WriteMessage(mt, p)
 }
 
 // readMessage reads the next message into buf, which is reused from one
@@ -279,8 +335,8 @@ func (l *link) readLoop() {
 // ReadMessage allocates every message anew: a peer that floods makes that
 // garbage by the hundred megabytes a second, more than the collector of a
 // loaded machine clears in time.
-func (l *link) readMessage(buf []byte) (int, []byte, error) {
-	mt, r, err := l.ws.NextReader()
+func readMessage(ws *websocket.Conn, buf []byte) (int, []byte, error) {
+	mt, r, err := ws.NextReader()
 	if err != nil {
 		return mt, buf[:0], err
 	}
@@ -329,12 +385,11 @@ func (l *link) isDone() bool {
 	}
 }
 
-func (l *link) writeLocked(messageType int, p []byte) error {
+func (l *link) writeLocked(file bool, p []byte) error {
 	if l.isDone() {
 		return l.lostErr()
 	}
-	_ = l.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := l.ws.WriteMessage(messageType, p); err != nil {
+	if err := l.w.send(p, file); err != nil {
 		return &linkLostError{cause: err}
 	}
 	l.lastWrite.Store(time.Now().UnixNano())
@@ -343,13 +398,16 @@ func (l *link) writeLocked(messageType int, p []byte) error {
 	return nil
 }
 
-func (l *link) write(messageType int, p []byte) error {
+func (l *link) write(file bool, p []byte) error {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
-	return l.writeLocked(messageType, p)
+	return l.writeLocked(file, p)
 }
 
-func (l *link) writeText(p []byte) error { return l.write(websocket.TextMessage, p) }
+func (l *link) writeText(p []byte) error { return l.write(false, p) }
+
+// writeFile writes to the file channel (a WebSocket binary frame).
+func (l *link) writeFile(p []byte) error { return l.write(true, p) }
 
 // writeTextUnlessInterrupted sends program bytes only if no Ctrl-C went out
 // since the program started: once the board has seen a Ctrl-C, later bytes
@@ -360,14 +418,14 @@ func (l *link) writeTextUnlessInterrupted(p []byte, since int64) (sent bool, err
 	if l.interrupts.Load() != since {
 		return false, nil
 	}
-	return true, l.writeLocked(websocket.TextMessage, p)
+	return true, l.writeLocked(false, p)
 }
 
 func (l *link) sendInterrupt() error {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	l.interrupts.Add(1)
-	return l.writeLocked(websocket.TextMessage, []byte{0x03})
+	return l.writeLocked(false, []byte{0x03})
 }
 
 // startKeepAlive sends an empty text frame whenever nothing was written for
@@ -375,7 +433,7 @@ func (l *link) sendInterrupt() error {
 // used because the board does not answer them and payload-carrying ones
 // corrupt its file-transfer parser.
 func (l *link) startKeepAlive(period time.Duration) {
-	if period <= 0 {
+	if period <= 0 || !l.keepAlive {
 		return
 	}
 	l.wg.Add(1)
@@ -391,7 +449,7 @@ func (l *link) startKeepAlive(period time.Duration) {
 				return
 			case <-tick.C:
 				if time.Since(time.Unix(0, l.lastWrite.Load())) >= period {
-					if err := l.write(websocket.TextMessage, nil); err != nil {
+					if err := l.writeText(nil); err != nil {
 						return
 					}
 				}
@@ -400,33 +458,38 @@ func (l *link) startKeepAlive(period time.Duration) {
 	}()
 }
 
-// close ends the connection cleanly: an empty close frame (a status code
-// would leak a byte into the board's file-transfer parser, §1.4), a short
-// wait for the board's answer, then TCP close. Both goroutines have ended
-// when it returns.
+// close ends the connection (for a WebSocket cleanly, wsWire.shut). Both
+// goroutines have ended when it returns.
 func (l *link) close() {
 	l.closeOnce.Do(func() {
 		close(l.stop)
-		if !l.isDone() {
-			_ = l.ws.WriteControl(websocket.CloseMessage, nil, time.Now().Add(time.Second))
-			timer := time.NewTimer(2 * time.Second)
-			select {
-			case <-l.done:
-				if l.floodedClose {
-					break
-				}
-				// The board answers the close frame, then closes TCP and only
-				// then frees its single client slot (§1.4, §1.6). Waiting for
-				// that end lets the next client connect at once.
-				nc := l.ws.NetConn()
-				_ = nc.SetReadDeadline(time.Now().Add(time.Second))
-				_, _ = io.Copy(io.Discard, nc)
-			case <-timer.C:
-			}
-			timer.Stop()
-		}
-		_ = l.ws.Close()
+		l.w.shut(l)
 		<-l.done
 		l.wg.Wait()
 	})
+}
+
+// shut ends a WebSocket cleanly: an empty close frame (a status code would
+// leak a byte into the board's file-transfer parser, §1.4), a short wait
+// for the board's answer, then TCP close.
+func (w *wsWire) shut(l *link) {
+	if !l.isDone() {
+		_ = w.ws.WriteControl(websocket.CloseMessage, nil, time.Now().Add(time.Second))
+		timer := time.NewTimer(2 * time.Second)
+		select {
+		case <-l.done:
+			if l.floodedClose {
+				break
+			}
+			// The board answers the close frame, then closes TCP and only
+			// then frees its single client slot (§1.4, §1.6). Waiting for
+			// that end lets the next client connect at once.
+			nc := w.ws.NetConn()
+			_ = nc.SetReadDeadline(time.Now().Add(time.Second))
+			_, _ = io.Copy(io.Discard, nc)
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+	_ = w.ws.Close()
 }

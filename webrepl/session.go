@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-
-	"github.com/gorilla/websocket"
 )
 
 type rawPasteSupport int32
@@ -214,7 +212,7 @@ func (s *Session) SendInput(p []byte) error {
 	// Small frames keep each burst far below the board's input queue (§5).
 	for len(p) > 0 {
 		n := min(len(p), 128)
-		if err := l.writeLocked(websocket.TextMessage, p[:n]); err != nil {
+		if err := l.writeLocked(false, p[:n]); err != nil {
 			return err
 		}
 		p = p[n:]
