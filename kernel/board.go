@@ -201,7 +201,7 @@ func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.Execu
 	}
 	if url == "" {
 		return nil, hostError("ConnectionError",
-			"no board chosen: run %connect ws://HOST:8266/ in a cell, or install the kernel with --url")
+			"no board chosen: run %connect ws://HOST:8266/ (or %connect serial:///dev/ttyUSB0) in a cell, or install the kernel with --url")
 	}
 	if failure := k.holdBoard(cell, io, url); failure != nil {
 		return nil, failure
@@ -212,7 +212,7 @@ func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.Execu
 	if s != nil {
 		return s, nil
 	}
-	if password == "" {
+	if password == "" && !webrepl.IsSerial(url) { // a serial port takes no password
 		var err error
 		password, err = r.Input(cell.ctx, fmt.Sprintf("WebREPL password for %s: ", url), true)
 		k.addSecret(password)

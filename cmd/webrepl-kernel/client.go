@@ -33,7 +33,7 @@ type connFlags struct {
 
 func addConnFlags(fs *flag.FlagSet) *connFlags {
 	c := &connFlags{}
-	fs.StringVar(&c.url, "url", os.Getenv("WEBREPL_URL"), "board address, e.g. ws://192.168.4.1:8266/ (default $WEBREPL_URL)")
+	fs.StringVar(&c.url, "url", os.Getenv("WEBREPL_URL"), "board address, e.g. ws://192.168.4.1:8266/ or serial:///dev/ttyUSB0?baud=115200 (default $WEBREPL_URL)")
 	fs.StringVar(&c.password, "password", "", "WebREPL password (default $WEBREPL_PASSWORD, else asked on the terminal)")
 	fs.DurationVar(&c.timeout, "connect-timeout", 15*time.Second, "give up connecting after this long")
 	return c
@@ -51,6 +51,9 @@ func (c *connFlags) resolve() error {
 		return badValue("%v", err)
 	}
 	c.url = u
+	if webrepl.IsSerial(u) {
+		return nil // a serial port takes no password
+	}
 	if c.password == "" {
 		c.password = os.Getenv("WEBREPL_PASSWORD")
 	}

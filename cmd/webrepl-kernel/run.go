@@ -60,7 +60,7 @@ func (s secondsOrDuration) Set(v string) error {
 
 func runRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	conn := &connFlags{}
-	fs.StringVar(&conn.url, "url", os.Getenv(kernelspec.EnvURL), "board address, e.g. ws://192.168.4.1:8266/ (default $WEBREPL_URL)")
+	fs.StringVar(&conn.url, "url", os.Getenv(kernelspec.EnvURL), "board address, e.g. ws://192.168.4.1:8266/ or serial:///dev/ttyUSB0 (default $WEBREPL_URL)")
 	fs.StringVar(&conn.password, "password", "", "WebREPL password (default $WEBREPL_PASSWORD, else asked on the terminal)")
 	useSim := fs.Bool("sim", false, "run on a simulated board started for this run (instead of --url)")
 	profile := fs.String("profile", "esp32", "with --sim: board and link model: esp32, esp8266 or ideal")
@@ -110,7 +110,7 @@ func runRun(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		}
 	}
 	if !*useSim && conn.url == "" {
-		return usage("no board: give --url ws://HOST:8266/ or --sim (or set WEBREPL_URL)")
+		return usage("no board: give --url ws://HOST:8266/ (or serial:///dev/ttyUSB0) or --sim (or set WEBREPL_URL)")
 	}
 
 	if *useSim {
