@@ -294,3 +294,29 @@ func TestRealmpSerialResetDetected(t *testing.T) {
 		t.Fatalf("RAMLost %v, board started %d times", s.RAMLost(), b.Starts())
 	}
 }
+
+// The console (the CLI's repl) over a serial port: the friendly REPL, keys
+// in, the board's echo and answers out.
+func TestRealmpSerialConsole(t *testing.T) {
+	url, _ := startRealmpSerial(t, serialtest.Options{})
+	c, err := webrepl.DialConsole(ctxFor(t, time.Minute), url, webrepl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Write([]byte("print(6 * 7)\r")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxFor(t, time.Minute)
+	var got []byte
+	for !bytes.Contains(got, []byte("42\r\n>>> ")) && !bytes.Contains(got, []byte("42\n>>> ")) {
+		b, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("console read: %v (got %q)", err, got)
+		}
+		got = append(got, b...)
+	}
+	if !bytes.Contains(got, []byte("print(6 * 7)")) {
+		t.Fatalf("no echo of the typed line: %q", got)
+	}
+}
