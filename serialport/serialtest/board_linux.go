@@ -33,6 +33,7 @@ type Board struct {
 	cmd     *exec.Cmd
 	closing bool
 	starts  int
+	prompt  chan struct{} // closed at the first start's first ">>> "
 	wg      sync.WaitGroup
 }
 
@@ -67,7 +68,14 @@ func StartBoard(t testing.TB, argv []string, opts Options) *Board {
 		m.Close()
 		t.Fatal(err)
 	}
+	if err := setRaw(slave); err != nil {
+		m.Close()
+		slave.Close()
+		t.Fatal(err)
+	}
 	b := &Board{Port: s, t: t, argv: argv, dir: opts.Dir, portM: m, portS: slave, refuse: opts.RawPaste}
+	prompt := make(chan struct{})
+	b.prompt = prompt
 	if err := b.start(); err != nil {
 		m.Close()
 		slave.Close()
@@ -76,6 +84,14 @@ func StartBoard(t testing.TB, argv []string, opts Options) *Board {
 	b.wg.Add(1)
 	go b.toBoard()
 	t.Cleanup(b.close)
+	// Keys that reach the unix port before its REPL has put its terminal
+	// in raw mode are lost in the line discipline (a real board has none):
+	// wait for its first prompt, which it prints after that.
+	select {
+	case <-prompt:
+	case <-time.After(time.Minute):
+		t.Fatal("serialtest: the board printed no prompt within a minute")
+	}
 	return b
 }
 
@@ -122,18 +138,29 @@ func (b *Board) start() error {
 	b.boardM, b.cmd = m, cmd
 	b.starts++
 	b.mu.Unlock()
+	b.mu.Lock()
+	prompt := b.prompt
+	b.prompt = nil // only the first start's
+	b.mu.Unlock()
 	b.wg.Add(1)
-	go b.fromBoard(m, cmd)
+	go b.fromBoard(m, cmd, prompt)
 	return nil
 }
 
 // fromBoard copies the program's console to the port until the program
 // ends, then starts it again unless the board is closing.
-func (b *Board) fromBoard(m *os.File, cmd *exec.Cmd) {
+func (b *Board) fromBoard(m *os.File, cmd *exec.Cmd, prompt chan struct{}) {
 	defer b.wg.Done()
 	buf := make([]byte, 4096)
+	var head []byte
 	for {
 		n, err := m.Read(buf)
+		if n > 0 && prompt != nil {
+			if head = append(head, buf[:n]...); bytes.Contains(head, []byte(">>> ")) {
+				close(prompt)
+				prompt = nil
+			}
+		}
 		if n > 0 {
 			if _, werr := b.portM.Write(buf[:n]); werr != nil {
 				break

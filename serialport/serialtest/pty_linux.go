@@ -49,3 +49,17 @@ func SetBoardMode(f *os.File) error {
 	t.Oflag &^= unix.OPOST
 	return unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t)
 }
+
+// setRaw puts the terminal f in raw mode: no echo, no translation either
+// way, so what reaches a port nobody has opened yet stays as it came (and
+// is not echoed back to the board, as no serial port echoes).
+func setRaw(f *os.File) error {
+	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		return err
+	}
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Oflag &^= unix.OPOST
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	return unix.IoctlSetTermios(int(f.Fd()), unix.TCSETS, t)
+}
