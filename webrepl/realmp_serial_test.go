@@ -320,3 +320,25 @@ func TestRealmpSerialConsole(t *testing.T) {
 		t.Fatalf("no echo of the typed line: %q", got)
 	}
 }
+
+// The reset button pressed while a program runs: the board's banner on the
+// port ends the run with ErrBoardReset, the session has reconnected, and
+// the next program runs on the fresh board.
+func TestRealmpSerialResetWhileRunning(t *testing.T) {
+	url, b := startRealmpSerial(t, serialtest.Options{})
+	s := dialSerial(t, url, webrepl.Options{})
+	run(t, s, "y = 1")
+	w := &signalWriter{first: make(chan struct{}), wait: "running"}
+	go func() {
+		<-w.first
+		b.Reset()
+	}()
+	_, err := s.Exec(ctxFor(t, 2*time.Minute), []byte("import time\nprint('running')\nwhile True:\n    time.sleep(0.01)\n"), w)
+	if !errors.Is(err, webrepl.ErrBoardReset) {
+		t.Fatalf("reset while running: %v, want ErrBoardReset", err)
+	}
+	oneLine(t, err)
+	if got, _ := run(t, s, "print('y' in globals())"); got != "False\n" {
+		t.Fatalf("after the reset: %q", got)
+	}
+}

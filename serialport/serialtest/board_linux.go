@@ -95,6 +95,15 @@ func StartBoard(t testing.TB, argv []string, opts Options) *Board {
 	return b
 }
 
+// Reset ends the running program as a reset button ends a board's
+// firmware; it is started again and prints its banner.
+func (b *Board) Reset() {
+	b.mu.Lock()
+	cmd := b.cmd
+	b.mu.Unlock()
+	_ = cmd.Process.Kill()
+}
+
 // Starts counts how often the program was started (1 + restarts).
 func (b *Board) Starts() int {
 	b.mu.Lock()

@@ -45,3 +45,6 @@ func StartBoard(t testing.TB, argv []string, opts Options) *Board {
 
 // Starts: see the Linux build.
 func (b *Board) Starts() int { return 0 }
+
+// Reset: see the Linux build.
+func (b *Board) Reset() {}
