@@ -108,3 +108,26 @@ func TestSerialPortHeldByAnother(t *testing.T) {
 		t.Fatal("the holder was not asked to let go")
 	}
 }
+
+// run over a serial port: kernels launched by the runner reach the board on
+// its port, cell after cell, input() answered from the notebook.
+func TestRunOverSerial(t *testing.T) {
+	url, _ := startSerialBoard(t, t.TempDir())
+	dir := t.TempDir()
+	nb := writeLesson(t, dir, "usb.ipynb",
+		nbCell{Source: "for i in range(3):\n    print('line', i)"},
+		nbCell{Source: "x = 6 * 7\nx"},
+		nbCell{Source: "1/0", Tags: []string{"raises-exception"}},
+		nbCell{Source: "name = input('name? ')\nprint('hello', name)",
+			Meta: map[string]any{"webrepl": map[string]any{"input": []string{"Ada"}}}},
+	)
+	res := runCLI(t, nil, nil, "run", "--url", url, nb)
+	if res.code != 0 {
+		t.Fatalf("run: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, want := range []string{"[1/4]   ok", "[3/4]   raised", "usb.ipynb: passed", "notebooks: 1 passed, 0 failed, 0 skipped\n"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, res.stdout)
+		}
+	}
+}
