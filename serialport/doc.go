@@ -20,7 +20,21 @@ var (
 	ErrBusy = errors.New("the serial port is in use by another program")
 	// ErrUnsupported: this system has no serial port support in this build.
 	ErrUnsupported = errors.New("serial ports are not available on this system in this build")
+	// ErrNotFound: no device at that path (unplugged, or renamed when
+	// plugged in again).
+	ErrNotFound = errors.New("no such serial port")
 )
+
+// openError is a one-line message that matches a sentinel (ErrBusy,
+// ErrNotFound) and the cause underneath.
+type openError struct {
+	msg   string
+	kind  error
+	cause error
+}
+
+func (e *openError) Error() string   { return e.msg }
+func (e *openError) Unwrap() []error { return []error{e.kind, e.cause} }
 
 // Port is an open serial port. Read and Write may be called from different
 // goroutines; Close ends a Read that is waiting.

@@ -76,7 +76,7 @@ func TestOpenErrors(t *testing.T) {
 		t.Skip("no serial ports here")
 	}
 	_, err := serialport.Open("/dev/ttyUSB-none-such", 115200)
-	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("does not exist")) {
+	if !errors.Is(err, serialport.ErrNotFound) || !bytes.Contains([]byte(err.Error()), []byte("does not exist")) {
 		t.Fatalf("missing port: %v", err)
 	}
 	if _, err := serialport.Open("/dev/null", 115200); err == nil {

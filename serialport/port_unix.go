@@ -36,7 +36,7 @@ func Open(path string, baud int) (Port, error) {
 	// Read that is waiting, and write deadlines work.
 	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, openError(path, err)
+		return nil, describeOpenError(path, err)
 	}
 	p := &port{f: f}
 	if err := p.setup(speed); err != nil {
@@ -56,7 +56,7 @@ func (p *port) setup(speed uint32) error {
 	cerr := raw.Control(func(fd uintptr) {
 		if err := unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			if errors.Is(err, unix.EWOULDBLOCK) {
-				serr = fmt.Errorf("%w: %s (close the other serial terminal, Thonny or mpremote)", ErrBusy, name)
+				serr = busyError(name, err)
 				return
 			}
 			serr = fmt.Errorf("serial port %s: locking it: %w", name, err)
@@ -97,16 +97,22 @@ func makeRaw(t *unix.Termios) {
 	t.Cc[unix.VTIME] = 0
 }
 
-func openError(path string, err error) error {
+func describeOpenError(path string, err error) error {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("serial port %s does not exist (is the board plugged in? the name may change when it is plugged in again)", path)
+		return &openError{kind: ErrNotFound, cause: err,
+			msg: fmt.Sprintf("serial port %s does not exist (is the board plugged in? the name may change when it is plugged in again)", path)}
 	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("serial port %s: permission denied: %s", path, permissionHint(path))
 	case errors.Is(err, syscall.EBUSY):
-		return fmt.Errorf("%w: %s (close the other serial terminal, Thonny or mpremote)", ErrBusy, path)
+		return busyError(path, err)
 	}
 	return fmt.Errorf("serial port %s: %w", path, err)
+}
+
+func busyError(path string, cause error) error {
+	return &openError{kind: ErrBusy, cause: cause,
+		msg: fmt.Sprintf("serial port %s is in use by another program (close the other serial terminal, Thonny or mpremote)", path)}
 }
 
 // permissionHint names the group that owns the device, which the user must

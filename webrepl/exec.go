@@ -206,6 +206,16 @@ func (s *Session) runCapture(ctx context.Context, l *link, code []byte) ([]byte,
 	return out.Bytes(), res.Exception, nil
 }
 
+// helperPacing is the pacing of the package's own programs: they are
+// short, and a board without raw-paste still runs them even when the caller
+// insists on raw-paste for its own programs.
+func (s *Session) helperPacing() Pacing {
+	if s.opts.Pacing == PacingRawPaste {
+		return PacingAuto
+	}
+	return s.opts.Pacing
+}
+
 // checkControlBytes refuses bytes the raw REPL would take as commands.
 func checkControlBytes(code []byte, lo, hi byte) error {
 	for i, c := range code {

@@ -113,16 +113,6 @@ func (s *Session) getREPL(ctx context.Context, l *link, remote string, total int
 	return d.data, nil
 }
 
-// helperPacing is the pacing of the package's own programs: they are
-// short, and a board without raw-paste still runs them even when the caller
-// insists on raw-paste for its own programs.
-func (s *Session) helperPacing() Pacing {
-	if s.opts.Pacing == PacingRawPaste {
-		return PacingAuto
-	}
-	return s.opts.Pacing
-}
-
 // base64Lines decodes base64 lines written to it in pieces, keeping at
 // most limit bytes.
 type base64Lines struct {

@@ -344,3 +344,18 @@ func TestRealmpSerialResetWhileRunning(t *testing.T) {
 		t.Fatalf("after the reset: %q", got)
 	}
 }
+
+// A port that is not there is ErrUnreachable, in one line naming it; a
+// device that is not a terminal is refused too.
+func TestSerialPortMissing(t *testing.T) {
+	_, err := webrepl.Dial(ctxFor(t, time.Minute), "serial:///dev/ttyUSB-none-such", webrepl.Options{})
+	if !errors.Is(err, webrepl.ErrUnreachable) || !strings.Contains(err.Error(), "/dev/ttyUSB-none-such") {
+		t.Fatalf("missing port: %v, want ErrUnreachable naming it", err)
+	}
+	oneLine(t, err)
+	if _, err := webrepl.Dial(ctxFor(t, time.Minute), "serial:///dev/null", webrepl.Options{}); err == nil {
+		t.Fatal("/dev/null taken for a serial port")
+	} else {
+		oneLine(t, err)
+	}
+}

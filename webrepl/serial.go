@@ -82,8 +82,8 @@ func serialTarget(normalized string) (device string, baud int) {
 	return rest, baud
 }
 
-// errSerialBusy and errSerialMissing keep the port's own message and match
-// ErrBusy and ErrUnreachable.
+// serialOpenError keeps the port's own one-line message and matches ErrBusy
+// (another program holds the port) or ErrUnreachable (no such port).
 type serialOpenError struct {
 	err  error
 	kind error
@@ -101,7 +101,7 @@ func dialSerial(normalized string, stats *statCounters) (*link, error) {
 		switch {
 		case errors.Is(err, serialport.ErrBusy):
 			return nil, &serialOpenError{err: err, kind: ErrBusy}
-		case errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "does not exist"):
+		case errors.Is(err, serialport.ErrNotFound):
 			return nil, &serialOpenError{err: err, kind: ErrUnreachable}
 		}
 		return nil, err
