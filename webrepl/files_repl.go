@@ -2,10 +2,12 @@
 // protocol (a serial port), as mpremote moves files (its transport.py,
 // fs_writefile and fs_readfile): the data travels as programs and their
 // output. A put writes base64 chunks, each a short raw-paste program (so
-// raw-paste's flow control paces them), to a temporary name in the same
-// folder, checks that file's SHA-256 on the board and only then renames it
-// over the target: a cable pulled half-way leaves the old file. A get
-// prints the file in base64 lines from one program.
+// raw-paste's flow control paces them), to the temporary name of atomic.go
+// (TempName) in the same folder, checks that file's SHA-256 on the board
+// and only then renames it over the target: a cable pulled half-way leaves
+// the old file, and the temporary is one the next Recover removes. A put
+// that is itself a staging (Stage writes to TempName) writes there
+// directly. A get prints the file in base64 lines from one program.
 
 package webrepl
 
@@ -15,6 +17,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"webrepl-kernel/internal/boardpy"
@@ -26,26 +29,16 @@ const (
 	replPutChunk = 1024
 	// replGetChunk is how many bytes each base64 line of a get carries.
 	replGetChunk = 384
-	// replPartSuffix marks the temporary a serial put writes first.
-	replPartSuffix = ".wk-part"
 )
-
-// replPartName is where a put over the raw REPL writes before the rename:
-// ".NAME.wk-part" in the same folder.
-func replPartName(remote string) string {
-	dir := parentDir(remote)
-	base := remote[len(dir):]
-	if dir != "" && dir != "/" {
-		base = base[1:]
-		dir += "/"
-	}
-	return dir + "." + base + replPartSuffix
-}
 
 // putREPL writes data to remote through the raw REPL: to a temporary,
 // checked by SHA-256 (or size), then renamed into place.
 func (s *Session) putREPL(ctx context.Context, l *link, remote string, data []byte, progress func(done, total int)) error {
-	tmp := replPartName(remote)
+	staged := strings.HasSuffix(remote, tmpSuffix) // Stage's own temporary: it checks and renames
+	tmp := TempName(remote)
+	if staged {
+		tmp = remote
+	}
 	total := len(data)
 	if progress != nil {
 		progress(0, total)
@@ -60,6 +53,9 @@ func (s *Session) putREPL(ctx context.Context, l *link, remote string, data []by
 			s.logf("webrepl: removing the temporary %s after a failed put: %v", tmp, cerr)
 		}
 		if ctx.Err() != nil && sent < total {
+			if staged {
+				return fmt.Errorf("put: %w after %d of %d bytes; only the temporary %s was written, the file it was to replace is unchanged: %w", ErrPutStopped, sent, total, remote, ctx.Err())
+			}
 			return fmt.Errorf("put %s: %w after %d of %d bytes; the file on the board is unchanged: %w", remote, ErrPutStopped, sent, total, ctx.Err())
 		}
 		return err
@@ -83,6 +79,9 @@ func (s *Session) putREPL(ctx context.Context, l *link, remote string, data []by
 	}
 	if _, err := s.helper(ctx, l, "put", remote, []byte(boardpy.Call("_webrepl_w", boardpy.Str("")))); err != nil {
 		return fail(err)
+	}
+	if staged {
+		return nil
 	}
 	if _, err := s.verifyOn(ctx, l, tmp, data, true); err != nil {
 		return fail(err)
