@@ -60,9 +60,9 @@ func TestBoardFilesCompile(t *testing.T) {
 	programs["mpy_version"] = []byte(boardSource("mpy_version.py"))
 	programs["version"] = versionProgram
 	for _, op := range []string{"write_open", "write_abort"} {
-		programs[op] = fileOp(op, boardpy.Str("a/.b.txt.wk-part"))
+		programs[op] = fileOp(op, boardpy.Str("a/.b.txt.wk-tmp"))
 	}
-	programs["rename"] = fileOp("rename", boardpy.Str("a/.b.txt.wk-part"), boardpy.Str("a/b.txt"))
+	programs["rename"] = fileOp("rename", boardpy.Str("a/.b.txt.wk-tmp"), boardpy.Str("a/b.txt"))
 	programs["read"] = fileOp("read", boardpy.Str("a/b.txt"), boardpy.Int(384))
 	for name, program := range programs {
 		if err := boardpytest.Compiles(t, name, string(program)); err != nil {

@@ -359,3 +359,36 @@ func TestSerialPortMissing(t *testing.T) {
 		oneLine(t, err)
 	}
 }
+
+// The checked, renamed writes of atomic.go over a serial port: a .py that
+// does not compile keeps the old file, one that does replaces it, and a
+// temporary a pulled cable left is removed by the next write's Recover.
+func TestRealmpSerialPutAtomic(t *testing.T) {
+	flash := t.TempDir()
+	url, _ := startRealmpSerial(t, serialtest.Options{Dir: flash})
+	s := dialSerial(t, url, webrepl.Options{})
+	ctx := ctxFor(t, 2*time.Minute)
+	if err := os.WriteFile(filepath.Join(flash, "main.py"), []byte("old = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(flash, webrepl.TempName("main.py")), []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.PutAtomic(ctx, "main.py", []byte("def f(:\n"), webrepl.PutOptions{Compile: true}, nil)
+	if !errors.Is(err, webrepl.ErrSyntax) {
+		t.Fatalf("PutAtomic of a syntax error: %v, want ErrSyntax", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(flash, "main.py")); string(got) != "old = 1\n" {
+		t.Fatalf("main.py after a refused write: %q", got)
+	}
+	res, err := s.PutAtomic(ctx, "main.py", []byte("new = 2\n"), webrepl.PutOptions{Compile: true}, nil)
+	if err != nil || res.Check != webrepl.CheckSHA256 {
+		t.Fatalf("PutAtomic: %v, %+v", err, res)
+	}
+	if got, _ := os.ReadFile(filepath.Join(flash, "main.py")); string(got) != "new = 2\n" {
+		t.Fatalf("main.py after the write: %q", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(flash, ".*")); len(left) != 0 {
+		t.Fatalf("temporaries left: %v", left)
+	}
+}
