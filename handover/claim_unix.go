@@ -433,3 +433,13 @@ func ownedByUs(dir string, fi os.FileInfo) error {
 
 // Unsupported is empty where hand-over works.
 const Unsupported = ""
+
+// waitingLine is what a newcomer prints while it waits for a holder, in the
+// holder's own words (its What, Busy and KeepHow).
+func waitingLine(url string, holder *message) string {
+	if holder.State == stateKept {
+		return fmt.Sprintf("waiting for %s (PID %d) to let go of %s: it keeps the board%s",
+			holder.What, holder.PID, url, parenthesised(holder.KeepHow))
+	}
+	return fmt.Sprintf("waiting for %s (PID %d) to finish with %s", firstNonEmpty(holder.Busy, holder.What), holder.PID, url)
+}

@@ -74,16 +74,6 @@ func (e *BusyError) Error() string {
 		e.URL, e.Holder, e.PID, why, e.Waited.Round(time.Second))
 }
 
-// waitingLine is what a newcomer prints while it waits for a holder, in the
-// holder's own words (its What, Busy and KeepHow).
-func waitingLine(url string, holder *message) string {
-	if holder.State == stateKept {
-		return fmt.Sprintf("waiting for %s (PID %d) to let go of %s: it keeps the board%s",
-			holder.What, holder.PID, url, parenthesised(holder.KeepHow))
-	}
-	return fmt.Sprintf("waiting for %s (PID %d) to finish with %s", firstNonEmpty(holder.Busy, holder.What), holder.PID, url)
-}
-
 func parenthesised(s string) string {
 	if s == "" {
 		return ""
