@@ -47,7 +47,7 @@ func main() {
 	realmp := flag.String("realmp", envOr("WEBREPL_REALMP", "../shared/realmp"), "folder of the real MicroPython board (start.sh)")
 	python := flag.String("python", envOr("WEBREPL_PYTHON", filepath.Join(sourceDir(), "..", ".venv", "bin", "python")),
 		"Python with jupyter_client (scripts/pyenv.sh makes .venv/)")
-	only := flag.String("only", "", "measure only the profiles whose name contains one of these comma-separated words, and \"fleet\" for the fleet; or \"hub\" (the hub section alone: it replaces that section of -out, and of the README unless -readme \"\")")
+	only := flag.String("only", "", "measure only the profiles whose name contains one of these comma-separated words, and \"fleet\" for the fleet; or \"connect\" (the connect + first cell figure of every profile, printed only); or \"hub\" (the hub section alone: it replaces that section of -out, and of the README unless -readme \"\")")
 	update := flag.Bool("update", false, "with -only (not hub): put what was measured into -out's existing results, keeping the rest, and write the README's tables")
 	learners := flag.Int("learners", 30, "learners in the hub section (JupyterHub, each with a server, a kernel and a simulated board); 0 skips it")
 	render := flag.Bool("render", false, "measure nothing: write the README's tables again from -out")
@@ -105,6 +105,9 @@ func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, o
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	began := time.Now()
+	if only == "connect" {
+		return runConnectOnly(ctx, realmp, rounds)
+	}
 	exe, err := filepath.Abs(exe)
 	if err != nil {
 		return err
@@ -120,6 +123,7 @@ func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, o
 	if only == "hub" {
 		return runHubOnly(ctx, out, readme, learners, exe, dir)
 	}
+
 	drv, err := startDriver(python, filepath.Join(sourceDir(), "jupyter_driver.py"))
 	if err != nil {
 		return err
@@ -261,6 +265,9 @@ func measureProfile(ctx context.Context, p profile, realmp, exe, dir string, drv
 	pr.Firmware = fmt.Sprintf("%d.%d.%d", ver[0], ver[1], ver[2])
 	if p.Sim != nil && p.Sim.Profile == "esp32" && p.Sim.Firmware == "1.27" {
 		pr.DrainMS = ms(p.Sim.DrainPeriod)
+	}
+	if pr.Connect, err = measureConnect(ctx, b, pr, rounds); err != nil {
+		return pr, kernelStart{}, 0, err
 	}
 	// The window the kernel's auto policy picks here, as the library does.
 	s, err := b.dial(ctx, webrepl.Options{})

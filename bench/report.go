@@ -66,18 +66,19 @@ type Machine struct {
 
 // ProfileResult is every figure of one link.
 type ProfileResult struct {
-	Name           string       `json:"name"`
-	Link           string       `json:"link"`
-	Firmware       string       `json:"firmware"`  // the board's GET_VER answer
-	Port           string       `json:"port"`      // os.uname().sysname as the client saw it ("" unknown)
-	InFlight       int          `json:"in_flight"` // raw-paste bytes outstanding with --window auto: 256 or 255
-	RTTMS          float64      `json:"rtt_ms"`    // median GET_VER round trip
-	DrainMS        float64      `json:"drain_ms,omitempty"`
-	Cells          []CellResult `json:"cells"`
-	PrintLatencyMS LatencyMS    `json:"print_to_iopub_ms"`
-	Live           *LiveFigures `json:"live,omitempty"` // issue 17 (liveProfiles only)
-	Files          FileFigures  `json:"files"`
-	Lost           int64        `json:"bytes_lost"`
+	Name           string        `json:"name"`
+	Link           string        `json:"link"`
+	Firmware       string        `json:"firmware"`  // the board's GET_VER answer
+	Port           string        `json:"port"`      // os.uname().sysname as the client saw it ("" unknown)
+	InFlight       int           `json:"in_flight"` // raw-paste bytes outstanding with --window auto: 256 or 255
+	RTTMS          float64       `json:"rtt_ms"`    // median GET_VER round trip
+	DrainMS        float64       `json:"drain_ms,omitempty"`
+	Connect        ConnectFigure `json:"connect_first_cell"`
+	Cells          []CellResult  `json:"cells"`
+	PrintLatencyMS LatencyMS     `json:"print_to_iopub_ms"`
+	Live           *LiveFigures  `json:"live,omitempty"` // issue 17 (liveProfiles only)
+	Files          FileFigures   `json:"files"`
+	Lost           int64         `json:"bytes_lost"`
 }
 
 // CellResult is one cell on one link by the three methods.

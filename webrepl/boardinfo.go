@@ -112,6 +112,13 @@ func (s *Session) probeBoard(ctx context.Context, l *link, info *connectInfo) er
 		s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", exc.Type, exc.Message)
 		return nil
 	}
+	return s.finishProbe(ctx, l, info, out)
+}
+
+// finishProbe asks the board for its unique id and reads what it and the
+// first probe (out: the marker, then os.uname()'s three lines) said into
+// info.
+func (s *Session) finishProbe(ctx context.Context, l *link, info *connectInfo, out []byte) error {
 	id, exc, err := s.runCapture(ctx, l, uniqueIDProgram)
 	if err != nil {
 		return fmt.Errorf("asking the board for its unique id: %w", err)

@@ -45,6 +45,15 @@ func probeProgram(candidate string) []byte {
 		boardSource("uname.py"))
 }
 
+// helloProgram is the first program of a connection (py/hello.py, then
+// py/uname.py): it prints the nonce a+b, leaves it in the board's RAM as the
+// marker unless one is there, prints the marker there and what os.uname()
+// says.
+func helloProgram(a, b string) []byte {
+	return []byte(boardpy.Call(strings.TrimSpace(boardSource("hello.py")), boardpy.Str(a), boardpy.Str(b)) + "\n" +
+		boardSource("uname.py"))
+}
+
 // Programs without arguments.
 var (
 	uniqueIDProgram = []byte(boardSource("unique_id.py"))

@@ -5,7 +5,10 @@
 package webrepl
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -96,11 +99,26 @@ func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectI
 		if err := login(ctx, l, s.opts.Password); err != nil {
 			return fail(err)
 		}
-	}
-	if err := s.enterRawREPL(ctx, l); err != nil {
-		return fail(err)
+		// GET_VER goes first: the WebREPL layer answers it on its own
+		// channel while the REPL works through the keys and the first
+		// program. (A serial port has no such channel: the version comes
+		// from the raw REPL below.)
+		if err := askVersion(l); err != nil {
+			return fail(err)
+		}
 	}
 	s.rawPaste.Store(int32(rawPasteUnknown))
+	hello, err := s.fastEnter(ctx, l, &info)
+	if err != nil {
+		return fail(err)
+	}
+	if !hello.ok {
+		// The fast way found no answer: the careful one (§3.7).
+		if err := s.enterRawREPL(ctx, l); err != nil {
+			return fail(err)
+		}
+		s.rawPaste.Store(int32(rawPasteUnknown))
+	}
 	if serial {
 		info.firmware, err = s.readVersionREPL(ctx, l)
 	} else {
@@ -109,11 +127,112 @@ func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectI
 	if err != nil {
 		return fail(err)
 	}
+	if hello.ok {
+		if hello.exc != nil {
+			s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", hello.exc.Type, hello.exc.Message)
+			l.armResetWatch()
+			return l, info, nil
+		}
+		if err = s.finishProbe(ctx, l, &info, hello.out); err != nil {
+			return fail(err)
+		}
+		l.armResetWatch()
+		return l, info, nil
+	}
 	if err = s.probeBoard(ctx, l, &info); err != nil {
 		return fail(err)
 	}
 	l.armResetWatch()
 	return l, info, nil
+}
+
+// helloWait bounds fastEnter's wait for the answer to its first program:
+// a board at any prompt answers within a round trip and a drain, one
+// interrupted mid-program after its traceback. A board that has not
+// answered by then gets the careful sequence (enterRawREPL).
+const helloWait = 3 * time.Second
+
+// helloReply is what fastEnter learnt: ok if the first program's answer
+// came back whole, with its output after the nonce line and the exception
+// it raised, if any.
+type helloReply struct {
+	ok  bool
+	out []byte
+	exc *Exception
+}
+
+// fastEnter brings the board to the raw REPL and runs the first program in
+// one frame, without waiting for any quiet period: Ctrl-C twice (a program
+// stops, a friendly or raw line is cleared, paste and raw-paste modes end,
+// §3.7), Ctrl-A (the raw REPL, §3.1), the raw-paste request (§4.1) and the
+// program with its end, 0x04. The whole frame is smaller than any board's
+// input ring (§5.1), so it arrives whole in one drain. The program
+// (py/hello.py) prints a random nonce first, built from two halves so that
+// no echo of its text holds it, so what came before the nonce (a late
+// traceback, banners, prompts, the raw-paste answer and window grants, or
+// "OK" where the board took the program in standard raw mode) is provably
+// not its output and is discarded; what follows, up to the raw REPL's
+// 0x04, is. The board then sits at the raw prompt.
+//
+// A board that does not answer within helloWait (a program that catches
+// KeyboardInterrupt, a link so slow) leaves ok false for the careful
+// sequence; only a lost link or the end of ctx is an error.
+func (s *Session) fastEnter(ctx context.Context, l *link, info *connectInfo) (helloReply, error) {
+	var raw [8]byte
+	_, _ = rand.Read(raw[:])
+	nonce := hex.EncodeToString(raw[:])
+	info.epoch = nonce
+	burst := append([]byte{0x03, 0x03, 0x01, 0x05, 'A', 0x01}, helloProgram(nonce[:8], nonce[8:])...)
+	if err := l.writeText(append(burst, 0x04)); err != nil {
+		return helloReply{}, err
+	}
+	const step = "waiting for the answer to the first program"
+	hctx, cancel := context.WithTimeout(ctx, min(helloWait, s.opts.ConnectTimeout))
+	defer cancel()
+	giveUp := func(err error, what string, seen []byte) (helloReply, error) {
+		if errors.Is(err, ErrLinkLost) || ctx.Err() != nil {
+			return helloReply{}, stepError(ctx, err, step)
+		}
+		s.logf("webrepl: %s within %s (the board sent %.120q); resynchronising the careful way", what, helloWait, seen)
+		return helloReply{}, nil
+	}
+	w := windowScanner{pattern: []byte(nonce)}
+	stale := 0 // bytes before the nonce
+	for {
+		b, err := l.repl.take(hctx)
+		if err != nil {
+			return giveUp(err, "no answer to the first program", w.seen)
+		}
+		if end := w.scan(b); end >= 0 {
+			l.repl.unread(b[end:])
+			stale = w.total - (len(b) - end) - len(nonce)
+			break
+		}
+	}
+	if n := stale; n > 0 {
+		s.logf("webrepl: discarded %d bytes before the first program's output: %.120q", n, w.seen)
+	}
+	// The rest of the nonce's line, the output, 0x04, the exception, 0x04,
+	// the prompt; a marker, a port name and a build take a few hundred
+	// bytes at most, and what is longer is cut (maxSeen).
+	out, n, err := l.repl.readUntil(hctx, []byte{0x04})
+	if err != nil {
+		return giveUp(err, "no end of the first program's output", out)
+	}
+	out = out[:min(n, len(out))]
+	exc, n, err := l.repl.readUntil(hctx, []byte{0x04})
+	if err != nil {
+		return giveUp(err, "no end of the first program's reply", exc)
+	}
+	exc = exc[:min(n, len(exc))]
+	if seen, _, err := l.repl.readUntil(hctx, []byte{'>'}); err != nil {
+		return giveUp(err, "no raw prompt after the first program", seen)
+	}
+	r := helloReply{ok: true, out: bytes.TrimLeft(bytes.TrimSuffix(out, []byte{0x04}), "\r\n")}
+	if exc = bytes.TrimSuffix(exc, []byte{0x04}); len(bytes.TrimSpace(exc)) > 0 {
+		r.exc = parseException(exc)
+	}
+	return r, nil
 }
 
 func (s *Session) install(l *link, info connectInfo, reconnect bool) error {

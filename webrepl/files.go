@@ -93,11 +93,14 @@ func checkRemoteName(name string) error {
 	return nil
 }
 
-// readVersion asks GET_VER (§2.5): three bytes, major, minor, micro.
+// askVersion sends GET_VER (§2.5); readVersion reads the answer.
+func askVersion(l *link) error {
+	return l.writeFile(fileRecord(fileOpGetVer, 0, ""))
+}
+
+// readVersion reads the answer to askVersion: three bytes, major, minor,
+// micro.
 func (s *Session) readVersion(ctx context.Context, l *link) (Version, error) {
-	if err := l.writeFile(fileRecord(fileOpGetVer, 0, "")); err != nil {
-		return Version{}, err
-	}
 	vctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
 	b, err := l.file.readFull(vctx, 3)
