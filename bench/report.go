@@ -318,6 +318,20 @@ func markdown(r *Results) string {
 		fmt.Fprintf(&b, "| %s | %s, %s | %s | %d B | %.1f / %s / %.1f ms | %s | %s (%s)%s | %d |\n", p.Name, p.Firmware, port, dur(p.RTTMS/1000), p.InFlight,
 			p.PrintLatencyMS.Median, p95, p.PrintLatencyMS.Max, dur(p.Files.PutS), dur(p.Files.GetS), dur(p.Files.GetLimitS), getFrac, p.Lost)
 	}
+	var connects []string
+	for _, p := range r.Profiles {
+		if c := p.Connect; c.MedianS > 0 {
+			ratio := ""
+			if c.Ratio > 0 {
+				ratio = fmt.Sprintf(", %.1f×", c.Ratio)
+			}
+			connects = append(connects, fmt.Sprintf("%s %s (limit %s%s)", p.Name, dur(c.MedianS), dur(c.LimitS), ratio))
+		}
+	}
+	if len(connects) > 0 {
+		fmt.Fprintf(&b, "\n**Connect + first cell** (a new connection, as at a kernel's first cell or after a hand-over: Dial, then `%s` until its output is back; median of %d; the limit is the WebSocket handshake and login, 3 round trips, then one round trip, plus on esp32 1.27 one drain): %s.\n",
+			strings.TrimSpace(connectCell), r.Rounds, strings.Join(connects, "; "))
+	}
 	b.WriteString(liveMarkdown(r))
 	fmt.Fprintf(&b, "\n**Kernel**: process start to its Jupyter sockets accepting %.1f ms, to jupyter_client's `wait_for_ready` returning %.0f ms (its first `kernel_info_request` may go out before the sockets are up, and ZMQ retries the connection after 100 ms); idle memory %.1f MB RSS (medians over %d kernels, one per link).\n",
 		r.Kernel.BoundMS, r.Kernel.StartMS, r.Kernel.IdleRSSMB, r.Kernel.Samples)

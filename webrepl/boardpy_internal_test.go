@@ -47,7 +47,8 @@ func TestBoardFilesCompile(t *testing.T) {
 			}
 		}
 	}
-	programs := map[string][]byte{"probe": probeProgram("0123456789abcdef"), "unique id": uniqueIDProgram, "reset": resetProgram}
+	programs := map[string][]byte{"probe": probeProgram("0123456789abcdef"), "unique id": uniqueIDProgram, "reset": resetProgram,
+		"hello": helloProgram("01234567", "89abcdef")}
 	for _, op := range []string{"stat", "list", "remove", "mkdir", "verify"} {
 		programs[op] = fileOp(op, boardpy.Str("a/b.txt"))
 	}
@@ -69,7 +70,11 @@ func TestBoardFilesCompile(t *testing.T) {
 			t.Errorf("the %s program does not compile: %v", name, err)
 		}
 	}
-	for name, program := range map[string][]byte{"probe": probeProgram("0123456789abcdef"), "unique id": uniqueIDProgram} {
+	// The first program travels with the 6 keys before it and its 0x04
+	// (dial.go, fastEnter).
+	hello := helloProgram("01234567", "89abcdef")
+	for name, program := range map[string][]byte{"probe": probeProgram("0123456789abcdef"), "unique id": uniqueIDProgram,
+		"hello with its keys": append(make([]byte, 7), hello...)} {
 		if len(program) >= inputRing {
 			t.Errorf("the %s program is %d bytes, not under the %d-byte input ring:\n%s", name, len(program), inputRing, program)
 		}
@@ -216,6 +221,15 @@ func TestBoardPythonRealmp(t *testing.T) {
 	if out, exc := run(uniqueIDProgram); exc != nil || out != "?\n" {
 		t.Errorf("unique id printed %q (%v), want ?", out, exc)
 	}
+	// The first program of a connection: the nonce, joined, then the
+	// marker (on a fresh board the nonce, which stays) and what os.uname()
+	// says; on a board with a marker, that one.
+	if out, exc := run(append(helloProgram("ab", "cd"), probeProgram("beef")...)); exc != nil || out != "abcd\nabcd\n?\n?\n?\nabcd\n?\n?\n?\n" {
+		t.Errorf("hello then a probe printed %q (%v), want the nonce abcd kept as the marker", out, exc)
+	}
+	if out, exc := run(append(probeProgram("cafe"), helloProgram("0123", "4567")...)); exc != nil || out != "cafe\n?\n?\n?\n01234567\ncafe\n?\n?\n?\n" {
+		t.Errorf("a probe then hello printed %q (%v), want hello to print its nonce and the marker cafe", out, exc)
+	}
 }
 
 func TestBoardPythonSim(t *testing.T) {
@@ -248,6 +262,11 @@ func TestBoardPythonSim(t *testing.T) {
 	out, exc := run(probeProgram("beef"))
 	if lines := strings.Split(out, "\n"); exc != nil || len(lines) != 5 || lines[0] != s.Board().Boot || lines[1] != "esp32" {
 		t.Errorf("probe printed %q (%v), want the login's marker %q and the esp32 port", out, exc, s.Board().Boot)
+	}
+	// The first program prints its nonce, then the marker there, the port.
+	out, exc = run(helloProgram("0123", "4567"))
+	if lines := strings.Split(out, "\n"); exc != nil || len(lines) != 6 || lines[0] != "01234567" || lines[1] != s.Board().Boot || lines[2] != "esp32" {
+		t.Errorf("hello printed %q (%v), want the nonce, the login's marker %q and the esp32 port", out, exc, s.Board().Boot)
 	}
 	if out, exc := run(uniqueIDProgram); exc != nil || len(strings.TrimSpace(out)) != 12 {
 		t.Errorf("unique id printed %q (%v), want 6 bytes in hex", out, exc)

@@ -108,26 +108,21 @@ func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectI
 		}
 	}
 	s.rawPaste.Store(int32(rawPasteUnknown))
-	hello, err := s.fastEnter(ctx, l, &info)
+	began := time.Now()
+	hello, err := s.fastEnter(ctx, l, &info, min(helloWait, s.opts.ConnectTimeout/2))
 	if err != nil {
 		return fail(err)
 	}
-	if !hello.ok {
-		// The fast way found no answer: the careful one (§3.7).
-		if err := s.enterRawREPL(ctx, l); err != nil {
-			return fail(err)
+	readVersion := func() (Version, error) {
+		if serial {
+			return s.readVersionREPL(ctx, l)
 		}
-		s.rawPaste.Store(int32(rawPasteUnknown))
-	}
-	if serial {
-		info.firmware, err = s.readVersionREPL(ctx, l)
-	} else {
-		info.firmware, err = s.readVersion(ctx, l)
-	}
-	if err != nil {
-		return fail(err)
+		return s.readVersion(ctx, l)
 	}
 	if hello.ok {
+		if info.firmware, err = readVersion(); err != nil {
+			return fail(err)
+		}
 		if hello.exc != nil {
 			s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", hello.exc.Type, hello.exc.Message)
 			l.armResetWatch()
@@ -139,6 +134,15 @@ func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectI
 		l.armResetWatch()
 		return l, info, nil
 	}
+	// The fast way found no answer: the careful one (§3.7), within what is
+	// left of ConnectTimeout.
+	if err := s.enterRawREPLWithin(ctx, l, s.opts.ConnectTimeout-time.Since(began)); err != nil {
+		return fail(err)
+	}
+	s.rawPaste.Store(int32(rawPasteUnknown))
+	if info.firmware, err = readVersion(); err != nil {
+		return fail(err)
+	}
 	if err = s.probeBoard(ctx, l, &info); err != nil {
 		return fail(err)
 	}
@@ -146,10 +150,11 @@ func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectI
 	return l, info, nil
 }
 
-// helloWait bounds fastEnter's wait for the answer to its first program:
-// a board at any prompt answers within a round trip and a drain, one
-// interrupted mid-program after its traceback. A board that has not
-// answered by then gets the careful sequence (enterRawREPL).
+// helloWait bounds fastEnter's wait for the answer to its first program
+// (and so does half of ConnectTimeout): a board at any prompt answers
+// within a round trip and a drain, one interrupted mid-program after its
+// traceback. A board that has not answered by then gets the careful
+// sequence (enterRawREPL) in the rest of ConnectTimeout.
 const helloWait = 3 * time.Second
 
 // helloReply is what fastEnter learnt: ok if the first program's answer
@@ -177,23 +182,22 @@ type helloReply struct {
 // A board that does not answer within helloWait (a program that catches
 // KeyboardInterrupt, a link so slow) leaves ok false for the careful
 // sequence; only a lost link or the end of ctx is an error.
-func (s *Session) fastEnter(ctx context.Context, l *link, info *connectInfo) (helloReply, error) {
+func (s *Session) fastEnter(ctx context.Context, l *link, info *connectInfo, wait time.Duration) (helloReply, error) {
 	var raw [8]byte
 	_, _ = rand.Read(raw[:])
 	nonce := hex.EncodeToString(raw[:])
 	info.epoch = nonce
-	burst := append([]byte{0x03, 0x03, 0x01, 0x05, 'A', 0x01}, helloProgram(nonce[:8], nonce[8:])...)
-	if err := l.writeText(append(burst, 0x04)); err != nil {
-		return helloReply{}, err
+	if err := s.writeHello(ctx, l, helloProgram(nonce[:8], nonce[8:])); err != nil {
+		return helloReply{}, stepError(ctx, err, "sending the first program")
 	}
 	const step = "waiting for the answer to the first program"
-	hctx, cancel := context.WithTimeout(ctx, min(helloWait, s.opts.ConnectTimeout))
+	hctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	giveUp := func(err error, what string, seen []byte) (helloReply, error) {
 		if errors.Is(err, ErrLinkLost) || ctx.Err() != nil {
 			return helloReply{}, stepError(ctx, err, step)
 		}
-		s.logf("webrepl: %s within %s (the board sent %.120q); resynchronising the careful way", what, helloWait, seen)
+		s.logf("webrepl: %s within %s (the board sent %.120q); resynchronising the careful way", what, wait, seen)
 		return helloReply{}, nil
 	}
 	w := windowScanner{pattern: []byte(nonce)}
@@ -335,10 +339,41 @@ func login(ctx context.Context, l *link, pw string) error {
 	}
 }
 
+// writeHello sends the keys to the raw REPL and the first program: in one
+// frame, or under PacingPaced as the caller paces its programs (frames of
+// ChunkSize bytes, ChunkGap apart) and in standard raw mode, without the
+// raw-paste request.
+func (s *Session) writeHello(ctx context.Context, l *link, program []byte) error {
+	keys := []byte{0x03, 0x03, 0x01, 0x05, 'A', 0x01}
+	if s.opts.Pacing == PacingPaced {
+		keys = keys[:3]
+	}
+	burst := append(append(keys, program...), 0x04)
+	if s.opts.Pacing != PacingPaced {
+		return l.writeText(burst)
+	}
+	for off := 0; off < len(burst); off += s.opts.ChunkSize {
+		if off > 0 {
+			if err := sleepCtx(ctx, s.opts.ChunkGap); err != nil {
+				return err
+			}
+		}
+		if err := l.writeText(burst[off:min(off+s.opts.ChunkSize, len(burst))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // enterRawREPL is §3.7: Ctrl-C twice, drain, Ctrl-A, wait for the banner and
 // its '>'; repeat until the connect deadline.
 func (s *Session) enterRawREPL(ctx context.Context, l *link) error {
-	rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
+	return s.enterRawREPLWithin(ctx, l, s.opts.ConnectTimeout)
+}
+
+// enterRawREPLWithin is enterRawREPL within limit.
+func (s *Session) enterRawREPLWithin(ctx context.Context, l *link, limit time.Duration) error {
+	rctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	const step = "waiting for the raw REPL prompt (the board did not answer Ctrl-C and Ctrl-A; is a program running without ever sleeping?)"
 	for attempt := 1; ; attempt++ {
