@@ -96,17 +96,24 @@ func TestESP32v128BurstWhileRunningLoses(t *testing.T) {
 	opts.Firmware = "1.28"
 	b, c := startReal(t, opts)
 	c.enterRaw()
-	// The program runs until it has read the burst's last byte from stdin
-	// (what the ring kept), or forever if the burst was kept whole.
-	c.sendText("import sys\nprint('ready')\nn = 0\nwhile sys.stdin.read(1) != '#':\n    n += 1\nprint('kept', n)\n\x04")
+	// The program runs until it reads a '#' from stdin; the burst's own
+	// '#' is beyond the ring, so it ends at the one sent afterwards.
+	// It says how many bytes it has read so far, so that the test sends
+	// that '#' only once the program has emptied the ring: sent while the
+	// ring is still full (a loaded machine runs the program slowly), the
+	// '#' would be dropped too and the program would wait for ever.
+	c.sendText("import sys\nprint('ready')\nn = 0\nwhile sys.stdin.read(1) != '#':\n    n += 1\n    print('read', n)\nprint('kept', n)\n\x04")
 	c.expectText("OKready\r\n")
 	c.sendText(strings.Repeat("x", 1000) + "#")
 	waitFor(t, "the ring to overflow", func() bool { return b.DroppedBytes() > 0 })
 	if d := b.DroppedBytes(); d != 1001-259 {
-		t.Errorf("dropped %d bytes, want %d (all beyond the 259-byte ring)", d, 1001-259)
+		t.Fatalf("dropped %d bytes, want %d (all beyond the 259-byte ring)", d, 1001-259)
 	}
+	c.expectText("read 259\r\n")
 	c.sendText("#")
-	c.expectText("kept 259\r\n\x04\x04>")
+	if got := c.expectText("kept 259\r\n\x04\x04>"); got != "kept 259\r\n\x04\x04>" {
+		t.Fatalf("after the ring's 259 bytes the program read more: %q", got)
+	}
 }
 
 // ESP8266's VM hook: Ctrl-C interrupts a loop that never calls out, once
