@@ -56,7 +56,12 @@ func runFakeBoard(args []string) {
 			return
 		}
 		if busy {
-			continue // a program that neither sleeps nor prints
+			// A program that neither sleeps nor prints: a Ctrl-C is read
+			// and reported, but never stops it.
+			if bytes.IndexByte(m.payload, 0x03) >= 0 {
+				send(msgBusy, []byte{1, 1})
+			}
+			continue
 		}
 		text := string(m.payload)
 		switch {

@@ -40,7 +40,7 @@ type (
 		data   []byte
 		direct bool // read by the REPL from the socket (link.deliver)
 	}
-	evResetTimer   struct{ gen int }
+	evResetTimer   struct{ gen, seq int }
 	evResetPressed struct{ handled chan struct{} }
 )
 
@@ -69,6 +69,7 @@ type boardState struct {
 	modeTail     []byte
 	executing    bool
 	resetTimer   *time.Timer
+	resetSeq     int          // which resetTimer an evResetTimer comes from
 	ready        chan<- error // non-nil until the server first serves
 }
 
@@ -190,10 +191,6 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 				typ = msgInputRead
 			}
 			st.node.send(typ, e.data)
-			if st.executing && st.resetTimer == nil && bytes.IndexByte(e.data, 0x03) >= 0 {
-				gen := st.gen
-				st.resetTimer = time.AfterFunc(b.opts.ResetAfter, func() { b.post(ctx, evResetTimer{gen: gen}) })
-			}
 		case evResetPressed:
 			b.logf("sim: reset button pressed")
 			err := b.reset(ctx, st, &helpers, false)
@@ -203,7 +200,7 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 				return
 			}
 		case evResetTimer:
-			if e.gen == st.gen && st.resetTimer != nil && st.executing {
+			if e.gen == st.gen && e.seq == st.resetSeq && st.resetTimer != nil && st.executing {
 				b.logf("sim: Ctrl-C not obeyed for %v; pressing reset", b.opts.ResetAfter)
 				if err := b.reset(ctx, st, &helpers, false); err != nil {
 					b.fail(err)
@@ -238,11 +235,22 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 	case msgHardReset:
 		return b.reset(ctx, st, helpers, false)
 	case msgBusy:
-		st.executing = len(m.payload) == 1 && m.payload[0] == 1
+		// The board process says a Ctrl-C it read will interrupt the code
+		// (second byte 1) rather than the Go side guessing from the input
+		// it forwards: that input reaches the board process later, and a
+		// Ctrl-C sent just before the code starts, or just after it started
+		// but before its busy message arrived here, interrupts it as well.
+		st.executing = len(m.payload) >= 1 && m.payload[0] == 1
+		ctrlC := len(m.payload) >= 2 && m.payload[1] == 1
 		b.replIdle.set(!st.executing)
-		if !st.executing && st.resetTimer != nil {
+		switch {
+		case !st.executing && st.resetTimer != nil:
 			st.resetTimer.Stop()
 			st.resetTimer = nil
+		case st.executing && ctrlC && st.resetTimer == nil:
+			st.resetSeq++
+			gen, seq := st.gen, st.resetSeq
+			st.resetTimer = time.AfterFunc(b.opts.ResetAfter, func() { b.post(ctx, evResetTimer{gen: gen, seq: seq}) })
 		}
 	case msgPeripheral:
 		var change struct {

@@ -22,7 +22,7 @@ const (
 	msgDropped    = 'd' // Node → Go: total bytes dropped by the stdin ring
 	msgSoftReset  = 's' // Node → Go: soft reset requested
 	msgHardReset  = 'h' // Node → Go: hard reset requested
-	msgBusy       = 'b' // Node → Go: 1 = executing, 0 = at a prompt
+	msgBusy       = 'b' // Node → Go: 1 = executing, 0 = at a prompt; a second byte 1: a Ctrl-C read will interrupt it
 	msgPeripheral = 'p' // Node → Go: JSON peripheral change
 	msgRawPaste   = 'c' // Node → Go: JSON credit use of one raw-paste upload
 )

@@ -175,7 +175,13 @@ export class BoardThread {
     }
     Atomics.store(ctl, RING.HEAD, head);
     Atomics.notify(ctl, RING.HEAD);
-    if (interrupted) Atomics.notify(ctl, RING.INTR);
+    if (interrupted) {
+      Atomics.notify(ctl, RING.INTR);
+      // Tells the Go side that a Ctrl-C was read while code runs, so that it presses reset
+      // if the code does not stop (--reset-after). Written before the outbox is forwarded
+      // again, so before the worker's "back at a prompt" that may follow.
+      this.sink.write(frame('b', Uint8Array.of(1, 1)));
+    }
     if (droppedNow > 0) {
       this.dropped = (this.dropped + droppedNow) >>> 0;
       const payload = Buffer.alloc(4);

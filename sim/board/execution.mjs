@@ -39,8 +39,10 @@ export class Execution {
     Atomics.store(ctl, RING.INTR, 0); // a Ctrl-C from before this execution is stale
     Atomics.store(ctl, RING.EXEC, 1);
     this.executing = true;
-    if (interrupt || this.takeQueuedCtrlC()) Atomics.store(ctl, RING.INTR, 1);
-    this.post('b', Uint8Array.of(1)); // the Go side times Ctrl-C against this
+    const interrupted = interrupt || this.takeQueuedCtrlC();
+    if (interrupted) Atomics.store(ctl, RING.INTR, 1);
+    // The Go side times a Ctrl-C against this (the second byte: one is already pending).
+    this.post('b', interrupted ? Uint8Array.of(1, 1) : Uint8Array.of(1));
   }
 
   // takeQueuedCtrlC takes a Ctrl-C that is the next byte waiting when code starts: it came
