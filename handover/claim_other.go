@@ -20,6 +20,7 @@ func New(opts Options) (*Claim, error)         { return &Claim{}, nil }
 func (c *Claim) SetKeep(bool)                  {}
 func (c *Claim) TakenBy() string               { return "" }
 func (c *Claim) Held() bool                    { return false }
+func (c *Claim) TookOver() bool                { return false }
 func (c *Claim) Acquire(context.Context) error { return nil }
 func (c *Claim) Done()                         {}
 func (c *Claim) Drop()                         {}

@@ -40,6 +40,9 @@ func TestIdleHolderLetsGo(t *testing.T) {
 	if err := a.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if a.TookOver() {
+		t.Fatalf("a took a free board, but TookOver is true")
+	}
 	fi, err := os.Stat(dir)
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("folder mode: %v %v", fi.Mode(), err)
@@ -51,6 +54,9 @@ func TestIdleHolderLetsGo(t *testing.T) {
 	if releasedA.Load() != 1 || a.Held() || !b.Held() {
 		t.Fatalf("released %d, a held %v, b held %v", releasedA.Load(), a.Held(), b.Held())
 	}
+	if !b.TookOver() {
+		t.Fatalf("b took the board from a, but TookOver is false")
+	}
 	if who := a.TakenBy(); !strings.Contains(who, "command exec x.py") {
 		t.Fatalf("TakenBy = %q", who)
 	}
@@ -59,8 +65,8 @@ func TestIdleHolderLetsGo(t *testing.T) {
 	}
 	b.Close()
 	// b removed its entry on Close: a takes the board back without asking.
-	if err := a.Acquire(ctx); err != nil || !a.Held() {
-		t.Fatalf("a again: %v", err)
+	if err := a.Acquire(ctx); err != nil || !a.Held() || a.TookOver() {
+		t.Fatalf("a again: %v (held %v, took over %v)", err, a.Held(), a.TookOver())
 	}
 }
 

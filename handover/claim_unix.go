@@ -61,6 +61,7 @@ type Claim struct {
 	busy       bool
 	kept       bool
 	takenBy    string // who took the board since the last Acquire ("" = nobody)
+	tookOver   bool   // the last Acquire took the board from another process
 	listener   net.Listener
 	listenDone chan struct{}
 	closed     bool
@@ -112,6 +113,16 @@ func (c *Claim) TakenBy() string {
 	return who
 }
 
+// TookOver reports whether the last Acquire took the board from another
+// process, which let go (closing its link) or had died: the board may
+// still be freeing its single client slot, so a connection it turns away
+// is worth retrying for a while (webrepl.Options.AfterHandOver).
+func (c *Claim) TookOver() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tookOver
+}
+
 // Held reports whether this process holds the board now.
 func (c *Claim) Held() bool {
 	c.mu.Lock()
@@ -130,6 +141,7 @@ func (c *Claim) Acquire(ctx context.Context) error {
 	}
 	if c.held {
 		c.busy = true
+		c.tookOver = false
 		c.mu.Unlock()
 		return nil
 	}
@@ -195,6 +207,7 @@ func (c *Claim) tryTake(ctx context.Context) (*message, error) {
 	}
 	c.mu.Lock()
 	c.held, c.busy = true, true
+	c.tookOver = e != nil && e.PID != c.pid
 	c.mu.Unlock()
 	if err := writeEntry(c.entry, entry{PID: c.pid, What: c.opts.What, Socket: c.socket, URL: c.opts.URL}); err != nil {
 		c.mu.Lock()

@@ -226,8 +226,12 @@ func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.Execu
 			return nil, hostError("ConnectionError", "asking for the WebREPL password: "+err.Error())
 		}
 	}
+	k.mu.Lock()
+	tookOver := k.claim != nil && k.claim.TookOver()
+	k.mu.Unlock()
 	s, err := webrepl.Dial(cell.ctx, url, webrepl.Options{Password: password, Pacing: k.cfg.Pacing,
-		Window: k.cfg.Window, Logf: k.cfg.Logf, OnReconnecting: k.noteReconnecting})
+		Window: k.cfg.Window, Logf: k.cfg.Logf, OnReconnecting: k.noteReconnecting,
+		AfterHandOver: tookOver})
 	if err != nil {
 		if interrupted, _ := cell.state(); interrupted && errors.Is(err, context.Canceled) {
 			return nil, interruptedError()

@@ -18,7 +18,8 @@ import (
 // Dial connects to the board at url ("ws://192.168.4.1:8266/", "host:port"
 // or "host"), logs in and brings the board to the raw REPL (§3.7), however it
 // was left: running main.py, in friendly paste mode, or holding half-typed
-// input. Failures are ErrUnreachable, ErrNotWebREPL, ErrBusy, ErrRebooting (after retrying it within ConnectTimeout),
+// input. Failures are ErrUnreachable, ErrNotWebREPL, ErrBusy (after retrying it within ConnectTimeout
+// when Options.AfterHandOver), ErrRebooting (after retrying it within ConnectTimeout),
 // ErrWrongPassword or a *TimeoutError naming the step.
 func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
 	u, err := NormalizeURL(url)
@@ -28,7 +29,7 @@ func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
 	s := &Session{url: u, opts: opts.withDefaults()}
 	s.closedCtx, s.closeNow = context.WithCancel(context.Background())
 	l, info, err := s.connect(ctx, nil)
-	if errors.Is(err, ErrRebooting) {
+	if errors.Is(err, ErrRebooting) || errors.Is(err, ErrBusy) && s.opts.AfterHandOver {
 		l, info, err = s.connectWhileRebooting(ctx, err)
 	}
 	if err != nil {
@@ -42,7 +43,8 @@ func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
 }
 
 // connectWhileRebooting retries a board that closed the connection before
-// the handshake (rebooting) with back-off, within ConnectTimeout.
+// the handshake (rebooting), or that turned us away just after a hand-over
+// (Options.AfterHandOver), with back-off, within ConnectTimeout.
 func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link, connectInfo, error) {
 	rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
 	defer cancel()
@@ -62,7 +64,7 @@ func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link
 		var l *link
 		var info connectInfo
 		l, info, err = s.connect(rctx, nil)
-		if !errors.Is(err, ErrRebooting) {
+		if !errors.Is(err, ErrRebooting) && !(errors.Is(err, ErrBusy) && s.opts.AfterHandOver) {
 			return l, info, err
 		}
 	}

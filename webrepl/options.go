@@ -113,6 +113,15 @@ type Options struct {
 	// program was running (timer output, notices about rejected clients),
 	// when the next operation starts. Same restriction as OnReconnect.
 	Unsolicited func(p []byte)
+
+	// AfterHandOver: the caller has just taken the board from another of
+	// our processes (package handover), which closed its link or died. The
+	// board frees its single client slot only after it has seen that
+	// connection end (§1.6), which a loaded board or host can take a while
+	// to do, so Dial retries ErrBusy within ConnectTimeout as it retries
+	// ErrRebooting. Otherwise ErrBusy means a foreign client and is
+	// returned at once.
+	AfterHandOver bool
 }
 
 func (o Options) withDefaults() Options {

@@ -471,6 +471,32 @@ func TestSimConnectErrors(t *testing.T) {
 	// TestDialToBadPeers.
 }
 
+// Right after a hand-over the board may still hold the previous client's
+// slot: with AfterHandOver, Dial retries ErrBusy until it is free.
+func TestSimDialAfterHandOverWaitsForTheSlot(t *testing.T) {
+	t.Parallel()
+	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})
+	ctx := ctxFor(t, 2*time.Minute)
+	first := dial(t, b.URL(), b.Password(), webrepl.Options{})
+	run(t, first, "kept = 42")
+	var closeOnce sync.Once
+	s, err := webrepl.Dial(ctx, b.URL(), webrepl.Options{Password: b.Password(), AfterHandOver: true,
+		OnReconnecting: func(attempt int, cause error) {
+			if !errors.Is(cause, webrepl.ErrBusy) {
+				t.Errorf("attempt %d after %v, want ErrBusy", attempt, cause)
+			}
+			// Turned away once: now the previous holder lets go.
+			closeOnce.Do(func() { first.Close() })
+		}})
+	if err != nil {
+		t.Fatalf("Dial after the hand-over: %v", err)
+	}
+	defer s.Close()
+	if out, _ := run(t, s, "print(kept)"); out != "42\n" {
+		t.Errorf("after the hand-over: %q", out)
+	}
+}
+
 func TestSimProgramEndings(t *testing.T) {
 	t.Parallel()
 	b := simtest.Start(t, sim.Options{DrainPeriod: 5 * time.Millisecond})

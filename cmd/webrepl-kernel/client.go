@@ -91,6 +91,7 @@ func (c *connFlags) connect(ctx context.Context, opts webrepl.Options) (*webrepl
 	if err := c.holdBoard(ctx); err != nil {
 		return nil, err
 	}
+	opts.AfterHandOver = c.claim.TookOver()
 	dialCtx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	s, err := webrepl.Dial(dialCtx, c.url, opts)
