@@ -65,10 +65,11 @@ if [ -n "$REALMP" ]; then
 	export WEBREPL_TEST_BOARD=realmp
 	echo "real MicroPython (unix port) at $URL"
 else
-	# The simulated board, on a free port.
+	# The simulated board, on a free port; -v logs its connections and resets, whose last
+	# lines are shown when a test fails (a board that lost its RAM says why).
 	# shellcheck source=../../scripts/sim-lib.sh
 	source "$HERE/../../scripts/sim-lib.sh"
-	start_sim "$BIN" "$WORK" --password "$PASSWORD" --reset-after 3s || exit 1
+	start_sim "$BIN" "$WORK" --password "$PASSWORD" --reset-after 3s -v || exit 1
 	URL=$SIM_URL
 	export WEBREPL_TEST_BOARD=sim
 	echo "simulated board at $URL"

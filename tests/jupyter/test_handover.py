@@ -56,12 +56,14 @@ def main():
         check(reply["status"] == "ok" and "k2 sees 2" in stdout(out),
               "kernel 2 takes the board from idle kernel 1; the board's variables are shared (%.1fs)" % took)
         reply, out = run(kc1, "shared += 1\nprint('k1 sees', shared)")
-        check(reply["status"] == "ok" and "k1 sees 3" in stdout(out), "kernel 1 takes it back")
+        check(reply["status"] == "ok" and "k1 sees 3" in stdout(out), "kernel 1 takes it back: %r %r" % (reply.get("evalue"), stdout(out)))
         err = stderr_text(out)
         check(err.count("The board was used by") == 1 and "PID %d" % km2.provisioner.pid in err,
               "kernel 1 says once that the board was used by kernel 2: %r" % err.strip())
         reply, out = run(kc1, "print('again', shared)")
         check("used by" not in stderr_text(out), "and only once")
+        check(reply["status"] == "ok" and "again 3" in stdout(out),
+              "the board keeps its RAM while kernel 1 holds it: %r %r" % (reply.get("evalue"), stdout(out)))
 
         res = exec_code("print('exec sees', shared)\n")
         check(res.returncode == 0 and "exec sees 3" in res.stdout,
@@ -100,7 +102,8 @@ def main():
         t0 = time.monotonic()
         reply, out = run(kc1, "print('after kill', shared)")
         check(reply["status"] == "ok" and "after kill" in stdout(out),
-              "kernel 1 gets the board after kernel 2 was killed (%.1fs)" % (time.monotonic() - t0))
+              "kernel 1 gets the board after kernel 2 was killed (%.1fs): %r %r"
+              % (time.monotonic() - t0, reply.get("evalue"), stderr_text(out)))
 
         # A cell right after machine.reset(): it waits for the reboot and runs.
         reply, out = run(kc1, "import machine\nmachine.reset()")
