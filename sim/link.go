@@ -135,6 +135,7 @@ type link struct {
 	in          chan timedChunk
 	idle        *replIdle
 	deliver     func(data []byte, direct bool)
+	stalled     func() // a drain came late (Board.Stalls)
 }
 
 // deaf: a DeafWhilePrinting board runs a program that is printing, so it
@@ -159,6 +160,7 @@ func (l *link) run(ctx context.Context) {
 		tickC = ticker.C
 	}
 	reading := func() bool { return l.profile.directRead && l.idle.get() }
+	lastTick := time.Now()
 	if l.profile.directRead {
 		idleC = l.idle.wake
 	}
@@ -207,12 +209,21 @@ func (l *link) run(ctx context.Context) {
 			inFlight = append(inFlight, c)
 		case <-timerC:
 		case <-tickC:
+			// A drain more than two periods after the last one: this
+			// process was kept off the CPU, and the input of several
+			// drains reaches the ring at once.
+			tick := time.Now()
+			late := tick.Sub(lastTick) > 2*l.drainPeriod
+			lastTick = tick
 			// A program that printed since the last tick, and still
 			// runs, never reached the poll: what arrived stays in lwIP.
 			if l.deaf() {
 				break
 			}
 			if len(lwip) > 0 {
+				if late && l.stalled != nil {
+					l.stalled()
+				}
 				l.deliver(lwip, false)
 				lwip = nil
 			}

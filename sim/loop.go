@@ -225,10 +225,15 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 			st.sess.print(m.payload)
 		}
 	case msgDropped:
-		if len(m.payload) == 4 {
+		// The total dropped; a fifth byte 1: the ring still held input the
+		// waiting REPL had not read (the board process was kept off the CPU).
+		if len(m.payload) == 4 || len(m.payload) == 5 {
 			b.mu.Lock()
 			b.droppedNow = int64(binary.BigEndian.Uint32(m.payload))
 			b.mu.Unlock()
+			if len(m.payload) == 5 && m.payload[4] == 1 {
+				b.stalls.Add(1)
+			}
 		}
 	case msgSoftReset:
 		return b.reset(ctx, st, helpers, true)
@@ -558,6 +563,7 @@ func (b *Board) handleClient(ctx context.Context, st *boardState, e evClient) {
 		in:          s.input,
 		idle:        b.replIdle,
 		deliver:     func(p []byte, direct bool) { b.post(ctx, evInput{gen: gen, data: p, direct: direct}) },
+		stalled:     func() { b.stalls.Add(1) },
 	}
 	go l.run(ctx)
 	st.sess = s

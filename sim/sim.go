@@ -100,6 +100,7 @@ type Board struct {
 	cancel     context.CancelFunc
 	done       chan struct{} // closed when the event loop has ended and cleaned up
 	servingGen atomic.Int64  // the generation being served, 0 while rebooting
+	stalls     atomic.Int64  // see Stalls
 	fault      atomic.Pointer[Fault]
 	// outputTo is the session console output goes to, read by the board
 	// process's reader to hold output back while that client is not reading.
@@ -335,6 +336,16 @@ func (b *Board) DroppedBytes() int64 {
 	defer b.mu.Unlock()
 	return b.droppedBase + b.droppedNow
 }
+
+// Stalls counts the times the simulator itself fell behind the board it
+// models, because the machine it runs on kept it off the CPU: a drain of
+// received input (esp32) that came more than two DrainPeriods after the one
+// before, or input that overflowed the stdin ring while the ring still held
+// bytes the board's REPL, waiting for input, had not read yet (a real
+// board's REPL reads them at once). Input a board loses in such a stall is
+// the test machine's doing, not the client's; tests of clients without flow
+// control (paced mode) tell the two apart with it.
+func (b *Board) Stalls() int64 { return b.stalls.Load() }
 
 // TextFrameStats describes the text frames clients have sent the board.
 type TextFrameStats struct {

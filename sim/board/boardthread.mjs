@@ -155,6 +155,9 @@ export class BoardThread {
     const { ctl, data, size } = ring;
     const limit = direct ? ring.capacity : Math.min(capacity, ring.capacity);
     let head = Atomics.load(ctl, RING.HEAD);
+    // The REPL waits for input yet has not read what came before: this process was kept off
+    // the CPU (a board reads it at once). A loss now is reported as such a stall.
+    const backlog = Atomics.load(ctl, RING.EXEC) === 0 && head !== Atomics.load(ctl, RING.TAIL);
     let droppedNow = 0;
     let interrupted = false;
     for (let i = 0; i < bytes.length; i++) {
@@ -184,8 +187,9 @@ export class BoardThread {
     }
     if (droppedNow > 0) {
       this.dropped = (this.dropped + droppedNow) >>> 0;
-      const payload = Buffer.alloc(4);
+      const payload = Buffer.alloc(5);
       payload.writeUInt32BE(this.dropped, 0);
+      payload[4] = backlog ? 1 : 0;
       this.sink.write(frame('d', payload));
     }
   }
