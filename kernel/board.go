@@ -65,17 +65,23 @@ func (k *Kernel) boardExplained(s *webrepl.Session, resetTold bool) {
 // when it matters for what follows: another board answers at the address,
 // the firmware changed, or the board reset (a NameError in the cell that
 // follows then makes sense). Nothing is said for the first board of a URL,
-// nor when nothing changed.
+// nor when nothing changed, except what a restart before this kernel did to
+// it (restart.go).
 func (k *Kernel) tellAboutBoard(io cellIO, s *webrepl.Session) {
 	now := s.Board()
 	k.mu.Lock()
-	before, explained := k.seen, k.resetExplained
+	before, explained, note := k.seen, k.resetExplained, k.restartNote
 	k.seen = now
 	if before.Boot != now.Boot {
 		k.resetExplained = false
 	}
+	k.restartNote = nil // told by the first board this kernel connects to, or never
 	k.mu.Unlock()
-	if msg := boardChange(before, now, explained); msg != "" {
+	msg := boardChange(before, now, explained)
+	if note != nil && before.URL == "" {
+		msg = restartLine(*note, now)
+	}
+	if msg != "" {
 		io.stderr(msg + "\n")
 	}
 }

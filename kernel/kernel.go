@@ -91,6 +91,11 @@ type Config struct {
 	// others can read, …). Until %connect picks a board, a cell that needs
 	// the board fails with it as a one-line ConnectionError.
 	BoardProblem error
+	// RestartNote is a file where a kernel told to restart leaves what it
+	// did to the board, for the kernel started after it, which reads and
+	// removes it (restart.go); "" = none. The kernel subcommand names it
+	// after the connection file, which a Jupyter restart keeps.
+	RestartNote string
 }
 
 // Kernel implements jupyter.Handler.
@@ -118,6 +123,9 @@ type Kernel struct {
 	// (sys.exit()) before it came back, so its new boot is not told again.
 	seen           webrepl.BoardInfo
 	resetExplained bool
+	// restartNote: what the kernel before this one did to the board as it
+	// restarted, until the first cell on a board tells it (restart.go).
+	restartNote *restartNote
 	// notices receives the running cell's "reconnecting to …" lines; nil
 	// between cells.
 	notices  func(string)
@@ -159,6 +167,7 @@ func New(cfg Config) *Kernel {
 	logf := cfg.Logf
 	k.cfg.Logf = func(format string, args ...any) { logf("%s", k.secrets.redact(fmt.Sprintf(format, args...))) }
 	k.addSecret(cfg.Password)
+	k.restartNote = readRestartNote(cfg.RestartNote, k.cfg.Logf)
 	return k
 }
 
@@ -190,7 +199,7 @@ func (k *Kernel) HandleShell(ctx context.Context, r jupyter.Request) {
 	case "comm_msg": // a widget's change between cells: the board gets it now
 		k.commMsg(ctx, r, true)
 	case "shutdown_request": // deprecated on shell (5.4) but still sent by old clients
-		k.shutdown(r)
+		k.shutdown(ctx, r)
 	default:
 		// Unknown requests are ignored (messaging spec, "Compatibility").
 		k.cfg.Logf("kernel: ignoring %s on shell", r.Type())
@@ -205,7 +214,7 @@ func (k *Kernel) HandleControl(ctx context.Context, r jupyter.Request) {
 		k.Interrupt()
 		k.reply(r, jupyter.InterruptReply{Status: jupyter.StatusOK})
 	case "shutdown_request":
-		k.shutdown(r)
+		k.shutdown(ctx, r)
 	case "kernel_info_request":
 		k.reply(r, k.kernelInfo())
 	case "usage_request":
@@ -320,18 +329,30 @@ func (k *Kernel) historyReply(r jupyter.Request) {
 	k.reply(r, map[string]any{"status": jupyter.StatusOK, "history": k.history.query(q)})
 }
 
-func (k *Kernel) shutdown(r jupyter.Request) {
+// shutdown answers shutdown_request. A restart (Restart Kernel: "all
+// variables will be lost") also soft-resets the board before the kernel
+// exits, so the board's RAM goes with the kernel's (restart.go); a plain
+// shutdown leaves the board as it is.
+func (k *Kernel) shutdown(ctx context.Context, r jupyter.Request) {
 	var req jupyter.ShutdownRequest
 	_ = r.Decode(&req) // a malformed request still means "shut down"
 	k.reply(r, jupyter.ShutdownReply{Status: jupyter.StatusOK, Restart: req.Restart})
-	k.Close()
+	if req.Restart {
+		k.close(func(s *webrepl.Session) { k.resetForRestart(ctx, s) })
+	} else {
+		k.Close()
+	}
 	k.doneOnce.Do(func() { close(k.done) })
 }
 
 // Close interrupts a running cell and closes the WebREPL session cleanly, so
 // the board accepts the next client (a restarted kernel). Safe to call more
 // than once and from any goroutine.
-func (k *Kernel) Close() {
+func (k *Kernel) Close() { k.close(nil) }
+
+// close is Close; with leave, the session (nil if the kernel holds none)
+// goes to leave, which closes it, instead of being closed here.
+func (k *Kernel) close(leave func(*webrepl.Session)) {
 	k.mu.Lock()
 	if k.closed {
 		k.mu.Unlock()
@@ -352,7 +373,10 @@ func (k *Kernel) Close() {
 	s := k.session
 	k.session = nil
 	k.mu.Unlock()
-	if s != nil {
+	switch {
+	case leave != nil:
+		leave(s)
+	case s != nil:
 		if err := s.Close(); err != nil {
 			k.cfg.Logf("kernel: closing WebREPL session: %v", err)
 		}

@@ -233,6 +233,33 @@ func (s *Session) SoftReset(ctx context.Context) error {
 	})
 }
 
+// SoftResetAndClose soft-resets the board (Ctrl-D at an empty raw prompt,
+// as SoftReset) for a client that is leaving (a kernel that restarts), and
+// closes the Session without waiting for the board to come back: it
+// returns nil once the board dropped the link, which is how a soft reset
+// shows (docs/protocol/webrepl.md §3.3). The board is in the raw REPL, so
+// it runs boot.py but not main.py as it restarts. A board still running a
+// given-up program (ErrStillRunning) is not reset. The Session is closed
+// whatever the outcome.
+func (s *Session) SoftResetAndClose(ctx context.Context) error {
+	err := s.withReady(ctx, func(ctx context.Context, l *link) error {
+		if err := l.writeText([]byte{0x03, 0x04}); err != nil {
+			return err
+		}
+		select {
+		case <-l.done:
+			return nil
+		case <-ctx.Done():
+			return stepError(ctx, ctx.Err(), "waiting for the board to drop the link after the soft reset")
+		}
+	})
+	_ = s.Close()
+	if err != nil {
+		return fmt.Errorf("soft reset: %w", err)
+	}
+	return nil
+}
+
 // HardReset runs machine.reset(), waits for the board to drop the link and
 // reconnects once it has booted. RAM state is lost.
 func (s *Session) HardReset(ctx context.Context) error {

@@ -53,6 +53,10 @@ func runKernel(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		// WEBREPL_KEEP=1: other notebooks of this machine wait instead of
 		// taking the board over (as %connect --keep).
 		Keep: os.Getenv("WEBREPL_KEEP") == "1",
+		// Restart Kernel starts the next kernel with the same connection
+		// file: the note about the board's reset goes beside it, in
+		// Jupyter's private runtime folder.
+		RestartNote: *connFile + ".webrepl-restart",
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
