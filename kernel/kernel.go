@@ -28,7 +28,8 @@
 // filemagics.go (board files), complete.go (Tab),
 // inspect.go and inspectsource.go (Shift-Tab, obj? and obj??: the object from
 // the board, its signature and docstring from cell or board-file source),
-// handover.go.
+// handover.go, restart.go (Restart Kernel soft-resets the board; the next
+// kernel says so once).
 //
 // The file magics (%ls, %cat, %put, %get, %rm, %mkdir, %%writefile, %run)
 // are in filemagics.go. Board code displays rich output and plots through

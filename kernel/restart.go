@@ -19,10 +19,10 @@ import (
 	"webrepl-kernel/webrepl"
 )
 
-// restartResetLimit bounds the soft reset on restart: Jupyter waits about
-// 5 s (jupyter_client's shutdown_wait_time) for a kernel to exit before it
-// kills it.
-const restartResetLimit = 3 * time.Second
+// restartResetLimit bounds the soft reset on restart: jupyter_client sends
+// SIGTERM half its shutdown_wait_time (5 s) after shutdown_request
+// (docs/protocol/jupyter.md, shutdown_request).
+const restartResetLimit = 2 * time.Second
 
 // restartNote is what a restarting kernel tells its successor.
 type restartNote struct {
@@ -47,6 +47,10 @@ func (k *Kernel) resetForRestart(ctx context.Context, s *webrepl.Session) {
 	}
 	before := s.Board()
 	note := restartNote{URL: before.URL, Boot: before.Boot, Reset: true}
+	// Written first: a SIGTERM may end this process once the Ctrl-D is out.
+	// The next kernel tells of a reset only if the board's boot marker
+	// changed (restartLine), so an optimistic note never says a false thing.
+	k.writeRestartNote(note)
 	rctx, cancel := context.WithTimeout(ctx, restartResetLimit)
 	err := s.SoftResetAndClose(rctx)
 	cancel()
@@ -57,10 +61,10 @@ func (k *Kernel) resetForRestart(ctx context.Context, s *webrepl.Session) {
 			note.Why = "it is still running code that did not stop at Ctrl-C"
 		}
 		k.cfg.Logf("kernel: restart: the board was not reset: %v", err)
-	} else {
-		k.cfg.Logf("kernel: restart: soft-reset the board at %s", before.URL)
+		k.writeRestartNote(note)
+		return
 	}
-	k.writeRestartNote(note)
+	k.cfg.Logf("kernel: restart: soft-reset the board at %s", before.URL)
 }
 
 func (k *Kernel) writeRestartNote(note restartNote) {
