@@ -24,6 +24,15 @@ const coalesceDelay = 15 * time.Millisecond
 // frontend is fed.
 const maxPendingText = 64 << 10
 
+// maxCellText bounds the stream text (stdout and stderr) one cell shows.
+// JupyterLab keeps a cell's stream output as one growing text that it
+// renders again on every message, so a board printing as fast as the link
+// allows (megabytes a minute) makes the page unusable (issue 16 item 7;
+// the browser test prints flat out). Past it the cell says so in one
+// stderr line and its further text is read from the board and dropped, so
+// the program runs on; results, input() and displays still go through.
+const maxCellText = 1 << 20
+
 // maxFramedValue bounds the repr of one value (or one input() prompt) held
 // until its frame ends; the rest is counted and said, not kept.
 const maxFramedValue = 1 << 20
@@ -64,6 +73,8 @@ type cellOutput struct {
 	timer     *time.Timer
 	published time.Time // when text was last published
 	closed    bool
+	shown     int  // stream text published so far (maxCellText)
+	limited   bool // maxCellText was reached and said
 	// discard: the cell has ended (the kernel gave up on the board);
 	// output is dropped from then on, without waiting for mu, which a
 	// publish blocked on a slow frontend may hold.
@@ -303,9 +314,41 @@ func (o *cellOutput) publishText(n int) {
 	if o.textIsErr && o.errStream != nil {
 		publish = o.errStream
 	}
-	publish(string(o.text[:n]))
+	if o.limited {
+		o.text = append(o.text[:0], o.text[n:]...)
+		return
+	}
+	show := n
+	if o.shown+n > maxCellText {
+		show = completeUTF8Len(o.text[:maxCellText-o.shown])
+	}
+	if show > 0 {
+		publish(string(o.text[:show]))
+		o.shown += show
+	}
+	if show < n {
+		o.limited = true
+		note := fmt.Sprintf("\n[output limit: this cell has shown %s of text; the rest of its output is not shown "+
+			"(the board goes on running it: Interrupt stops it)]\n", byteCount(maxCellText))
+		if o.errStream != nil {
+			o.errStream(note)
+		} else {
+			o.stream(note)
+		}
+	}
 	o.published = time.Now()
 	o.text = append(o.text[:0], o.text[n:]...)
+}
+
+// byteCount says n in bytes, KB or MB.
+func byteCount(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // completeUTF8Len is the length of b without a trailing incomplete UTF-8
