@@ -37,6 +37,14 @@ window.__t = {
     const c = this.cell(path, i);
     return c ? [...c.node.querySelectorAll('.jp-OutputArea-output')].map((e) => e.innerText).join('\\n') : '';
   },
+  // Whether a cell's outputs show anything: text, or a picture (a chart is an image with no
+  // text), or a widget.
+  showsSomething(path, i) {
+    const c = this.cell(path, i);
+    if (!c) return false;
+    return [...c.node.querySelectorAll('.jp-OutputArea-output')].some((e) =>
+      e.innerText.trim() !== '' || e.querySelector('img, svg, .jupyter-widgets, .widget-container'));
+  },
   // Open dialogs and error notifications.
   dialogs() {
     return [...document.querySelectorAll('.jp-Dialog, .Toastify__toast--error')].map((d) => d.innerText.replace(/\\s+/g, ' ').trim());
@@ -172,8 +180,8 @@ export class Driver {
   }
 
   async cellResult(path, i) {
-    const r = await this.page.evaluate((p, i) => ({ shown: window.__t.shown(p, i), count: window.__t.cell(p, i).model.executionCount }), path, i);
-    return { shown: normalise(r.shown), count: r.count };
+    const r = await this.page.evaluate((p, i) => ({ shown: window.__t.shown(p, i), something: window.__t.showsSomething(p, i), count: window.__t.cell(p, i).model.executionCount }), path, i);
+    return { shown: normalise(r.shown), something: r.something, count: r.count };
   }
 
   async scrollTo(path, i) {

@@ -175,10 +175,10 @@ export function frontendSuite(ui) {
       }
       await d.screenshot(shotName(`run-all-${lesson.replace(/\.ipynb$/, '')}`), { tall: true });
       for (const i of code) {
-        const { shown } = await d.cellResult(lesson, i);
+        const { shown, something } = await d.cellResult(lesson, i);
         const tags = (stored[i].metadata && stored[i].metadata.tags) || [];
         if (tags.includes('output-varies')) {
-          assert.notEqual(shown, '', `${lesson} cell ${i} (output-varies) shows nothing`);
+          assert.ok(something, `${lesson} cell ${i} (output-varies) shows nothing`);
           continue;
         }
         let want = storedText(stored[i].outputs);
