@@ -130,5 +130,14 @@ func permissionHint(path string) string {
 func (p *port) Read(b []byte) (int, error)         { return p.f.Read(b) }
 func (p *port) Write(b []byte) (int, error)        { return p.f.Write(b) }
 func (p *port) SetWriteDeadline(t time.Time) error { return p.f.SetWriteDeadline(t) }
-func (p *port) Close() error                       { return p.f.Close() }
 func (p *port) Name() string                       { return p.f.Name() }
+
+// Close gives up exclusive use first: the kernel keeps TIOCEXCL until the
+// terminal's last close, which another holder of the port (the simulator's
+// serial console keeps its own side open) would otherwise put off for ever.
+func (p *port) Close() error {
+	if raw, err := p.f.SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) { _ = unix.IoctlSetInt(int(fd), unix.TIOCNXCL, 0) })
+	}
+	return p.f.Close()
+}

@@ -40,6 +40,7 @@ type (
 		data   []byte
 		direct bool // read by the REPL from the socket (link.deliver)
 	}
+	evSerialInput  struct{ data []byte }
 	evResetTimer   struct{ gen, seq int }
 	evResetPressed struct{ handled chan struct{} }
 )
@@ -71,6 +72,7 @@ type boardState struct {
 	resetTimer   *time.Timer
 	resetSeq     int          // which resetTimer an evResetTimer comes from
 	ready        chan<- error // non-nil until the server first serves
+	webreplOn    bool         // Options.Serial: this boot ran webrepl.start()
 }
 
 func (b *Board) post(ctx context.Context, e event) {
@@ -85,7 +87,13 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 	defer close(b.done)
 	var helpers sync.WaitGroup // accept loops and process reapers
 	st := &boardState{ready: ready}
+	if b.serial != nil {
+		b.serial.run(ctx, func(p []byte) { b.post(ctx, evSerialInput{data: p}) })
+	}
 	defer func() {
+		if b.serial != nil {
+			defer b.serial.close(true)
+		}
 		b.servingGen.Store(0)
 		b.closeListener(st)
 		if st.sess != nil {
@@ -191,6 +199,17 @@ func (b *Board) run(ctx context.Context, ready chan<- error) {
 				typ = msgInputRead
 			}
 			st.node.send(typ, e.data)
+		case evSerialInput:
+			if st.node == nil {
+				continue // a board that is booting hears nothing
+			}
+			// The UART fills the same input ring as WebREPL; a v1.28 ESP32
+			// REPL that waits for input reads it as it comes (§4.2).
+			typ := byte(msgInput)
+			if b.profile.directRead && !st.executing {
+				typ = msgInputRead
+			}
+			st.node.send(typ, e.data)
 		case evResetPressed:
 			b.logf("sim: reset button pressed")
 			err := b.reset(ctx, st, &helpers, false)
@@ -223,6 +242,9 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 		b.trackMode(st, m.payload)
 		if st.sess != nil {
 			st.sess.print(m.payload)
+		}
+		if b.serial != nil {
+			b.serial.write(m.payload)
 		}
 	case msgDropped:
 		// The total dropped; a fifth byte 1: the ring still held input the
@@ -265,9 +287,15 @@ func (b *Board) handleNodeMessage(ctx context.Context, st *boardState, helpers *
 			Freq   int  `json:"freq"`
 			Duty   int  `json:"duty"`
 			Deinit bool `json:"deinit"`
+			// webrepl.start()/stop(): a password, or null (sim/board/py/modules/webrepl.py)
+			WebREPL *json.RawMessage `json:"webrepl"`
 		}
 		if err := json.Unmarshal(m.payload, &change); err != nil {
 			b.logf("sim: unreadable peripheral message %q: %v", m.payload, err)
+			return nil
+		}
+		if change.WebREPL != nil {
+			b.webreplStartStop(st, *change.WebREPL)
 			return nil
 		}
 		b.mu.Lock()
@@ -328,6 +356,7 @@ func (b *Board) bootNode(ctx context.Context, st *boardState, raw bool, delay ti
 	st.gen++
 	gen := st.gen
 	st.booted, st.delayOver, st.serving, st.executing, st.raw, st.modeTail = false, false, false, false, raw, nil
+	st.webreplOn = false
 	b.replIdle.set(true)
 	node, err := b.start(ctx, gen, raw, nodeCallbacks{
 		message: func(gen int, m nodeMessage) {
@@ -429,16 +458,50 @@ func (b *Board) closeListener(st *boardState) {
 
 // maybeServe lets the WebREPL server serve once the board has booted and
 // the boot delay is over (the real board's boot.py starts webrepl).
+// With Options.Serial it serves only once this boot has run webrepl.start().
 func (b *Board) maybeServe(st *boardState) {
 	if !st.booted || !st.delayOver || st.serving {
 		return
 	}
-	st.serving = true
-	b.servingGen.Store(int64(st.gen))
+	if !b.opts.Serial || st.webreplOn {
+		st.serving = true
+		b.servingGen.Store(int64(st.gen))
+	}
 	if st.ready != nil {
 		st.ready <- nil
 		st.ready = nil
 	}
+}
+
+// webreplStartStop acts on the board's webrepl.start(password) (a JSON
+// string) or stop() (null) when WebREPL is the board's to start
+// (Options.Serial); otherwise the server serves from boot and these are
+// ignored, as a boot.py copied from a board runs on any simulated board.
+func (b *Board) webreplStartStop(st *boardState, msg json.RawMessage) {
+	if !b.opts.Serial {
+		return
+	}
+	var password *string
+	if err := json.Unmarshal(msg, &password); err != nil {
+		b.logf("sim: unreadable webrepl message %q: %v", msg, err)
+		return
+	}
+	if password == nil {
+		st.webreplOn = false
+		if st.serving {
+			b.servingGen.Store(0)
+			st.serving = false
+			b.dropClient(st)
+		}
+		return
+	}
+	if err := b.SetPassword(*password); err != nil {
+		b.logf("sim: webrepl.start(): %v; WebREPL stays off", err)
+		return
+	}
+	b.logf("sim: webrepl.start(): WebREPL on")
+	st.webreplOn = true
+	b.maybeServe(st)
 }
 
 func boardURL(addr net.Addr) string {

@@ -59,6 +59,21 @@ type Options struct {
 	// starts only when a Ctrl-C is read, so such a board prints until its
 	// program ends or PressReset.
 	DeafWhilePrinting bool
+	// Serial offers the board's console (its UART REPL) on a pseudo-terminal,
+	// as a board on a USB cable is (Board.SerialPath), and makes WebREPL
+	// start as on a fresh ESP32: off, until the board runs webrepl.start()
+	// (from boot.py, with webrepl_cfg.PASS or a password given), which makes
+	// the Go side serve with that password; a reset turns it off again until
+	// boot.py starts it. Linux only.
+	Serial bool
+	// SerialLink, if set with Serial, is a path made a symlink to the
+	// pseudo-terminal (sim --serial PATH).
+	SerialLink string
+	// WiFi, if set, is the one network the board's network.WLAN can join
+	// (docs/protocol/simulator.md §3); the station's address is then the
+	// host of Addr (127.0.0.1 for an unspecified one), where the host
+	// reaches its WebREPL. Nil: any network joins, at 192.168.1.42.
+	WiFi *WiFi
 	// Modules is a ready node_modules folder for the board's npm package,
 	// used instead of running `npm ci`; "" means $WEBREPL_SIM_MODULES, if set.
 	// A board on a Host uses the Host's.
@@ -71,6 +86,9 @@ type Options struct {
 	// nodeCommand replaces `node main.mjs ARGS` (package tests use a fake).
 	nodeCommand func(args []string) *exec.Cmd
 }
+
+// WiFi is a simulated Wi-Fi network: its name and key.
+type WiFi struct{ SSID, Key string }
 
 // Defaults for Options.
 const (
@@ -121,6 +139,8 @@ type Board struct {
 	rawPastes      int
 	rawPasteExcess int
 	failure        error // why the board died, if it did
+
+	serial *serialConsole // Options.Serial's console, nil without
 }
 
 // Start boots a board and returns once its WebREPL server accepts
@@ -201,6 +221,12 @@ func Start(ctx context.Context, opts Options) (*Board, error) {
 		b.removeFlash()
 		return nil, err
 	}
+	if opts.Serial {
+		if b.serial, err = openSerialConsole(opts.SerialLink, b.logf); err != nil {
+			b.removeFlash()
+			return nil, err
+		}
+	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
@@ -232,6 +258,13 @@ func (b *Board) prepareCommand(ctx context.Context) error {
 	}
 	if b.profile.vmHook {
 		args = append(args, "--vm-hook")
+	}
+	if w := b.opts.WiFi; w != nil {
+		host, _, err := net.SplitHostPort(b.opts.Addr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || ip.IsUnspecified() {
+			host = "127.0.0.1"
+		}
+		args = append(args, "--wifi-ssid", w.SSID, "--wifi-key", w.Key, "--wifi-ip", host)
 	}
 	withRaw := func(raw bool) []string {
 		a := append([]string(nil), args...)
@@ -278,6 +311,15 @@ func (b *Board) prepareCommand(ctx context.Context) error {
 
 // URL is the board's WebREPL address, "ws://127.0.0.1:PORT/".
 func (b *Board) URL() string { return b.url }
+
+// SerialPath is where the board's serial console is opened (Options.Serial:
+// the symlink if one was asked for, else /dev/pts/N); "" without one.
+func (b *Board) SerialPath() string {
+	if b.serial == nil {
+		return ""
+	}
+	return b.serial.Path()
+}
 
 // Password is the WebREPL password.
 func (b *Board) Password() string {

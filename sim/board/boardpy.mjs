@@ -41,9 +41,9 @@ export function readBoardSources(dir = pyDir) {
 
 export class BoardPython {
   // sources: readBoardSources(); port, version: what os.uname() and sys report (version ''
-  // for the interpreter's own); readline, sleepMs, peripheral, hardReset: the worker's
+  // for the interpreter's own); wifi: the simulated network or null; readline, sleepMs, peripheral, hardReset: the worker's
   // implementations of input(), time.sleep, peripheral reports and machine.reset().
-  constructor({ sources, port, version, readline, sleepMs, peripheral, hardReset }) {
+  constructor({ sources, port, version, wifi, readline, sleepMs, peripheral, hardReset }) {
     this.sources = sources;
     this.syntaxErrorLine = null; // Python function(src) -> line of the SyntaxError, or 0
     this.runBootFile = null; // Python function(path, globals) -> 0 ran, 1 raised, 2 SystemExit
@@ -54,6 +54,9 @@ export class BoardPython {
     this.module = {
       port,
       version,
+      // The one Wi-Fi network in range, as data for network.py: JSON [ssid, key, address],
+      // or '' when every network joins (the friendly default).
+      wifi: wifi ? JSON.stringify([wifi.ssid, wifi.key, wifi.ip]) : '',
       source_name: boardSourceName,
       source: (name) => {
         const src = this.sources.get(String(name));

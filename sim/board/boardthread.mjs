@@ -55,6 +55,7 @@ export class BoardThread {
         vmHook: opts.vmHook,
         raw: opts.raw,
         noRawPaste: opts.noRawPaste,
+        wifi: opts.wifi,
         micropythonURL,
         logName,
       },

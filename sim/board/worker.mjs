@@ -32,7 +32,7 @@ import { BoardPython, readBoardSources } from './boardpy.mjs';
 import { loadInterpreter, memoryCapBytes } from './interpreter.mjs';
 import { log } from './log.mjs';
 
-const { sab, outboxSab, capacity, fsDir, raw: bootRaw, noRawPaste, micropythonURL, firmware, vmHook: vmHookOn } = workerData;
+const { sab, outboxSab, capacity, fsDir, raw: bootRaw, noRawPaste, micropythonURL, firmware, vmHook: vmHookOn, wifi } = workerData;
 
 const enc = new TextEncoder();
 const ring = new InputRing(sab, capacity);
@@ -50,6 +50,8 @@ const boardPy = new BoardPython({
   port: process.env.WEBREPL_SIM_PORT || 'esp32',
   // The modelled release (main.mjs --firmware); sys.implementation and os.uname report it.
   version: firmware || '',
+  // The simulated Wi-Fi network (main.mjs --wifi-*), or null: any network joins.
+  wifi,
   readline: () => consoleIn.readline(),
   sleepMs: (ms) => execution.sleep(ms),
   peripheral: (json) => post('p', enc.encode(json)),

@@ -1,4 +1,11 @@
-# The board's network module: a WLAN that is always in range of a friendly access point.
+# The board's network module. Without a simulated network (_board.wifi is '') the WLAN is
+# always in range of a friendly access point that takes any key; with one (sim --wifi
+# SSID:KEY) only that network joins, with that key, and the station gets the address the
+# host chose (127.0.0.1: the host reaches the board's WebREPL on loopback). A wrong key gives
+# STAT_WRONG_PASSWORD, another name STAT_NO_AP_FOUND, as the ESP32 port's status() reports.
+
+import json as _json
+import _board
 
 STA_IF = 0
 AP_IF = 1
@@ -28,6 +35,8 @@ _state = {
             'channel': 1, 'hostname': 'esp32', 'security': AUTH_OPEN, 'key': ''},
 }
 _hostname = ['esp32']
+_network = _json.loads(_board.wifi) if _board.wifi else None  # [ssid, key, address] or None
+_failed = [None]  # why the last connect() failed, or None
 
 class WLAN:
     IF_STA = STA_IF
@@ -56,10 +65,21 @@ class WLAN:
         if not self._s['active']:
             raise OSError('Wifi Not Started')
         self._s['ssid'] = ssid or ''
-        self._s['connected'] = True
+        self._s['connected'] = False
+        _failed[0] = None
+        if _network is None:
+            self._s['connected'] = True
+        elif ssid != _network[0]:
+            _failed[0] = STAT_NO_AP_FOUND
+        elif (key or '') != _network[1]:
+            _failed[0] = STAT_WRONG_PASSWORD
+        else:
+            self._s['ifconfig'] = (_network[2], '255.0.0.0', _network[2], _network[2])
+            self._s['connected'] = True
 
     def disconnect(self):
         self._s['connected'] = False
+        _failed[0] = None
 
     def isconnected(self):
         if self._if == AP_IF:
@@ -75,11 +95,15 @@ class WLAN:
             raise ValueError('unknown status param')
         if self._if == STA_IF and self.isconnected():
             return STAT_GOT_IP
+        if self._if == STA_IF and self._s['active'] and _failed[0] is not None:
+            return _failed[0]
         return STAT_IDLE
 
     def scan(self):
         if not self._s['active']:
             raise OSError('Wifi Not Started')
+        if _network is not None:
+            return [(_network[0].encode(), b'\x02\x00\x00\x00\x00\x01', 6, -58, AUTH_WPA2_PSK, False)]
         return [(b'SimulatedWiFi', b'\x02\x00\x00\x00\x00\x01', 6, -58, AUTH_WPA2_PSK, False),
                 (b'Neighbours', b'\x02\x00\x00\x00\x00\x02', 11, -81, AUTH_WPA_WPA2_PSK, False)]
 

@@ -31,6 +31,7 @@ class FakeBoard:
         self.py_dir = py_dir
         self.port = port
         self.version = version
+        self.wifi = ''  # the simulated network, JSON [ssid, key, address], or '' (any joins)
         self.lines = []  # what readline() returns next
         self.peripherals = []
         self.sleeps = []
@@ -276,12 +277,44 @@ class Run:
         check(raises(ValueError, n['WLAN'], 7), 'bad interface')
         w.active(False)
         check(not w.isconnected(), 'inactive is disconnected')
+        # A simulated network (sim --wifi): only its name and key join, at its address.
+        self.board.wifi = json.dumps(['HomeNet', 'hunter22', '127.0.0.1'])
+        n = self.module('network')
+        w = n['WLAN'](n['STA_IF'])
+        w.active(True)
+        w.connect('HomeNet', 'wrong')
+        check(not w.isconnected() and w.status() == n['STAT_WRONG_PASSWORD'], 'a wrong key: %r' % w.status())
+        w.connect('Elsewhere', 'hunter22')
+        check(w.status() == n['STAT_NO_AP_FOUND'], 'an unknown network: %r' % w.status())
+        check(w.ifconfig()[0] == '0.0.0.0', 'no address before joining')
+        w.connect('HomeNet', 'hunter22')
+        check(w.isconnected() and w.status() == n['STAT_GOT_IP'], 'the right key joins')
+        check(w.ifconfig()[0] == '127.0.0.1', 'the address the host chose: %r' % (w.ifconfig(),))
+        check([a[0] for a in w.scan()] == [b'HomeNet'], 'scan sees the one network')
+        self.board.wifi = ''
 
     def webrepl(self):
+        class Namespace:
+            def __init__(self, names):
+                for k in names:
+                    setattr(self, k, names[k])
+
+        sys.modules['network'] = Namespace(self.module('network'))
         w = self.module('webrepl')
+        sent = self.board.peripherals
+        del sent[:]
+        sys.modules.pop('webrepl_cfg', None)
         w['start']()
+        check(sent == [{'webrepl': None}], 'without webrepl_cfg WebREPL stays off: %r' % sent)
         w['start'](password='x')
+        check(sent[-1] == {'webrepl': 'x'}, 'a password given starts it')
+        sys.modules['webrepl_cfg'] = Namespace({'PASS': 'fromcfg'})
+        w['start']()
+        check(sent[-1] == {'webrepl': 'fromcfg'}, 'webrepl_cfg.PASS starts it: %r' % sent)
         w['stop']()
+        check(sent[-1] == {'webrepl': None}, 'stop')
+        del sys.modules['webrepl_cfg']
+        del sys.modules['network']
 
     def esp(self):
         e = self.module('esp')
