@@ -52,6 +52,8 @@ func commands() []command {
 		{name: "install", summary: "install the Jupyter kernelspec",
 			about: "Install the kernelspec that makes Jupyter start this binary as a kernel.", run: runInstall},
 		{name: "uninstall", summary: "remove the Jupyter kernelspec", run: runUninstall},
+		{name: "setup", args: "--wifi-ssid NAME", summary: "set a board up over USB serial: WebREPL, Wi-Fi, kernelspec",
+			about: setupAbout, run: runSetup},
 		{name: "exec", args: "FILE|-", summary: "run a Python file on a board and print its output",
 			about: "Run a Python program on the board and print its output as it arrives.\nExit status 1 (traceback on stderr) if the program raises; sys.exit() is a normal end.",
 			run:   runExec},

@@ -1,0 +1,6 @@
+//go:build !linux && !darwin
+
+package boardsetup
+
+// listPorts: ports are not listed here; --port names one (COM3).
+func listPorts(string) ([]Port, error) { return nil, nil }
