@@ -14,11 +14,12 @@ def _webrepl_op(ms):
             words[getattr(network, name)] = word
     waiting = [getattr(network, n) for n in ('STAT_IDLE', 'STAT_CONNECTING') if hasattr(network, n)]
     start = time.ticks_ms()
+    got = getattr(network, 'STAT_GOT_IP', None)
     while True:
-        if w.isconnected():
+        s = w.status()
+        if s == got or w.isconnected():
             print('ok', w.ifconfig()[0])
             return
-        s = w.status()
         if s in words:
             print(words[s])
             return
