@@ -163,7 +163,8 @@ coverage-report:
 	GO=$(GO) scripts/coverage-report.sh $(COVER_DIR)
 
 # One run: the kernel (through jupyter_client), paced mode and the seed's method on every
-# simulated link and on ../shared/realmp, then 30 learners on JupyterHub (bench/hub.go; alone:
+# simulated link and on ../shared/realmp, the kernel against mpremote's method over USB serial
+# (bench/serial.go; alone: go run ./bench -only serial -update), then 30 learners on JupyterHub (bench/hub.go; alone:
 # go run ./bench -only hub -learners N); writes bench/results.json and README's tables.
 bench: deps build hub-deps
 	$(GO) run ./bench -out bench/results.json -readme README.md -kernel $(BIN) -realmp $(WEBREPL_REALMP) -python $(PYTHON)

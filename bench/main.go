@@ -47,7 +47,7 @@ func main() {
 	realmp := flag.String("realmp", envOr("WEBREPL_REALMP", "../shared/realmp"), "folder of the real MicroPython board (start.sh)")
 	python := flag.String("python", envOr("WEBREPL_PYTHON", filepath.Join(sourceDir(), "..", ".venv", "bin", "python")),
 		"Python with jupyter_client (scripts/pyenv.sh makes .venv/)")
-	only := flag.String("only", "", "measure only the profiles whose name contains one of these comma-separated words, and \"fleet\" for the fleet; or \"connect\" (the connect + first cell figure of every profile, printed only); or \"hub\" (the hub section alone: it replaces that section of -out, and of the README unless -readme \"\")")
+	only := flag.String("only", "", "measure only the profiles whose name contains one of these comma-separated words, and \"fleet\" for the fleet, \"serial\" for the USB serial section; or \"connect\" (the connect + first cell figure of every profile, printed only); or \"hub\" (the hub section alone: it replaces that section of -out, and of the README unless -readme \"\")")
 	update := flag.Bool("update", false, "with -only (not hub): put what was measured into -out's existing results, keeping the rest, and write the README's tables")
 	learners := flag.Int("learners", 30, "learners in the hub section (JupyterHub, each with a server, a kernel and a simulated board); 0 skips it")
 	render := flag.Bool("render", false, "measure nothing: write the README's tables again from -out")
@@ -165,6 +165,14 @@ func run(out, readme string, rounds, fleet, learners int, exe, realmp, python, o
 			return fmt.Errorf("fleet: %w", err)
 		}
 		res.Fleet = &f
+	}
+	if selected(only, "serial") {
+		fmt.Fprintf(os.Stderr, "bench: serial …\n")
+		sr, err := measureSerial(ctx, modules, exe, dir, drv, rounds)
+		if err != nil {
+			return fmt.Errorf("serial: %w", err)
+		}
+		res.Serial = &sr
 	}
 	if learners > 0 && only == "" {
 		fmt.Fprintf(os.Stderr, "bench: JupyterHub, %d learners …\n", learners)

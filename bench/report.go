@@ -18,6 +18,7 @@ type Results struct {
 	Kernel    KernelFigures   `json:"kernel"`
 	Fleet     *FleetResult    `json:"fleet,omitempty"`
 	Hub       *HubResult      `json:"hub,omitempty"`
+	Serial    *SerialResult   `json:"serial,omitempty"`
 	Aims      []Aim           `json:"aims"`
 	// Remeasured lists the later runs (-only … -update) whose figures
 	// replaced this run's: when, what and the machine's load.
@@ -47,6 +48,10 @@ func mergeInto(path string, part *Results) (*Results, error) {
 	if part.Fleet != nil {
 		names = append(names, "fleet")
 		r.Fleet = part.Fleet
+	}
+	if part.Serial != nil {
+		names = append(names, "serial")
+		r.Serial = part.Serial
 	}
 	r.Remeasured = append(r.Remeasured, fmt.Sprintf("%s (%s; load %s before, %s after)", strings.Join(names, ", "),
 		part.Generated, loadString(part.Machine.LoadBefore), loadString(part.Machine.LoadAfter)))
@@ -217,6 +222,9 @@ func totalLost(r *Results) int64 {
 	if r.Fleet != nil {
 		n += r.Fleet.Lost
 	}
+	if r.Serial != nil {
+		n += r.Serial.Lost
+	}
 	return n
 }
 
@@ -346,6 +354,13 @@ func markdown(r *Results) string {
 		}
 		fmt.Fprintf(&b, "\n**%d kernels × %d boards at once** (%s, %s; each kernel runs %s, the first cell including its connect): ready in %.1f s, all cells done in %.2f s wall time, %s; peak memory %.0f MB for the kernels (%.1f MB each), %.0f MB for the simulated boards (%.1f MB each).\n",
 			f.Kernels, f.Boards, f.Profile, where, strings.Join(f.Cells, " then "), f.StartS, f.WallS, exact, f.PeakKernelsMB, f.PeakKernelsMB/float64(f.Kernels), f.PeakBoardsMB, f.PeakBoardsMB/float64(f.Boards))
+	}
+	if s := r.Serial; s != nil {
+		fmt.Fprintf(&b, "\n**Over USB serial** (%s; `-only serial -update`): the time from sending a cell to its marker line (the board has run it), median of the rounds: the kernel through jupyter_client with `serial://` (request to the iopub stream holding the marker) against mpremote's method on the same board (raw-paste with the board's flow control as `tools/mpremote/mpremote/transport_serial.py` does it, rebuilt in bench/serial.go; raw-paste request to the marker read from the port); %d bytes lost. A pseudo-terminal has no baud rate, so these are the methods' own costs: on a real cable at 115200 baud the wire alone takes 87 µs a byte (0.71 s for 8 KB).\n\n", s.Board, s.Lost)
+		b.WriteString("| cell | bytes | kernel | mpremote's method |\n|---|---|---|---|\n")
+		for _, c := range s.Cells {
+			fmt.Fprintf(&b, "| %s | %d | %s | %s |\n", c.Cell, c.Bytes, dur(c.Kernel.MedianS), dur(c.MPRemote.MedianS))
+		}
 	}
 	if h := r.Hub; h != nil {
 		fmt.Fprintf(&b, "\n**A workshop: %d learners on JupyterHub at once** (run of %s, load %s before; JupyterHub %s, %s; %s): each learner created with a token through the hub's REST API, their server started and lesson 1 (`%s`, %d code cells, then `%%board`) run in every kernel at once over the Jupyter server's kernel WebSocket, every output exact. Hub up in %.1f s (boards booted), users and servers ready and kernels started in %.1f s; **all %d learners finished in %.2f s**; cell time (request to idle) p50 %s, p95 %s (first cell, with the connect: p50 %s). Peak memory (RSS): hub and proxy %.0f MB, servers %.0f MB (%.0f MB each), kernels %.0f MB (%.1f MB each), boards %.0f MB (%.0f MB each); %.0f MB in all.\n",
