@@ -259,6 +259,9 @@ func (b *Board) prepareCommand(ctx context.Context) error {
 	if b.profile.vmHook {
 		args = append(args, "--vm-hook")
 	}
+	if b.opts.Serial {
+		args = append(args, "--webrepl-off")
+	}
 	if w := b.opts.WiFi; w != nil {
 		host, _, err := net.SplitHostPort(b.opts.Addr)
 		if ip := net.ParseIP(host); err != nil || ip == nil || ip.IsUnspecified() {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export const boardUsage = 'node main.mjs --fs DIR --queue N [--firmware X.Y.Z] [--direct-read] [--vm-hook] [--raw] [--no-raw-paste] [--wifi-ssid S --wifi-key K --wifi-ip A]';
+export const boardUsage = 'node main.mjs --fs DIR --queue N [--firmware X.Y.Z] [--direct-read] [--vm-hook] [--raw] [--no-raw-paste] [--wifi-ssid S --wifi-key K --wifi-ip A] [--webrepl-off]';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const packagePath = '@micropython/micropython-webassembly-pyscript/micropython.mjs';
@@ -18,7 +18,7 @@ export class UsageError extends Error {}
 
 // parseBoardArgs reads a board's options from argv (no program name); it throws UsageError.
 export function parseBoardArgs(argv) {
-  const opts = { fsDir: '', queue: -1, raw: false, noRawPaste: false, firmware: '', directRead: false, vmHook: false, wifi: null };
+  const opts = { fsDir: '', queue: -1, raw: false, noRawPaste: false, firmware: '', directRead: false, vmHook: false, wifi: null, webreplOff: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--fs') {
@@ -40,6 +40,9 @@ export function parseBoardArgs(argv) {
       opts.raw = true;
     } else if (arg === '--no-raw-paste') {
       opts.noRawPaste = true;
+    } else if (arg === '--webrepl-off') {
+      // WebREPL starts when boot.py runs webrepl.start(), as on a fresh ESP32 (sim --serial).
+      opts.webreplOff = true;
     } else if (arg === '--wifi-ssid' || arg === '--wifi-key' || arg === '--wifi-ip') {
       // The one network the board can join (network.WLAN.connect), and the address it gets.
       if (i + 1 >= argv.length) throw new UsageError(`${arg} needs a value`);

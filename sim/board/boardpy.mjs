@@ -41,9 +41,10 @@ export function readBoardSources(dir = pyDir) {
 
 export class BoardPython {
   // sources: readBoardSources(); port, version: what os.uname() and sys report (version ''
-  // for the interpreter's own); wifi: the simulated network or null; readline, sleepMs, peripheral, hardReset: the worker's
+  // for the interpreter's own); wifi: the simulated network or null; webreplOff: whether
+  // webrepl.start() turns WebREPL on (else it serves from boot); readline, sleepMs, peripheral, hardReset: the worker's
   // implementations of input(), time.sleep, peripheral reports and machine.reset().
-  constructor({ sources, port, version, wifi, readline, sleepMs, peripheral, hardReset }) {
+  constructor({ sources, port, version, wifi, webreplOff, readline, sleepMs, peripheral, hardReset }) {
     this.sources = sources;
     this.syntaxErrorLine = null; // Python function(src) -> line of the SyntaxError, or 0
     this.runBootFile = null; // Python function(path, globals) -> 0 ran, 1 raised, 2 SystemExit
@@ -57,6 +58,8 @@ export class BoardPython {
       // The one Wi-Fi network in range, as data for network.py: JSON [ssid, key, address],
       // or '' when every network joins (the friendly default).
       wifi: wifi ? JSON.stringify([wifi.ssid, wifi.key, wifi.ip]) : '',
+      // Whether webrepl.start() turns WebREPL on (sim --serial) or it serves from boot.
+      webrepl_off: Boolean(webreplOff),
       source_name: boardSourceName,
       source: (name) => {
         const src = this.sources.get(String(name));

@@ -56,6 +56,7 @@ export class BoardThread {
         raw: opts.raw,
         noRawPaste: opts.noRawPaste,
         wifi: opts.wifi,
+        webreplOff: opts.webreplOff,
         micropythonURL,
         logName,
       },

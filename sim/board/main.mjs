@@ -5,7 +5,7 @@
 // console input, Ctrl-C and quit keep working while Python code executes. host.mjs runs
 // many boards in one process instead.
 //
-//   node main.mjs --fs DIR --queue N [--firmware X.Y.Z] [--direct-read] [--vm-hook] [--raw] [--no-raw-paste] [--wifi-ssid S --wifi-key K --wifi-ip A]
+//   node main.mjs --fs DIR --queue N [--firmware X.Y.Z] [--direct-read] [--vm-hook] [--raw] [--no-raw-paste] [--wifi-ssid S --wifi-key K --wifi-ip A] [--webrepl-off]
 //
 // --firmware is the MicroPython release the board reports; --direct-read models an ESP32
 // from v1.28, whose REPL reads the socket itself while it waits for input (Go sends that

@@ -32,7 +32,7 @@ import { BoardPython, readBoardSources } from './boardpy.mjs';
 import { loadInterpreter, memoryCapBytes } from './interpreter.mjs';
 import { log } from './log.mjs';
 
-const { sab, outboxSab, capacity, fsDir, raw: bootRaw, noRawPaste, micropythonURL, firmware, vmHook: vmHookOn, wifi } = workerData;
+const { sab, outboxSab, capacity, fsDir, raw: bootRaw, noRawPaste, micropythonURL, firmware, vmHook: vmHookOn, wifi, webreplOff } = workerData;
 
 const enc = new TextEncoder();
 const ring = new InputRing(sab, capacity);
@@ -52,6 +52,8 @@ const boardPy = new BoardPython({
   version: firmware || '',
   // The simulated Wi-Fi network (main.mjs --wifi-*), or null: any network joins.
   wifi,
+  // WebREPL is the board's to start (main.mjs --webrepl-off).
+  webreplOff,
   readline: () => consoleIn.readline(),
   sleepMs: (ms) => execution.sleep(ms),
   peripheral: (json) => post('p', enc.encode(json)),

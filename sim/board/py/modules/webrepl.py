@@ -1,9 +1,10 @@
-# The board's webrepl module. The WebREPL server itself is the Go side's (sim/loop.go):
-# start() tells it, through _board.peripheral, to serve with a password, as
-# MicroPython's extmod/webrepl/webrepl.py start() does: with password=None the password
-# is webrepl_cfg.PASS (the file webrepl_setup writes), and without that file WebREPL stays
-# off. A board started without --serial serves from boot regardless (the Go side ignores
-# these messages then).
+# The board's webrepl module. The WebREPL server itself is the Go side's (sim/loop.go).
+# On a board whose WebREPL serves from boot (the default) start() and stop() do nothing, so
+# boot.py files copied from a board run silently. On a fresh board (sim --serial,
+# _board.webrepl_off) start() tells the Go side, through _board.peripheral, to serve with a
+# password, as MicroPython's extmod/webrepl/webrepl.py start() does: with password=None the
+# password is webrepl_cfg.PASS (the file webrepl_setup writes), and without that file
+# WebREPL stays off.
 
 import json as _json
 import _board
@@ -14,6 +15,8 @@ def _tell(**kw):
 
 
 def start(port=8266, password=None, accept_handler=None):
+    if not _board.webrepl_off:
+        return
     stop()
     if password is None:
         try:
@@ -37,7 +40,8 @@ def start(port=8266, password=None, accept_handler=None):
 
 
 def stop():
-    _tell(webrepl=None)
+    if _board.webrepl_off:
+        _tell(webrepl=None)
 
 
 def start_foreground(port=8266, password=None):

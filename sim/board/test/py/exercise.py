@@ -31,6 +31,7 @@ class FakeBoard:
         self.py_dir = py_dir
         self.port = port
         self.version = version
+        self.webrepl_off = False  # webrepl.start() turns WebREPL on (sim --serial)
         self.wifi = ''  # the simulated network, JSON [ssid, key, address], or '' (any joins)
         self.lines = []  # what readline() returns next
         self.peripherals = []
@@ -303,6 +304,10 @@ class Run:
         w = self.module('webrepl')
         sent = self.board.peripherals
         del sent[:]
+        w['start']()
+        w['stop']()
+        check(sent == [], 'a board whose WebREPL serves from boot: start() and stop() do nothing')
+        self.board.webrepl_off = True
         sys.modules.pop('webrepl_cfg', None)
         w['start']()
         check(sent == [{'webrepl': None}], 'without webrepl_cfg WebREPL stays off: %r' % sent)
@@ -315,6 +320,7 @@ class Run:
         check(sent[-1] == {'webrepl': None}, 'stop')
         del sys.modules['webrepl_cfg']
         del sys.modules['network']
+        self.board.webrepl_off = False
 
     def esp(self):
         e = self.module('esp')
