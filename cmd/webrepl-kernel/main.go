@@ -75,7 +75,7 @@ func commands() []command {
 			about: "Interactive friendly REPL on the board in this terminal. Ctrl-] quits.", run: runRepl},
 		{name: "run", args: "NOTEBOOK.ipynb...", summary: "run notebooks headless on a board or a simulated one (--sim)",
 			about: runAbout, run: runRun},
-		{name: "sim", args: "--password PW", summary: "run a simulated MicroPython board (WebREPL server)",
+		{name: "sim", args: "--password PW | --serial PATH", summary: "run a simulated MicroPython board (WebREPL server)",
 			about: "Run a simulated MicroPython board with a WebREPL server until interrupted.", run: runSim},
 		{name: "version", summary: "print the version, the commit it was built from and the Go version",
 			run: runVersion},

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"webrepl-kernel/boardsetup"
 	"webrepl-kernel/sim"
 	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
@@ -247,4 +248,27 @@ func TestSimSerialCommand(t *testing.T) {
 	}
 	res = runCLI(t, nil, nil, "sim", "--serial", link, "--password", "x")
 	expectExit(t, res, 2)
+}
+
+// Without --port on a machine with no USB serial port: one line saying
+// what to do; a bad password is a usage error.
+func TestSetupWithoutABoard(t *testing.T) {
+	if ports, _ := boardsetup.Ports(); len(ports) > 0 {
+		t.Skipf("this machine has USB serial ports (%v)", ports)
+	}
+	res := runCLI(t, nil, nil, "setup", "--wifi-ssid", "Home", "--wifi-key", "k", "--password", "abcd1")
+	expectExit(t, res, 1)
+	if !strings.HasPrefix(res.stderr, "webrepl-kernel setup: no board found on USB serial: plug it in") || strings.Count(res.stderr, "\n") != 1 {
+		t.Fatalf("stderr %q", res.stderr)
+	}
+	res = runCLI(t, nil, nil, "setup", "--wifi-ssid", "Home", "--wifi-key", "k", "--password", "abc")
+	expectExit(t, res, 2)
+	if !strings.Contains(res.stderr, "4 to 9 characters") {
+		t.Fatalf("stderr %q", res.stderr)
+	}
+	res = runCLI(t, nil, nil, "setup", "--list")
+	expectExit(t, res, 0)
+	if res.stdout != "no USB serial ports found\n" {
+		t.Fatalf("--list: %q", res.stdout)
+	}
 }
