@@ -102,6 +102,7 @@ STAT_CONNECTING = 1001
 STAT_GOT_IP = 1010
 STAT_NO_AP_FOUND = 201
 STAT_WRONG_PASSWORD = 202
+STAT_HANDSHAKE_TIMEOUT = 204
 import final
 _polls = [0]
 class WLAN:
@@ -125,7 +126,8 @@ func TestWLANUnderRealMicroPython(t *testing.T) {
 		{202, 5000, "wrong-password\n"},
 		{201, 5000, "no-ap\n"},
 		{1001, 300, "timeout 1001\n"},
-		{204, 5000, "failed 204\n"},
+		{204, 5000, "handshake\n"},
+		{203, 5000, "failed 203\n"},
 	} {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "network.py"), []byte(fakeNetwork), 0o644); err != nil {
@@ -150,7 +152,8 @@ func TestJoinResultsAreOneLineSayingWhatToDo(t *testing.T) {
 		"wrong-password": "wrong Wi-Fi password; run setup again with the right --wifi-key",
 		"no-ap":          `found no network "Home"`,
 		"timeout 1001":   "did not join",
-		"failed 204":     "status 204",
+		"failed 203":     "status 203",
+		"handshake":      "handshake failed, most often a wrong password",
 		"ok 0.0.0.0":     "no address",
 	} {
 		_, err := joinResult(line, cfg)

@@ -206,6 +206,8 @@ func joinResult(line string, cfg Config) (string, error) {
 		return "", fmt.Errorf("the board could not join %q: wrong Wi-Fi password; run setup again with the right --wifi-key", cfg.SSID)
 	case "no-ap":
 		return "", fmt.Errorf("the board found no network %q: check the name (ESP32 boards see 2.4 GHz networks only) and that it is in range, then run setup again", cfg.SSID)
+	case "handshake":
+		return "", fmt.Errorf("the board found %q but the Wi-Fi handshake failed, most often a wrong password; run setup again with the right --wifi-key", cfg.SSID)
 	case "timeout":
 		return "", fmt.Errorf("the board did not join %q within %s (status %s): check the network's name and key, then run setup again", cfg.SSID, cfg.JoinTimeout, rest)
 	}

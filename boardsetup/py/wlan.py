@@ -1,5 +1,5 @@
 # Setup (boardsetup/wlan.go): waits up to `ms` milliseconds for the station interface to
-# join its network and prints one line: "ok ADDRESS", "wrong-password", "no-ap",
+# join its network and prints one line: "ok ADDRESS", "wrong-password", "no-ap", "handshake",
 # "timeout STATUS" or "failed STATUS". The status names are the network module's own,
 # since their numbers differ between ports (ESP32 201/202, ESP8266 3/2).
 
@@ -9,7 +9,10 @@ def _webrepl_op(ms):
     time = __import__('time')
     w = network.WLAN(network.STA_IF)
     words = {}
-    for name, word in (('STAT_WRONG_PASSWORD', 'wrong-password'), ('STAT_NO_AP_FOUND', 'no-ap')):
+    # An ESP32 given a wrong key often reports the handshake timing out instead.
+    named = (('STAT_WRONG_PASSWORD', 'wrong-password'), ('STAT_NO_AP_FOUND', 'no-ap'))
+    named += (('STAT_HANDSHAKE_TIMEOUT', 'handshake'),)
+    for name, word in named:
         if hasattr(network, name):
             words[getattr(network, name)] = word
     waiting = [getattr(network, n) for n in ('STAT_IDLE', 'STAT_CONNECTING') if hasattr(network, n)]
