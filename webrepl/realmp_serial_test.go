@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"webrepl-kernel/internal/boardpy/boardpytest"
 	"webrepl-kernel/serialport/serialtest"
 	"webrepl-kernel/webrepl"
 )
@@ -31,10 +32,7 @@ import (
 // pseudo-terminals.
 func startRealmpSerial(t *testing.T, opts serialtest.Options) (string, *serialtest.Board) {
 	t.Helper()
-	bin := filepath.Join(realmpDir(), "micropython")
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("realmp not found at %s (set WEBREPL_REALMP): real-firmware tests skipped", bin)
-	}
+	bin := boardpytest.MicroPython(t)
 	if !serialtest.Supported() {
 		t.Skip("no pseudo-terminals on this system")
 	}

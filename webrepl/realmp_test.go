@@ -3,23 +3,16 @@
 package webrepl_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"webrepl-kernel/internal/boardpy/boardpytest"
 	"webrepl-kernel/sim/simtest"
 	"webrepl-kernel/webrepl"
 )
@@ -30,73 +23,15 @@ import (
 // that board cannot do (Ctrl-C, machine, resets), so those stay simulator
 // tests.
 
-const realmpPassword = "rmp"
-
-// realmpDir locates the real board, or "" when it is absent.
-func realmpDir() string {
-	if d := os.Getenv("WEBREPL_REALMP"); d != "" {
-		return d
-	}
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return ""
-	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "shared", "realmp")
-}
+// realmpPassword is the WebREPL password of boards startRealmp starts.
+const realmpPassword = boardpytest.BoardPassword
 
 // startRealmp starts the real board on a free port and kills it when the
 // test ends; it skips the test when the board is absent.
 func startRealmp(t *testing.T) string {
 	t.Helper()
-	dir := realmpDir()
-	script := filepath.Join(dir, "start.sh")
-	if _, err := os.Stat(script); err != nil {
-		t.Skipf("realmp not found at %s (set WEBREPL_REALMP): real-firmware tests skipped", dir)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(script, fmt.Sprint(port), realmpPassword, t.TempDir())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting realmp: %v", err)
-	}
-	exited := make(chan struct{})
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	})
-	ready := make(chan string, 1)
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if line := sc.Text(); strings.HasPrefix(line, "realboard listening on ") {
-				select {
-				case ready <- strings.TrimPrefix(line, "realboard listening on "):
-				default:
-				}
-			}
-		}
-		_ = cmd.Wait()
-	}()
-	select {
-	case url := <-ready:
-		return url
-	case <-exited:
-		t.Fatal("realmp exited before listening")
-	case <-time.After(time.Minute):
-		t.Fatal("realmp did not listen within a minute")
-	}
-	return ""
+	url, _ := boardpytest.StartBoard(t)
+	return url
 }
 
 func TestRealmpGeneratedProgramsExact(t *testing.T) {
