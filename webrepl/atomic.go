@@ -381,20 +381,11 @@ func (s *Session) Tree(ctx context.Context, dir string) ([]TreeEntry, error) {
 			return &fs.PathError{Op: "list", Path: dir, Err: fs.ErrNotExist}
 		}
 		for _, line := range lines {
-			var hexName string
-			var typ, size int64
-			if _, err := fmt.Sscan(line, &hexName, &typ, &size); err != nil {
-				return fmt.Errorf("list %s: unexpected answer %q", dir, line)
-			}
-			name, err := hex.DecodeString(hexName)
+			name, isDir, size, err := parseEntry(dir, line)
 			if err != nil {
-				return fmt.Errorf("list %s: unexpected answer %q", dir, line)
+				return err
 			}
-			e := TreeEntry{Path: string(name), IsDir: typ == 0x4000}
-			if !e.IsDir {
-				e.Size = max(size, 0)
-			}
-			entries = append(entries, e)
+			entries = append(entries, TreeEntry{Path: name, IsDir: isDir, Size: size})
 		}
 		return nil
 	})

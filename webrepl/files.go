@@ -243,25 +243,35 @@ func (s *Session) List(ctx context.Context, dir string) ([]FileInfo, error) {
 			return err
 		}
 		for _, line := range lines {
-			var hexName string
-			var typ, size int64
-			if _, err := fmt.Sscan(line, &hexName, &typ, &size); err != nil {
-				return fmt.Errorf("list %s: unexpected answer %q", dir, line)
-			}
-			name, err := hex.DecodeString(hexName)
+			name, isDir, size, err := parseEntry(dir, line)
 			if err != nil {
-				return fmt.Errorf("list %s: unexpected answer %q", dir, line)
+				return err
 			}
-			fi := FileInfo{Name: string(name), IsDir: typ == 0x4000}
-			if !fi.IsDir {
-				fi.Size = max(size, 0)
-			}
-			entries = append(entries, fi)
+			entries = append(entries, FileInfo{Name: name, IsDir: isDir, Size: size})
 		}
 		return nil
 	})
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
 	return entries, err
+}
+
+// parseEntry reads one "hex-name type size" line that py/list and py/tree
+// print for an entry of dir; a folder's size is 0.
+func parseEntry(dir, line string) (name string, isDir bool, size int64, err error) {
+	var hexName string
+	var typ int64
+	if _, err := fmt.Sscan(line, &hexName, &typ, &size); err != nil {
+		return "", false, 0, fmt.Errorf("list %s: unexpected answer %q", dir, line)
+	}
+	raw, err := hex.DecodeString(hexName)
+	if err != nil {
+		return "", false, 0, fmt.Errorf("list %s: unexpected answer %q", dir, line)
+	}
+	isDir = typ == 0x4000
+	if isDir {
+		return string(raw), true, 0, nil
+	}
+	return string(raw), false, max(size, 0), nil
 }
 
 // Remove deletes a file, or an empty directory.
