@@ -74,7 +74,7 @@ func Install(ctx context.Context, s *webrepl.Session, files []File, progress Pro
 	}
 	tidied := map[string]bool{}
 	for _, f := range files {
-		dir := parentOf(f.Path)
+		dir := webrepl.ParentDir(f.Path)
 		if tidied[dir] {
 			continue
 		}
@@ -120,18 +120,6 @@ func cleanup(ctx context.Context, s *webrepl.Session, staged, made []string) {
 			return
 		}
 	}
-}
-
-// parentOf is the folder of a board path ("" for the current one).
-func parentOf(p string) string {
-	i := strings.LastIndexByte(p, '/')
-	switch {
-	case i < 0:
-		return ""
-	case i == 0:
-		return "/"
-	}
-	return p[:i]
 }
 
 // joinBoard joins a board folder and a relative path.

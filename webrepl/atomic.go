@@ -120,11 +120,11 @@ func (s *Session) Stage(ctx context.Context, remote string, data []byte, progres
 	err := s.withRAW(ctx, func(ctx context.Context, l *link) error {
 		// The old file stays until the switch, so the whole size must fit
 		// (put_check.py); remote being a folder is refused here as well.
-		look := fileOp("put_check", boardpy.Str(parentDir(remote)), boardpy.Str(remote), boardpy.Int(0))
+		look := fileOp("put_check", boardpy.Str(ParentDir(remote)), boardpy.Str(remote), boardpy.Int(0))
 		if _, err := s.helper(ctx, l, "put", remote, look); err != nil {
 			return err
 		}
-		look = fileOp("put_check", boardpy.Str(parentDir(remote)), boardpy.Str(tmp), boardpy.Int(len(data)))
+		look = fileOp("put_check", boardpy.Str(ParentDir(remote)), boardpy.Str(tmp), boardpy.Int(len(data)))
 		if _, err := s.helper(ctx, l, "put", remote, look); err != nil {
 			return err
 		}
@@ -251,7 +251,7 @@ func (s *Session) PutAtomic(ctx context.Context, remote string, data []byte, opt
 	if err := checkRemoteName(remote); err != nil {
 		return res, err
 	}
-	_, err := s.Recover(ctx, parentDir(remote))
+	_, err := s.Recover(ctx, ParentDir(remote))
 	var check Check
 	if err == nil {
 		check, err = s.Stage(ctx, remote, data, progress)

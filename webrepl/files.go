@@ -290,9 +290,9 @@ func (s *Session) Mkdir(ctx context.Context, path string) error {
 	})
 }
 
-// parentDir is the directory a board path lives in ("" for a bare name,
+// ParentDir is the directory a board path lives in ("" for a bare name,
 // which is relative to the board's current directory).
-func parentDir(p string) string {
+func ParentDir(p string) string {
 	i := strings.LastIndexByte(p, '/')
 	switch {
 	case i < 0:
@@ -325,7 +325,7 @@ func (s *Session) PutChecked(ctx context.Context, remote string, data []byte, pr
 		// (§2.2), so look before leaping (py/put_check.py): the folder, the
 		// name, and the free space. A board without statvfs skips the space
 		// check.
-		look := fileOp("put_check", boardpy.Str(parentDir(remote)), boardpy.Str(remote), boardpy.Int(len(data)))
+		look := fileOp("put_check", boardpy.Str(ParentDir(remote)), boardpy.Str(remote), boardpy.Int(len(data)))
 		if _, err := s.helper(ctx, l, "put", remote, look); err != nil {
 			return err
 		}
