@@ -69,16 +69,13 @@ func (c *KernelClient) KernelInfo(ctx context.Context) (KernelInfoReply, error) 
 				}
 				continue
 			}
-			select {
-			case <-shell.ready:
-			case <-shell.done:
-			case <-sub.q.ready:
-			case <-sub.q.done:
-			case <-retry.C:
-				break wait
-			case <-ctx.Done():
+			ticked, err := await(ctx, retry.C, shell, sub.q, nil)
+			if err != nil {
 				retry.Stop()
-				return KernelInfoReply{}, fmt.Errorf("jupyter: waiting for the kernel: %w", context.Cause(ctx))
+				return KernelInfoReply{}, fmt.Errorf("jupyter: waiting for the kernel: %w", err)
+			}
+			if ticked {
+				break wait
 			}
 		}
 		if reply != nil && sawIOPub {
@@ -197,15 +194,8 @@ func (c *KernelClient) Execute(ctx context.Context, req ExecuteRequest, hooks Ex
 			}
 			continue
 		}
-		select {
-		case <-shell.ready:
-		case <-shell.done:
-		case <-sub.q.ready:
-		case <-sub.q.done:
-		case <-stdin.ready:
-		case <-stdin.done:
-		case <-ctx.Done():
-			return ExecuteReply{}, fmt.Errorf("jupyter: execute: %w", context.Cause(ctx))
+		if _, err := await(ctx, nil, shell, sub.q, stdin); err != nil {
+			return ExecuteReply{}, fmt.Errorf("jupyter: execute: %w", err)
 		}
 	}
 	return *reply, errors.Join(inputErr, lostErr)
@@ -274,13 +264,8 @@ func (c *KernelClient) ShellRequest(ctx context.Context, msgType string, content
 			}
 			continue
 		}
-		select {
-		case <-shell.ready:
-		case <-shell.done:
-		case <-sub.q.ready:
-		case <-sub.q.done:
-		case <-ctx.Done():
-			return Message{}, fmt.Errorf("jupyter: waiting for the kernel to answer %s: %w", msgType, context.Cause(ctx))
+		if _, err := await(ctx, nil, shell, sub.q, nil); err != nil {
+			return Message{}, fmt.Errorf("jupyter: waiting for the kernel to answer %s: %w", msgType, err)
 		}
 	}
 	return reply, nil

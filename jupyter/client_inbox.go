@@ -172,3 +172,31 @@ func (q *inbox) droppedCount() int {
 	defer q.mu.Unlock()
 	return q.dropped
 }
+
+// await blocks until one of the inboxes a, b and c (nil: not watched) may
+// have news (a message queued, or closed), or tick fires (ticked; nil: no
+// tick), or ctx ends (its cause). The callers poll again after it returns.
+func await(ctx context.Context, tick <-chan time.Time, a, b, c *inbox) (ticked bool, err error) {
+	watch := func(q *inbox) (ready, done <-chan struct{}) {
+		if q == nil {
+			return nil, nil // a nil channel is never ready
+		}
+		return q.ready, q.done
+	}
+	aReady, aDone := watch(a)
+	bReady, bDone := watch(b)
+	cReady, cDone := watch(c)
+	select {
+	case <-aReady:
+	case <-aDone:
+	case <-bReady:
+	case <-bDone:
+	case <-cReady:
+	case <-cDone:
+	case <-tick:
+		return true, nil
+	case <-ctx.Done():
+		return false, context.Cause(ctx)
+	}
+	return false, nil
+}
