@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	mrand "math/rand/v2"
-
 	"webrepl-kernel/webrepl"
 )
 
@@ -225,17 +223,7 @@ func TestRealmpRawPasteRefusedFallsBack(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			proxy := startRefusingProxy(t, url, c.oldFirmware)
 			s := dial(t, proxy.URL(), realmpPassword, webrepl.Options{ChunkSize: 128, ChunkGap: 5 * time.Millisecond})
-			rng := mrand.New(mrand.NewPCG(c.seed, c.seed^0x9e3779b97f4a7c15))
-			for i := 0; i < 8; i++ {
-				code, want := generatedProgram(t, rng, i, 4096)
-				pacing, failure := execGenerated(t, s, i, code, want, 2*time.Minute)
-				if failure != "" {
-					t.Fatal(failure)
-				}
-				if pacing != webrepl.PacingPaced {
-					t.Fatalf("program %d went %v although raw-paste was refused", i, pacing)
-				}
-			}
+			execSeeded(t, s, c.seed, 8, 4096, webrepl.PacingPaced) // raw-paste was refused
 			n := proxy.refusals.Load()
 			t.Logf("%d raw-paste requests refused", n)
 			if n < 1 {

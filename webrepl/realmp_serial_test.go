@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,17 +72,7 @@ func TestRealmpSerialGeneratedProgramsExact(t *testing.T) {
 			if v := s.Firmware(); !v.AtLeast(1, 28, 0) {
 				t.Errorf("firmware %v from sys.implementation, want 1.28 or later", v)
 			}
-			rng := mrand.New(mrand.NewPCG(c.seed, c.seed^0x9e3779b97f4a7c15))
-			for i := 0; i < c.n; i++ {
-				code, want := generatedProgram(t, rng, i, 8192)
-				pacing, failure := execGenerated(t, s, i, code, want, 2*time.Minute)
-				if failure != "" {
-					t.Fatal(failure)
-				}
-				if pacing != c.pacing {
-					t.Fatalf("program %d went %v, want %v", i, pacing, c.pacing)
-				}
-			}
+			execSeeded(t, s, c.seed, c.n, 8192, c.pacing)
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -103,17 +92,7 @@ func TestRealmpSerialRawPasteRefusedFallsBack(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			url, _ := startRealmpSerial(t, serialtest.Options{RawPaste: c.mode})
 			s := dialSerial(t, url, webrepl.Options{ChunkSize: 128, ChunkGap: 5 * time.Millisecond})
-			rng := mrand.New(mrand.NewPCG(c.seed, c.seed^0x9e3779b97f4a7c15))
-			for i := 0; i < 8; i++ {
-				code, want := generatedProgram(t, rng, i, 4096)
-				pacing, failure := execGenerated(t, s, i, code, want, 2*time.Minute)
-				if failure != "" {
-					t.Fatal(failure)
-				}
-				if pacing != webrepl.PacingPaced {
-					t.Fatalf("program %d went %v although raw-paste was refused", i, pacing)
-				}
-			}
+			execSeeded(t, s, c.seed, 8, 4096, webrepl.PacingPaced) // raw-paste was refused
 		})
 	}
 }

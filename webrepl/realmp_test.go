@@ -34,6 +34,24 @@ func startRealmp(t *testing.T) string {
 	return url
 }
 
+// execSeeded runs n programs from generatedProgram (seeded, each at most
+// size bytes) on s and fails the test at the first whose output is not
+// exact or that went other than pacing.
+func execSeeded(t *testing.T, s *webrepl.Session, seed uint64, n, size int, pacing webrepl.Pacing) {
+	t.Helper()
+	rng := mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	for i := 0; i < n; i++ {
+		code, want := generatedProgram(t, rng, i, size)
+		got, failure := execGenerated(t, s, i, code, want, 2*time.Minute)
+		if failure != "" {
+			t.Fatal(failure)
+		}
+		if got != pacing {
+			t.Fatalf("program %d went %v, want %v", i, got, pacing)
+		}
+	}
+}
+
 func TestRealmpGeneratedProgramsExact(t *testing.T) {
 	url := startRealmp(t)
 	for _, c := range []struct {
@@ -48,17 +66,7 @@ func TestRealmpGeneratedProgramsExact(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := dial(t, url, realmpPassword, c.opts)
-			rng := mrand.New(mrand.NewPCG(c.seed, c.seed^0x9e3779b97f4a7c15))
-			for i := 0; i < c.n; i++ {
-				code, want := generatedProgram(t, rng, i, 8192)
-				pacing, failure := execGenerated(t, s, i, code, want, 2*time.Minute)
-				if failure != "" {
-					t.Fatal(failure)
-				}
-				if pacing != c.pacing {
-					t.Fatalf("program %d went %v, want %v", i, pacing, c.pacing)
-				}
-			}
+			execSeeded(t, s, c.seed, c.n, 8192, c.pacing)
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
