@@ -14,37 +14,19 @@ from queue import Empty
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import start_new_kernel
 
+# check, stdout and run are tests/jupyter/test_client.py's.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "jupyter"))
+import test_client  # noqa: E402
+from test_client import check, stdout  # noqa: E402
+
 TIMEOUT = 60
 NAME = "micropython-webrepl"
 WINE_NAME = "micropython-webrepl-wine"
 
 
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-    print("ok:", what)
-
-
 def run(kc, code, timeout=TIMEOUT):
-    msg_id = kc.execute(code)
-    reply = kc.get_shell_msg(timeout=timeout)
-    while reply["parent_header"].get("msg_id") != msg_id:
-        reply = kc.get_shell_msg(timeout=timeout)
-    outputs = []
-    while True:
-        msg = kc.get_iopub_msg(timeout=timeout)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "status":
-            if msg["content"]["execution_state"] == "idle":
-                return reply["content"], outputs
-            continue
-        if msg["msg_type"] != "execute_input":
-            outputs.append((msg["msg_type"], msg["content"]))
-
-
-def stdout(outputs):
-    return "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == "stdout")
+    """test_client.run with this file's longer default timeout (Wine)."""
+    return test_client.run(kc, code, timeout=timeout)
 
 
 def wine_spec(data_dir, wine):
