@@ -118,7 +118,7 @@ class MicroPythonWebREPLKernelTests(jupyter_kernel_test.KernelTests):
         {"text": "%soft", "matches": ["%softreset"]},
         {"text": "%", "matches": ["%board", "%connect", "%disconnect", "%hardreset", "%lsmagic", "%softreset",
                                   "%ls", "%cat", "%put", "%get", "%rm", "%mkdir", "%%writefile", "%run", "%%plot",
-                                  "%sync", "%mip"]},,
+                                  "%sync", "%mip"]},
         {"text": "whi", "matches": ["while"]},
         {"text": "x = 1 + imp", "matches": ["import"]},
         {"text": "if x: con", "matches": ["continue"]},
