@@ -3,6 +3,7 @@ package webrepl_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -126,5 +127,72 @@ func TestReconnectingIsToldPerAttempt(t *testing.T) {
 	}
 	if causes[len(causes)-1] == nil || !errors.Is(causes[len(causes)-1], webrepl.ErrUnreachable) {
 		t.Errorf("last cause told: %v", causes[len(causes)-1])
+	}
+}
+
+// Right after its link dropped, a board may still turn the reconnection
+// away as busy: it frees its single client slot only once it notices the
+// drop (docs/protocol/webrepl.md §1.6). Such a quick reconnection is not
+// told; one that stays busy past busyQuiet is.
+func TestReconnectTurnedAwayAsBusyBriefly(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name      string
+		releaseAt int // the attempt after whose failure the slot is freed
+	}{{"briefly", 1}, {"long", 5}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b := simtest.Start(t, sim.Options{Profile: "ideal"})
+			proxy := simtest.NewCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(b.URL(), "ws://"), "/"))
+			var mu sync.Mutex
+			var told []int
+			var holder *webrepl.Session
+			busyFailures := 0
+			s, err := webrepl.Dial(ctxFor(t, time.Minute), proxy.URL(), webrepl.Options{
+				Password: b.Password(),
+				OnReconnecting: func(attempt int, cause error) {
+					mu.Lock()
+					told = append(told, attempt)
+					mu.Unlock()
+				},
+				// The slot is freed when the log says the board turned
+				// attempt releaseAt away.
+				Logf: func(format string, args ...any) {
+					line := fmt.Sprintf(format, args...)
+					if !strings.Contains(line, "reconnect attempt") {
+						return
+					}
+					if !strings.Contains(line, "turned this connection away") {
+						t.Errorf("a reconnect attempt failed otherwise: %s", line)
+					}
+					busyFailures++
+					if busyFailures == c.releaseAt {
+						holder.Close()
+					}
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			run(t, s, "x = 1")
+			proxy.Cut()
+			holder = dial(t, b.URL(), b.Password(), webrepl.Options{})
+			if out, _ := run(t, s, "print('back')"); out != "back\n" {
+				t.Fatalf("after the reconnection: %q", out)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if busyFailures != c.releaseAt {
+				t.Fatalf("%d attempts turned away as busy, want %d", busyFailures, c.releaseAt)
+			}
+			switch {
+			case c.releaseAt == 1 && len(told) != 0:
+				t.Errorf("a reconnection turned away as busy once told attempts %v", told)
+			case c.releaseAt > 1 && (len(told) == 0 || told[len(told)-1] != c.releaseAt+1):
+				// The attempts go on after busyQuiet (2 s): the last one,
+				// after 3 s of back-off, is told.
+				t.Errorf("a reconnection turned away as busy for %d attempts told %v", c.releaseAt, told)
+			}
+		})
 	}
 }

@@ -47,23 +47,43 @@ func (s *Session) reconnectLocked(ctx context.Context) error {
 // say so within a second.
 const reconnectingNotice = 600 * time.Millisecond
 
+// busyQuiet is how long retries of a board that turned the connection
+// away as busy stay untold, counted from the start of the reconnection. A
+// board frees its single client slot only once it notices that the old
+// connection ended (docs/protocol/webrepl.md §1.6), so right after our own
+// link dropped it may still be held by that link: the board is there and
+// the reconnection is quick, as the user sees it.
+const busyQuiet = 2 * time.Second
+
 // retryConnect calls connect until it succeeds, with back-off (the board's
 // listener comes back only after boot.py ran), for up to
 // opts.ReconnectTimeout. A wrong password or the end of ctx stops at once.
 // opts.OnReconnecting is told as each attempt after the first begins, and
 // for the first once it has waited reconnectingNotice for the board to
 // accept (connect calls accepted then), so a quick reconnection of a board
-// that is there stays silent.
+// that is there stays silent. So do retries while every attempt so far was
+// turned away as busy, until busyQuiet has passed (each such attempt is
+// told then if it is still waiting for the board to accept).
 func retryConnect(ctx context.Context, wsURL string, opts Options, cause error, connect func(ctx context.Context, accepted func()) error) error {
 	rctx, cancel := context.WithTimeout(ctx, opts.ReconnectTimeout)
 	defer cancel()
+	start := time.Now()
+	onlyBusy := true // every attempt so far was turned away as busy
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := attemptTold(rctx, attempt, cause, opts.OnReconnecting, connect)
+		notice := time.Duration(0) // tell at once
+		switch {
+		case attempt == 1:
+			notice = reconnectingNotice
+		case onlyBusy:
+			notice = max(busyQuiet-time.Since(start), 0)
+		}
+		err := attemptTold(rctx, attempt, cause, notice, opts.OnReconnecting, connect)
 		cause = err
 		if err == nil || errors.Is(err, ErrWrongPassword) || errors.Is(err, ErrClosed) || ctx.Err() != nil {
 			return err
 		}
+		onlyBusy = onlyBusy && errors.Is(err, ErrBusy)
 		if opts.Logf != nil {
 			opts.Logf("webrepl: reconnect attempt %d: %v", attempt, err)
 		}
@@ -75,17 +95,19 @@ func retryConnect(ctx context.Context, wsURL string, opts Options, cause error, 
 }
 
 // attemptTold runs one attempt of retryConnect and tells tell about it as
-// retryConnect promises. tell is never running once it returns.
-func attemptTold(ctx context.Context, attempt int, cause error, tell func(int, error), connect func(ctx context.Context, accepted func()) error) error {
+// retryConnect promises: at once when notice is 0, else once the attempt
+// has waited notice for the board to accept. tell is never running once it
+// returns.
+func attemptTold(ctx context.Context, attempt int, cause error, notice time.Duration, tell func(int, error), connect func(ctx context.Context, accepted func()) error) error {
 	if tell == nil {
 		return connect(ctx, nil)
 	}
-	if attempt > 1 {
+	if notice <= 0 {
 		tell(attempt, cause)
 		return connect(ctx, nil)
 	}
 	told := make(chan struct{})
-	timer := time.AfterFunc(reconnectingNotice, func() {
+	timer := time.AfterFunc(notice, func() {
 		defer close(told)
 		tell(attempt, cause)
 	})
