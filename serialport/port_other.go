@@ -1,4 +1,4 @@
-//go:build !linux && !darwin
+//go:build !linux && !darwin && !windows
 
 package serialport
 
@@ -7,8 +7,7 @@ import "fmt"
 // Supported reports whether Open can open ports on this system.
 func Supported() bool { return false }
 
-// Open says serial ports are not available here yet (Windows COM ports
-// among them).
+// Open says serial ports are not available on this system.
 func Open(path string, baud int) (Port, error) {
 	return nil, fmt.Errorf("serial port %s: %w", path, ErrUnsupported)
 }
