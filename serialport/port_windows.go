@@ -19,11 +19,6 @@ import (
 // Supported reports whether Open can open ports on this system.
 func Supported() bool { return true }
 
-// readWait bounds one ReadFile when nothing arrives (SetCommTimeouts'
-// constant); Read then issues the next one, so it waits as long as it
-// must, and a Close that races with a new ReadFile is seen within it.
-const readWait = 200 // ms
-
 // DCB flag bits (winbase.h's DCB bit fields, in declaration order).
 const (
 	dcbBinary          = 1 << 0
@@ -61,6 +56,7 @@ type port struct {
 	readMu, writeMu sync.Mutex
 	rov, wov        windows.Overlapped // on the heap: the system writes them while I/O is pending
 	rbuf, wbuf      []byte             // likewise the bytes themselves
+	events          uint32             // and WaitCommEvent's mask
 	deadline        atomic.Int64       // write deadline, UnixNano; 0: none
 }
 
@@ -116,11 +112,17 @@ func (p *port) setup(baud uint32) error {
 	if err := windows.SetCommState(p.h, &dcb); err != nil {
 		return fmt.Errorf("serial port %s: setting baud rate %d, 8N1: %w", p.name, baud, err)
 	}
-	// A read returns as soon as a byte is there, or with nothing after
-	// readWait; writes are bounded by SetWriteDeadline, not here.
-	t := windows.CommTimeouts{ReadIntervalTimeout: maxDword, ReadTotalTimeoutMultiplier: maxDword, ReadTotalTimeoutConstant: readWait}
+	// A ReadFile returns at once with what has arrived (perhaps nothing);
+	// Read then waits for a byte with WaitCommEvent(EV_RXCHAR). (The
+	// documented MAXDWORD, MAXDWORD, N timeouts, "return as soon as a byte
+	// is there", are not honoured by Wine, where a read waits to fill its
+	// buffer.) Writes are bounded by SetWriteDeadline, not here.
+	t := windows.CommTimeouts{ReadIntervalTimeout: maxDword}
 	if err := windows.SetCommTimeouts(p.h, &t); err != nil {
 		return fmt.Errorf("serial port %s: setting its timeouts: %w", p.name, err)
+	}
+	if err := windows.SetCommMask(p.h, windows.EV_RXCHAR); err != nil {
+		return fmt.Errorf("serial port %s: asking for its receive events: %w", p.name, err)
 	}
 	_ = windows.SetupComm(p.h, comBufferSize, comBufferSize)
 	if err := windows.PurgeComm(p.h, purgeAll); err != nil {
@@ -157,7 +159,8 @@ func (p *port) closedError(op string) error {
 }
 
 // Read waits for at least one byte and returns what has arrived, up to
-// len(b).
+// len(b). Data that came before an error is returned first, the error on
+// the next call.
 func (p *port) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
@@ -172,6 +175,8 @@ func (p *port) Read(b []byte) (int, error) {
 	}
 }
 
+// readOnce returns what has arrived, or waits for the next byte to arrive
+// and returns nothing.
 func (p *port) readOnce(b []byte) (int, error) {
 	p.inUse.RLock()
 	defer p.inUse.RUnlock()
@@ -181,14 +186,21 @@ func (p *port) readOnce(b []byte) (int, error) {
 	n, err := p.transfer(&p.rov, func(ov *windows.Overlapped) error {
 		return windows.ReadFile(p.h, p.rbuf[:min(len(b), len(p.rbuf))], nil, ov)
 	}, windows.INFINITE)
-	copy(b, p.rbuf[:n])
+	if n > 0 {
+		return copy(b, p.rbuf[:n]), nil // an error comes again on the next call
+	}
+	if err == nil {
+		_, err = p.transfer(&p.rov, func(ov *windows.Overlapped) error {
+			return windows.WaitCommEvent(p.h, &p.events, ov)
+		}, windows.INFINITE)
+	}
 	switch {
 	case err == nil:
-		return n, nil
+		return 0, nil
 	case p.closed.Load():
-		return n, p.closedError("read")
+		return 0, p.closedError("read")
 	}
-	return n, p.gone("read", err)
+	return 0, p.gone("read", err)
 }
 
 // Write writes all of b unless the write deadline passes first.
@@ -275,7 +287,7 @@ func (p *port) Close() error {
 		return p.closedError("close")
 	}
 	// A call that started its I/O just after the cancel is cancelled on
-	// the next round; a read ends by itself within readWait anyway.
+	// the next round.
 	for {
 		_ = windows.CancelIoEx(p.h, nil)
 		if p.inUse.TryLock() {

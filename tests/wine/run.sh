@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Windows build (amd64) under Debian's Wine: the simulator's Go side with a fake board process,
 # then the CLI and the kernel against a simulated board (the Linux build) on loopback:
-# generated programs exact through exec, 100 KB put/get/ls (the Go test TestWineCLI),
+# generated programs exact through exec, 100 KB put/get/ls (the Go test TestWineCLI), the same
+# over serial://COM9 to real MicroPython on a pseudo-terminal (TestWineSerial),
 # install into the per-user (%APPDATA%\jupyter), a temporary JUPYTER_DATA_DIR and the
 # --sys-prefix locations, and cells through jupyter_client (the pinned .venv) on a kernelspec
 # that starts the Windows binary under Wine, an interrupt included (test_kernel.py).
@@ -81,9 +82,11 @@ grep -E '^(--- |ok|PASS)' "$WORK/sim-wine.log"
 	</dev/null >"$WORK/jupyter-wine.log" 2>&1 || { cat "$WORK/jupyter-wine.log" >&2; echo "jupyter tests under Wine failed" >&2; exit 1; }
 grep -E '^(--- |ok|PASS)' "$WORK/jupyter-wine.log"
 
-# exec, put, get, ls, run (a Go test: it starts its own simulated board, the Linux one).
+# exec, put, get, ls, run (a Go test: it starts its own simulated board, the Linux one); then
+# exec, put, get, ls over serial://COM9, the Windows serial port, which the test points at real
+# MicroPython on a pseudo-terminal ($WINEPREFIX/dosdevices/com9; TestWineSerial).
 (cd "$ROOT" && WEBREPL_WINE="$WINE" WEBREPL_WINE_EXE="$EXE" \
-	go test -count=1 -timeout 10m -run '^TestWineCLI$' -v ./webrepl) | grep -E '^ *(--- |PASS|FAIL|ok|wine_test)'
+	go test -count=1 -timeout 10m -run '^(TestWineCLI|TestWineSerial)$' -v ./webrepl) | grep -E '^ *(--- |PASS|FAIL|ok|wine_test)'
 
 # install: Jupyter's per-user folder on Windows, then a temporary data folder, then --sys-prefix.
 source "$ROOT/scripts/sim-lib.sh"
