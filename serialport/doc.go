@@ -3,8 +3,9 @@
 // no echo and no line editing, at the baud rate asked for, and held
 // exclusively so a second opener is refused rather than sharing the bytes.
 // It knows nothing of MicroPython. Linux and macOS (termios via
-// golang.org/x/sys/unix); elsewhere Open says serial ports are not
-// available on this system yet.
+// golang.org/x/sys/unix), Windows (COM ports through
+// golang.org/x/sys/windows); elsewhere Open says serial ports are not
+// available on this system.
 package serialport
 
 import (

@@ -21,24 +21,23 @@ func Supported() bool { return true }
 
 // DCB flag bits (winbase.h's DCB bit fields, in declaration order).
 const (
-	dcbBinary          = 1 << 0
-	dcbParity          = 1 << 1
-	dcbOutxCtsFlow     = 1 << 2
-	dcbOutxDsrFlow     = 1 << 3
-	dcbDtrControlMask  = 3 << 4
-	dcbDsrSensitivity  = 1 << 6
-	dcbTXContinueXoff  = 1 << 7
-	dcbOutX            = 1 << 8
-	dcbInX             = 1 << 9
-	dcbErrorChar       = 1 << 10
-	dcbNull            = 1 << 11
-	dcbRtsControlMask  = 3 << 12
-	dcbAbortOnError    = 1 << 14
-	comBufferSize      = 4096
-	maxDword           = 0xFFFFFFFF
-	dcbOffFlags        = dcbParity | dcbOutxCtsFlow | dcbOutxDsrFlow | dcbDtrControlMask | dcbDsrSensitivity | dcbOutX | dcbInX | dcbErrorChar | dcbNull | dcbRtsControlMask | dcbAbortOnError
-	purgeAll           = windows.PURGE_TXABORT | windows.PURGE_RXABORT | windows.PURGE_TXCLEAR | windows.PURGE_RXCLEAR
-	errorDeviceRemoved = windows.Errno(1617) // ERROR_DEVICE_REMOVED
+	dcbBinary         = 1 << 0
+	dcbParity         = 1 << 1
+	dcbOutxCtsFlow    = 1 << 2
+	dcbOutxDsrFlow    = 1 << 3
+	dcbDtrControlMask = 3 << 4
+	dcbDsrSensitivity = 1 << 6
+	dcbTXContinueXoff = 1 << 7
+	dcbOutX           = 1 << 8
+	dcbInX            = 1 << 9
+	dcbErrorChar      = 1 << 10
+	dcbNull           = 1 << 11
+	dcbRtsControlMask = 3 << 12
+	dcbAbortOnError   = 1 << 14
+	comBufferSize     = 4096
+	maxDword          = 0xFFFFFFFF
+	dcbOffFlags       = dcbParity | dcbOutxCtsFlow | dcbOutxDsrFlow | dcbDtrControlMask | dcbDsrSensitivity | dcbOutX | dcbInX | dcbErrorChar | dcbNull | dcbRtsControlMask | dcbAbortOnError
+	purgeAll          = windows.PURGE_TXABORT | windows.PURGE_RXABORT | windows.PURGE_TXCLEAR | windows.PURGE_RXCLEAR
 )
 
 // port is a COM port opened for overlapped I/O, so a Read that waits does
