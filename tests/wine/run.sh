@@ -51,6 +51,9 @@ if [ ! -f "$WINEPREFIX/.webrepl-ready" ]; then
 	rm -rf "$WINEPREFIX"
 	mkdir -p "$WINEPREFIX"
 	"$WINE" wineboot --init >"$WORK/wineboot.log" 2>&1 || { cat "$WORK/wineboot.log" >&2; exit 1; }
+	# The server that --init started lingers for a few seconds; `wineserver -p` below would
+	# find it running and exit 2 without a word, so wait for it to end first.
+	"$WINESERVER" -w
 	touch "$WINEPREFIX/.webrepl-ready"
 fi
 cp "$WORK/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
@@ -58,8 +61,8 @@ cp "$WORK/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprim
 # prefix's services, for each command and stopped 3 s after it. The services start here, with
 # their output nowhere: started by a later command they would inherit its stdout, and whatever
 # reads that (a pipe, a Go test's buffer) would wait for them to end.
-"$WINESERVER" -p
-"$WINE" wineboot >/dev/null 2>&1 </dev/null
+"$WINESERVER" -p || { echo "wine: wineserver -p failed (a server of this prefix already running?)" >&2; exit 1; }
+"$WINE" wineboot >/dev/null 2>&1 </dev/null || { echo "wine: wineboot failed in $WINEPREFIX" >&2; exit 1; }
 "$WINE" "$EXE" version | grep -q "windows/amd64" || { echo "the Windows binary does not start under Wine" >&2; exit 1; }
 echo "wine: $("$WINE" --version 2>/dev/null || echo wine64), prefix ready after $(( $(date +%s) - started )) s"
 
