@@ -1,7 +1,6 @@
 package boardsetup
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,20 +13,7 @@ import (
 // TestBoardFilesCompile: each embedded file compacts and compiles under
 // real MicroPython.
 func TestBoardFilesCompile(t *testing.T) {
-	names, err := fs.Glob(boardFiles, "py/*.py")
-	if err != nil || len(names) == 0 {
-		t.Fatalf("embedded board files: %v %v", names, err)
-	}
-	for _, name := range names {
-		src, _ := boardFiles.ReadFile(name)
-		compact, err := boardpy.Compact(name, string(src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := boardpytest.Compiles(t, name, compact); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
+	boardpytest.FilesCompile(t, boardFiles, "py/*.py")
 }
 
 func readIn(t *testing.T, dir, name string) string {

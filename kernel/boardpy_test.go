@@ -3,7 +3,6 @@ package kernel
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"reflect"
 	"slices"
 	"strconv"
@@ -26,26 +25,7 @@ import (
 // TestBoardFilesCompile: every embedded file, and every program made of
 // them, compiles under MicroPython.
 func TestBoardFilesCompile(t *testing.T) {
-	names, err := fs.Glob(boardFiles, "py/*.py")
-	if err != nil || len(names) == 0 {
-		t.Fatalf("no embedded board files: %v", err)
-	}
-	for _, name := range names {
-		src, err := boardFiles.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compact, err := boardpy.Compact(name, string(src))
-		if err != nil {
-			t.Errorf("%v", err)
-			continue
-		}
-		for _, text := range []string{string(src), compact} {
-			if err := boardpytest.Compiles(t, name, text); err != nil {
-				t.Errorf("%s does not compile: %v", name, err)
-			}
-		}
-	}
+	boardpytest.FilesCompile(t, boardFiles, "py/*.py")
 	for name, program := range map[string]string{"helper": helperProgram, "jupyter": jupyterProgram, "inspector": inspectorProgram,
 		"completer": completerProgram, "run": runFile, "free memory": boardFreeMemory} {
 		if err := boardpytest.Compiles(t, name, program); err != nil {

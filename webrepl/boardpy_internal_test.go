@@ -27,26 +27,7 @@ import (
 const inputRing = 255
 
 func TestBoardFilesCompile(t *testing.T) {
-	names, err := fs.Glob(boardFiles, "py/*.py")
-	if err != nil || len(names) == 0 {
-		t.Fatalf("no embedded board files: %v", err)
-	}
-	for _, name := range names {
-		src, err := boardFiles.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compact, err := boardpy.Compact(name, string(src))
-		if err != nil {
-			t.Errorf("%v", err)
-			continue
-		}
-		for _, text := range []string{string(src), compact} {
-			if err := boardpytest.Compiles(t, name, text); err != nil {
-				t.Errorf("%s does not compile: %v", name, err)
-			}
-		}
-	}
+	boardpytest.FilesCompile(t, boardFiles, "py/*.py")
 	programs := map[string][]byte{"probe": probeProgram("0123456789abcdef"), "unique id": uniqueIDProgram, "reset": resetProgram,
 		"hello": helloProgram("01234567", "89abcdef")}
 	for _, op := range []string{"stat", "list", "remove", "mkdir", "verify"} {

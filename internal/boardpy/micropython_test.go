@@ -1,4 +1,4 @@
-package boardpy
+package boardpy_test
 
 import (
 	"encoding/hex"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"webrepl-kernel/internal/boardpy"
 	"webrepl-kernel/internal/boardpy/boardpytest"
 )
 
@@ -32,9 +33,9 @@ func TestLiteralsUnderMicroPython(t *testing.T) {
 	var prog strings.Builder
 	prog.WriteString("import binascii\ndef show(v):print(binascii.hexlify(v.encode()).decode())\n")
 	for _, s := range strs {
-		prog.WriteString(Call("show", Str(s)) + "\n")
+		prog.WriteString(boardpy.Call("show", boardpy.Str(s)) + "\n")
 	}
-	prog.WriteString(Call("print", Int(-7), Int(1<<40), Bool(true), Bool(false), Value{}) + "\n")
+	prog.WriteString(boardpy.Call("print", boardpy.Int(-7), boardpy.Int(1<<40), boardpy.Bool(true), boardpy.Bool(false), boardpy.Value{}) + "\n")
 	out, err := boardpytest.Run(t, prog.String())
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func TestLiteralsUnderMicroPython(t *testing.T) {
 	}
 	for i, s := range strs {
 		if want := hex.EncodeToString([]byte(pythonValue(s))); lines[i] != want {
-			t.Errorf("Str(%q) reads as %s, want %s", s, lines[i], want)
+			t.Errorf("boardpy.Str(%q) reads as %s, want %s", s, lines[i], want)
 		}
 	}
 	if want := "-7 1099511627776 True False None"; lines[len(strs)] != want {
@@ -55,7 +56,7 @@ func TestLiteralsUnderMicroPython(t *testing.T) {
 
 func TestCompact(t *testing.T) {
 	src := "# a comment\n\ndef f(name):\n    # why\n    if name:\n        return '#' + name   \n    return None\n"
-	got, err := Compact("f.py", src)
+	got, err := boardpy.Compact("f.py", src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestCompact(t *testing.T) {
 		t.Errorf("compacted program printed %q, %v", out, err)
 	}
 	for _, bad := range []string{"def f():\n  pass\n", "def f():\n\tpass\n", "x = '''a'''\n", "def f():\n    \"\"\"doc\"\"\"\n"} {
-		if _, err := Compact("bad.py", bad); err == nil {
+		if _, err := boardpy.Compact("bad.py", bad); err == nil {
 			t.Errorf("Compact accepted %q", bad)
 		}
 	}

@@ -9,12 +9,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
+
+	"webrepl-kernel/internal/boardpy"
 )
 
 // runTimeout is a generous deadline for one program: they take
@@ -100,6 +103,33 @@ func Compiles(t testing.TB, name, src string) error {
 	// message names the line; nothing of src runs.
 	_, err := Run(t, "compile("+pyBytes(src)+".decode(),"+pyBytes(name)+".decode(),'exec')\n")
 	return err
+}
+
+// FilesCompile checks that every file of fsys matching pattern (a package's
+// embedded board Python, "py/*.py") compacts (boardpy.Compact) and that
+// MicroPython compiles it both as written and as sent.
+func FilesCompile(t *testing.T, fsys fs.FS, pattern string) {
+	t.Helper()
+	names, err := fs.Glob(fsys, pattern)
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no embedded board files match %s: %v", pattern, err)
+	}
+	for _, name := range names {
+		src, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compact, err := boardpy.Compact(name, string(src))
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		for _, text := range []string{string(src), compact} {
+			if err := Compiles(t, name, text); err != nil {
+				t.Errorf("%s does not compile: %v", name, err)
+			}
+		}
+	}
 }
 
 // pyBytes is data as a Python bytes literal of \x escapes: any text, in
