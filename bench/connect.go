@@ -13,7 +13,8 @@ import (
 // ConnectFigure is a fresh connection plus its first cell, as a kernel
 // starts its first notebook cell or comes back after a hand-over: Dial
 // (WebSocket, login, the raw REPL, the board's identity) and one small
-// program until its output is back (issue 18 item 6).
+// program until its output is back (issue 18 item 6), as DialExec does it:
+// the program rides in the frame that enters the raw REPL.
 type ConnectFigure struct {
 	Method
 	// LimitS is what the link allows: the WebSocket handshake and login
@@ -38,20 +39,25 @@ func measureConnect(ctx context.Context, b *board, pr ProfileResult, rounds int)
 		// connecting.
 		var start time.Time
 		var s *webrepl.Session
+		var res *webrepl.Result
+		var runErr error
 		err := retry(ctx, func() error {
-			var err error
+			out.Reset()
 			start = time.Now()
-			s, err = webrepl.Dial(ctx, b.url, webrepl.Options{Password: b.password})
-			return err
+			s, res, runErr = webrepl.DialExec(ctx, b.url, webrepl.Options{Password: b.password},
+				webrepl.FirstProgram{Code: []byte(connectCell), Stdout: &out})
+			if s == nil {
+				return runErr
+			}
+			return nil
 		})
+		d := time.Since(start)
 		if err != nil {
 			return f, fmt.Errorf("connecting to %s: %w", b.url, err)
 		}
-		res, err := s.Exec(ctx, []byte(connectCell), &out)
-		d := time.Since(start)
 		s.Close()
-		if err != nil {
-			return f, fmt.Errorf("connect + first cell: %w", err)
+		if runErr != nil {
+			return f, fmt.Errorf("connect + first cell: %w", runErr)
 		}
 		if res.Exception != nil || out.String() != "first\n" {
 			return f, fmt.Errorf("connect + first cell: output %q, exception %+v", out.String(), res.Exception)

@@ -71,6 +71,16 @@ func (k *Kernel) tellAboutBoard(io cellIO, s *webrepl.Session) {
 	now := s.Board()
 	k.mu.Lock()
 	before, explained, note := k.seen, k.resetExplained, k.restartNote
+	if now.Pending {
+		// Not yet known (webrepl.DialExec asks after the first program):
+		// kept as last seen, so that only a reset is told now, and a
+		// different board or firmware once known.
+		now.Port, now.Build, now.Machine, now.UniqueID = before.Port, before.Build, before.Machine, before.UniqueID
+	} else if before.Pending && before.Port == "" && before.Build == "" && before.Machine == "" && before.UniqueID == "" {
+		// Seen while pending with nothing known before it: the first
+		// identity this kernel learns of the board, nothing to compare.
+		before.Port, before.Build, before.Machine, before.UniqueID = now.Port, now.Build, now.Machine, now.UniqueID
+	}
 	k.seen = now
 	if before.Boot != now.Boot {
 		k.resetExplained = false
@@ -113,6 +123,7 @@ func boardChange(before, now webrepl.BoardInfo, explained bool) string {
 
 // defineHelper defines the board-side function that gives cells an Out[n].
 func (k *Kernel) defineHelper(cell *runningCell, s *webrepl.Session) *cellError {
+	k.cfg.Logf("kernel: defining %s on the board", helperName)
 	var discard strings.Builder
 	cell.setSession(s)
 	res, err := s.Exec(cell.ctx, []byte(helperProgram), &discard)
@@ -140,7 +151,7 @@ func (k *Kernel) execFailure(cell *runningCell, s *webrepl.Session, err error) *
 	// A board the kernel gave up on keeps its session, which watches it
 	// and refuses work until it stops (webrepl.ErrStillRunning).
 	stuck := gaveUp && s.StillRunning()
-	keep = keep || stuck || errors.Is(err, webrepl.ErrStillRunning)
+	keep = keep || stuck || errors.Is(err, webrepl.ErrStillRunning) || errors.Is(err, webrepl.ErrFirstProgramUnseen)
 	if lostBoard {
 		k.boardExplained(s, exited) // the error below says what happened to the board
 	}
@@ -166,6 +177,8 @@ func (k *Kernel) execFailure(cell *runningCell, s *webrepl.Session, err error) *
 			"the board did not stop within %s of Ctrl-C: it is busy in code that cannot be interrupted over WebREPL "+
 				"(on an ESP32, a loop that never sleeps). Press the board's reset button or power-cycle it; the next cell reconnects.",
 			k.cfg.InterruptGrace))
+	case errors.Is(err, webrepl.ErrFirstProgramUnseen):
+		return hostError("ConnectionError", err.Error()+": run the cell again if it did not do its work")
 	case errors.Is(err, webrepl.ErrStillRunning):
 		return hostError("RuntimeError", err.Error()+
 			": press the board's reset button, or wait until that code ends (Interrupt sends Ctrl-C again)")
@@ -196,6 +209,28 @@ func (k *Kernel) dropSession(s *webrepl.Session) {
 
 // connect returns the board session, dialling on first use.
 func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO) (*webrepl.Session, *cellError) {
+	return k.connectWith(cell, r, req, io, nil)
+}
+
+// firstRun is a cell's program that rides with the connect when the kernel
+// has no session yet (webrepl.DialExec: connect and first output within one
+// round trip), and what came of it: ran once DialExec connected, with the
+// program's result and error as ExecMarked would give them.
+type firstRun struct {
+	program cellProgram
+	// output makes the writer the program's output goes to; started is told
+	// the session before that output is read (input(), Interrupt).
+	output  func() *cellOutput
+	started func(*webrepl.Session)
+	ran     bool
+	res     *webrepl.Result
+	err     error
+}
+
+// connectWith is connect; when it dials and first is not nil, first's
+// program runs as part of the connect. The board's files are tidied after
+// it (Recover), so its output comes first.
+func (k *Kernel) connectWith(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO, first *firstRun) (*webrepl.Session, *cellError) {
 	k.mu.Lock()
 	url, closed, problem := k.url, k.closed, k.problem
 	k.mu.Unlock()
@@ -235,9 +270,27 @@ func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.Execu
 	k.mu.Lock()
 	tookOver := k.claim != nil && k.claim.TookOver()
 	k.mu.Unlock()
-	s, err := webrepl.Dial(cell.ctx, url, webrepl.Options{Password: password, Pacing: k.cfg.Pacing,
+	opts := webrepl.Options{Password: password, Pacing: k.cfg.Pacing,
 		Window: k.cfg.Window, Logf: k.cfg.Logf, OnReconnecting: k.noteReconnecting,
-		AfterHandOver: tookOver})
+		AfterHandOver: tookOver}
+	var err error
+	if first != nil {
+		var res *webrepl.Result
+		marks := first.program.marks
+		out := first.output()
+		s, res, err = webrepl.DialExec(cell.ctx, url, opts, webrepl.FirstProgram{Code: first.program.code,
+			Stdout: out, Marks: &marks, Started: func(s *webrepl.Session) {
+				k.tellAboutBoard(io, s) // before the cell's output, as for later cells
+				first.started(s)
+			}})
+		if s != nil {
+			first.ran, first.res, first.err, err = true, res, err, nil
+		} else {
+			out.Close()
+		}
+	} else {
+		s, err = webrepl.Dial(cell.ctx, url, opts)
+	}
 	if err != nil {
 		if interrupted, _ := cell.state(); interrupted && errors.Is(err, context.Canceled) {
 			return nil, interruptedError()
@@ -254,10 +307,10 @@ func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.Execu
 		}
 		return nil, hostError("ConnectionError", err.Error())
 	}
-	if failure := k.defineHelper(cell, s); failure != nil {
-		_ = s.Close()
-		return nil, failure
-	}
+	// The helper that runs cells is defined when a cell finds it missing
+	// (runProgram): a board that met this kernel's helper since it started
+	// still has it, and the first cell rides with the connect.
+	//
 	// A transfer into / cut off between its two renames (a reset there)
 	// left main.py or boot.py under its backup name: put it back now
 	// (webrepl/atomic.go). Other folders are tidied by their next transfer.
@@ -272,7 +325,9 @@ func (k *Kernel) connect(cell *runningCell, r jupyter.Request, req jupyter.Execu
 	}
 	k.session, k.password = s, password
 	k.mu.Unlock()
-	k.tellAboutBoard(io, s) // a board replaced or reset while no session was open
+	if first == nil {
+		k.tellAboutBoard(io, s) // a board replaced or reset while no session was open
+	}
 	// Silent when it works: a first cell shows only what it printed, so
 	// stored lesson outputs are the same on any board (%board tells).
 	return s, nil

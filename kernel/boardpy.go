@@ -34,7 +34,8 @@ func boardSource(names ...string) string {
 // deletes the function) or, for the last two, sent as they are.
 var (
 	// helperProgram defines helperName, which runs cells (program.go).
-	helperProgram = boardSource("cell.py")
+	helperProgram = boardSource("cell.py") +
+		boardpy.Call(strings.TrimSpace(boardSource("helper_name.py")), boardpy.Str(helperName)) + "\n"
 	// jupyterProgram defines the module jupyter that board code displays
 	// with (display.go) and its widgets, jupyter.widgets (widgetcomm.go),
 	// before the first cell that mentions it.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"webrepl-kernel/jupyter"
+	"webrepl-kernel/webrepl"
 )
 
 // cellError is a failed cell as Jupyter shows it.
@@ -165,34 +166,53 @@ func (k *Kernel) runOnBoard(cell *runningCell, r jupyter.Request, req jupyter.Ex
 // runProgram runs a built program on the board (a cell's, or the kernel's
 // own, such as widgetboard.go's callbacks), connecting first if needed.
 func (k *Kernel) runProgram(cell *runningCell, r jupyter.Request, req jupyter.ExecuteRequest, io cellIO, program cellProgram, tidy func(boardError) boardError) *cellError {
-	s, failure := k.connect(cell, r, req, io)
-	if failure != nil {
-		return failure
-	}
-	for attempt := 0; ; attempt++ {
-		k.tellAboutBoard(io, s) // noticed earlier, e.g. by a completion
-		var output *cellOutput
+	var s *webrepl.Session
+	var output *cellOutput
+	// newOutput makes the writer of one attempt's output; what it does with
+	// input() and widget answers goes to s, the session of that attempt.
+	newOutput := func() *cellOutput {
 		stdout := io.stdout
 		if io.display != nil {
 			stdout = io.display.text // %%plot reads the printed lines
 		}
-		output = newTokenOutput(program.token, stdout, io.result, func(prompt string) { k.askInput(cell, r, s, output, prompt) })
-		output.errStream = io.stderr
+		out := newTokenOutput(program.token, stdout, io.result, func(prompt string) { k.askInput(cell, r, s, output, prompt) })
+		out.errStream = io.stderr
 		if io.display != nil {
-			output.message = io.display.message
+			out.message = io.display.message
 			// A widget's value asked for by the cell (widgetboard.go),
 			// typed as an input() answer is.
 			io.display.answer = func(line string) {
 				cell.inputs.Add(1)
 				go func() {
 					defer cell.inputs.Done()
-					output.expectEcho(line)
+					out.expectEcho(line)
 					k.typeLine(s, line)
 				}()
 			}
 		}
+		output = out
+		return out
+	}
+	// With no session yet, the program rides with the connect.
+	first := &firstRun{program: program, output: newOutput, started: func(started *webrepl.Session) {
+		s = started
 		cell.setOutput(s, output.cut)
-		res, err := s.ExecMarked(cell.ctx, program.code, output, program.marks)
+	}}
+	s, failure := k.connectWith(cell, r, req, io, first)
+	if failure != nil {
+		return failure
+	}
+	for attempt := 0; ; attempt++ {
+		var res *webrepl.Result
+		var err error
+		if attempt == 0 && first.ran {
+			res, err = first.res, first.err
+		} else {
+			k.tellAboutBoard(io, s) // noticed earlier, e.g. by a completion
+			newOutput()
+			cell.setOutput(s, output.cut)
+			res, err = s.ExecMarked(cell.ctx, program.code, output, program.marks)
+		}
 		cell.setOutput(nil, nil)
 		output.Close()
 		if err != nil {

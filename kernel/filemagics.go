@@ -527,7 +527,7 @@ func dropRunFrames(e boardError, file string) boardError {
 		if first < 0 {
 			first = i
 		}
-		if strings.HasSuffix(l, ", in "+helperName) && keep < 0 {
+		if strings.HasSuffix(l, ", in "+helperFunc) && keep < 0 {
 			keep = i
 		}
 		if strings.HasPrefix(l, "  File "+strconv.Quote(file)+", line ") || strings.HasPrefix(l, `  File "`+file+`", line `) {

@@ -63,9 +63,9 @@ func TestDropRunFrames(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
 		// The raw program, the helper, %run's statement, then the file (and
 		// a function a cell defined, which stays).
-		{"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n  File \"<stdin>\", line 18, in " + helperName +
+		{"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n  File \"<stdin>\", line 18, in " + helperFunc +
 			"\n  File \"<stdin>\", line 1, in <module>\n" + tail,
-			"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n  File \"<stdin>\", line 18, in " + helperName + "\n" + tail},
+			"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n  File \"<stdin>\", line 18, in " + helperFunc + "\n" + tail},
 		// Without a helper frame the first frame stays, for the cell path to remove.
 		{"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n  File \"<cell>\", line 1, in <module>\n" + tail,
 			"Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n" + tail},

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"regexp"
@@ -99,8 +100,19 @@ func cellMarks(token string) webrepl.Marks {
 	}
 }
 
-// helperName is the board-side function that runs a cell.
-const helperName = "__wk_cell"
+// helperFunc is the board-side function that runs a cell, as py/cell.py
+// names it and tracebacks show it.
+const helperFunc = "__wk_cell"
+
+// helperName is the global the kernel keeps the helper under on the board
+// and calls: helperFunc and the start of a digest of the program that
+// defines it (py/helper_name.py), so that a board keeps the helper between
+// connections and no kernel calls another version's. Set once, from the
+// embedded file.
+var helperName = func() string {
+	sum := sha256.Sum256([]byte(boardSource("cell.py")))
+	return helperFunc + "_" + hex.EncodeToString(sum[:4])
+}()
 
 // helperProgram (py/cell.py, boardpy.go) defines the helper in the
 // board's globals. Its arguments: the cell's token, the file name its code

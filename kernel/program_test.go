@@ -65,7 +65,7 @@ func TestErrorOutputNamesCells(t *testing.T) {
 	first := cells.add(2, "def f(x):\n    return x / 0\n")
 	second := cells.add(3, "y = 1\nf(y)")
 	text := "Traceback (most recent call last):\n" +
-		"  File \"<stdin>\", line 30, in " + helperName + "\n" +
+		"  File \"<stdin>\", line 30, in " + helperFunc + "\n" +
 		"  File \"" + second + "\", line 2, in <module>\n" +
 		"  File \"lib.py\", line 7, in g\n" +
 		"  File \"" + first + "\", line 2, in f\n" +
@@ -83,7 +83,7 @@ func TestErrorOutputNamesCells(t *testing.T) {
 		t.Errorf("got %q %q\n%q", ename, evalue, tb)
 	}
 	_, _, tb = errorOutput(boardError{Type: "ValueError", Message: "x", Text: text}, false, nil)
-	if len(tb) != 8 || tb[1] != `  File "<stdin>", line 30, in `+helperName || tb[2] != "  Cell In[3], line 2" {
+	if len(tb) != 8 || tb[1] != `  File "<stdin>", line 30, in `+helperFunc || tb[2] != "  Cell In[3], line 2" {
 		t.Errorf("unwrapped traceback: %q", tb)
 	}
 }

@@ -35,6 +35,10 @@ type connectInfo struct {
 	build    string // os.uname().version
 	machine  string // os.uname().machine
 	uniqueID string // machine.unique_id(), hex
+	// identityPending: the record had no identity yet and the board was
+	// busy with the caller's first program (connect, ahead), so the
+	// caller asks once that has ended (DialExec).
+	identityPending bool
 }
 
 // BoardInfo is what the current connection learnt about the board, for a
@@ -50,6 +54,10 @@ type BoardInfo struct {
 	// Boot changes whenever the board resets: a marker this client left
 	// in the board's RAM, compared between connections.
 	Boot string
+	// Pending: Port, Build, Machine and UniqueID are not known yet, on a
+	// board met for the first time since it started, while DialExec runs
+	// its first program (they are asked after it); unknown is not "none".
+	Pending bool
 }
 
 // SameBoard reports whether b and o describe the same physical board as far
@@ -88,23 +96,40 @@ func (b BoardInfo) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// probeBoard leaves a random marker in the board's RAM (in sys.modules, so
-// the user's globals stay clean) or reads the one already there: a marker
-// that changed between two connections means the board reset in between.
-// It also asks what the board is: os.uname() (its sysname names the port,
-// which with GET_VER picks the raw-paste window, Options.Window; version
-// and machine tell firmware builds and boards apart) and
-// machine.unique_id(). A board without them (the unix port has neither)
-// answers "?" for each. The program binds no names in the user's globals.
-func (s *Session) probeBoard(ctx context.Context, l *link, info *connectInfo) error {
+// The session marker: a random nonce a connection leaves in the board's RAM
+// (in sys.modules, so the user's globals stay clean) unless one is there,
+// and reads back. A marker that changed between two connections means the
+// board reset in between. Once per boot the board's identity follows it in
+// the same record (py/identity.py): os.uname() (its sysname names the port,
+// which with GET_VER picks the raw-paste window, Options.Window; version and
+// machine tell firmware builds and boards apart) and machine.unique_id(), or
+// "?" for each the board lacks (the unix port has neither). So a connection
+// to a board that another connection has met since it started learns all
+// of it from the first program (py/hello.py), and only the first connection
+// after a boot asks a second time. No program binds names in the user's
+// globals.
+
+// markerKey is where the record lives in sys.modules; py/hello.py spells it
+// out, since every byte of that program counts.
+const markerKey = "__wk_board"
+
+// recordLines is how many lines a record with the identity has.
+const recordLines = 5
+
+// newNonce is a random marker candidate: 16 hex digits.
+func newNonce() string {
 	var raw [8]byte
 	_, _ = rand.Read(raw[:])
-	candidate := hex.EncodeToString(raw[:])
-	info.epoch = candidate
-	// Two short programs, each well under the 255-byte input ring of an
-	// ESP8266, so that they arrive whole however the caller paces its own
-	// programs (docs/protocol/webrepl.md §5.1).
-	out, exc, err := s.runCapture(ctx, l, probeProgram(candidate))
+	return hex.EncodeToString(raw[:])
+}
+
+// probeBoard runs the first program on a board already at the raw prompt
+// (the careful way in, §3.7) and reads its record into info, asking for the
+// identity when the record has none.
+func (s *Session) probeBoard(ctx context.Context, l *link, info *connectInfo) error {
+	nonce := newNonce()
+	info.epoch = nonce
+	out, exc, err := s.runCapture(ctx, l, helloProgram(nonce[:8], nonce[8:]))
 	if err != nil {
 		return fmt.Errorf("checking the board's state after login: %w", err)
 	}
@@ -112,34 +137,51 @@ func (s *Session) probeBoard(ctx context.Context, l *link, info *connectInfo) er
 		s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", exc.Type, exc.Message)
 		return nil
 	}
-	return s.finishProbe(ctx, l, info, out)
+	// The nonce's line, then the record.
+	_, record, _ := strings.Cut(string(out), "\n")
+	if !info.readRecord(record) {
+		return s.askIdentity(ctx, l, info)
+	}
+	return nil
 }
 
-// finishProbe asks the board for its unique id and reads what it and the
-// first probe (out: the marker, then os.uname()'s three lines) said into
-// info.
-func (s *Session) finishProbe(ctx context.Context, l *link, info *connectInfo, out []byte) error {
-	id, exc, err := s.runCapture(ctx, l, uniqueIDProgram)
-	if err != nil {
-		return fmt.Errorf("asking the board for its unique id: %w", err)
-	}
-	if exc == nil {
-		out = append(out, id...)
-	}
+// readRecord reads the record a first program printed (the marker line, then
+// the identity's four if the board has been asked since it started) into
+// info, and reports whether it held the identity.
+func (info *connectInfo) readRecord(record string) bool {
 	var lines []string
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(record), "\n") {
 		lines = append(lines, strings.TrimSpace(line))
 	}
+	if lines[0] != "" {
+		info.epoch = lines[0]
+	}
+	if len(lines) < recordLines {
+		return false
+	}
 	field := func(i int) string {
-		if i < len(lines) && lines[i] != "?" {
+		if lines[i] != "?" {
 			return lines[i]
 		}
 		return ""
 	}
-	if m := field(0); m != "" {
-		info.epoch = m
-	}
 	info.port = strings.ToLower(field(1))
 	info.build, info.machine, info.uniqueID = field(2), field(3), field(4)
+	return true
+}
+
+// askIdentity runs py/identity.py on a board at the raw prompt: it adds the
+// identity to the record in the board's RAM and prints the record, which is
+// read into info. A board that cannot run it stays unidentified (logged).
+func (s *Session) askIdentity(ctx context.Context, l *link, info *connectInfo) error {
+	out, exc, err := s.runCapture(ctx, l, identityProgram)
+	if err != nil {
+		return fmt.Errorf("asking the board what it is: %w", err)
+	}
+	if exc != nil {
+		s.logf("webrepl: the board cannot say what it is (%s: %s)", exc.Type, exc.Message)
+		return nil
+	}
+	info.readRecord(string(out))
 	return nil
 }

@@ -38,25 +38,19 @@ func fileOp(op string, args ...boardpy.Value) []byte {
 		"\nfinally:\n del " + fileOpName + "\n")
 }
 
-// probeProgram leaves the marker candidate in the board's RAM (or prints
-// the one there) and prints what os.uname() says (py/marker.py, py/uname.py).
-func probeProgram(candidate string) []byte {
-	return []byte(boardpy.Call(strings.TrimSpace(boardSource("marker.py")), boardpy.Str(candidate)) + "\n" +
-		boardSource("uname.py"))
+// helloProgram is the first program of a connection (py/hello.py): it
+// prints the nonce a+b, leaves it in the board's RAM as the marker unless one
+// is there, and prints the record there (boardinfo.go).
+func helloProgram(a, b string) []byte {
+	return []byte(boardpy.Call(strings.TrimSpace(boardSource("hello.py")), boardpy.Str(a), boardpy.Str(b)) + "\n")
 }
 
-// helloProgram is the first program of a connection (py/hello.py, then
-// py/uname.py): it prints the nonce a+b, leaves it in the board's RAM as the
-// marker unless one is there, prints the marker there and what os.uname()
-// says.
-func helloProgram(a, b string) []byte {
-	return []byte(boardpy.Call(strings.TrimSpace(boardSource("hello.py")), boardpy.Str(a), boardpy.Str(b)) + "\n" +
-		boardSource("uname.py"))
-}
+// identityProgram adds the board's identity to the record under markerKey
+// and prints the record (py/identity.py).
+var identityProgram = fileOp("identity", boardpy.Str(markerKey))
 
 // Programs without arguments.
 var (
-	uniqueIDProgram = []byte(boardSource("unique_id.py"))
-	versionProgram  = []byte(boardSource("version.py"))
-	resetProgram    = []byte(boardSource("reset.py"))
+	versionProgram = []byte(boardSource("version.py"))
+	resetProgram   = []byte(boardSource("reset.py"))
 )

@@ -22,13 +22,9 @@ import (
 // the simulator's MicroPython WebAssembly. (py/reset.py is compiled here and
 // run by the simulator's hard-reset tests: no unix board has machine.reset.)
 
-// inputRing is the ESP8266's raw REPL input buffer: the login probes must
-// arrive whole however the caller paces its own programs (§5.1).
-const inputRing = 255
-
 func TestBoardFilesCompile(t *testing.T) {
 	boardpytest.FilesCompile(t, boardFiles, "py/*.py")
-	programs := map[string][]byte{"probe": probeProgram("0123456789abcdef"), "unique id": uniqueIDProgram, "reset": resetProgram,
+	programs := map[string][]byte{"identity": identityProgram, "reset": resetProgram,
 		"hello": helloProgram("01234567", "89abcdef")}
 	for _, op := range []string{"stat", "list", "remove", "mkdir", "verify"} {
 		programs[op] = fileOp(op, boardpy.Str("a/b.txt"))
@@ -52,13 +48,15 @@ func TestBoardFilesCompile(t *testing.T) {
 		}
 	}
 	// The first program travels with the 6 keys before it and its 0x04
-	// (dial.go, fastEnter).
-	hello := helloProgram("01234567", "89abcdef")
-	for name, program := range map[string][]byte{"probe": probeProgram("0123456789abcdef"), "unique id": uniqueIDProgram,
-		"hello with its keys": append(make([]byte, 7), hello...)} {
-		if len(program) >= inputRing {
-			t.Errorf("the %s program is %d bytes, not under the %d-byte input ring:\n%s", name, len(program), inputRing, program)
-		}
+	// (dial.go, fastEnter), and leaves room in the smallest input ring for
+	// a small first program of the caller's with its raw-paste request and
+	// 0x04 (DialExec): 100 bytes, a short cell wrapped by the kernel.
+	frame := 6 + len(helloProgram("01234567", "89abcdef")) + 1
+	if room := helloRing - frame - len(rawPasteRequest) - 1; room < 100 {
+		t.Errorf("the first frame is %d bytes, leaving %d in the %d-byte input ring for the caller's first program, want 100 or more", frame, room, helloRing)
+	}
+	if !strings.Contains(boardSource("hello.py"), "'"+markerKey+"'") {
+		t.Errorf("py/hello.py does not keep its record under %q, where py/identity.py is told to find it", markerKey)
 	}
 }
 
@@ -193,23 +191,21 @@ func TestBoardPythonRealmp(t *testing.T) {
 		out, exc := run(r.program)
 		checkOpRun(t, i, r, out, exc)
 	}
-	// Login probes: the first marker stays; the unix port has neither
-	// os.uname nor machine.
-	out, exc := run(append(probeProgram("cafe"), probeProgram("beef")...))
-	if want := "cafe\n?\n?\n?\ncafe\n?\n?\n?\n"; exc != nil || out != want {
-		t.Errorf("probes printed %q (%v), want %q", out, exc, want)
-	}
-	if out, exc := run(uniqueIDProgram); exc != nil || out != "?\n" {
-		t.Errorf("unique id printed %q (%v), want ?", out, exc)
-	}
 	// The first program of a connection: the nonce, joined, then the
-	// marker (on a fresh board the nonce, which stays) and what os.uname()
-	// says; on a board with a marker, that one.
-	if out, exc := run(append(helloProgram("ab", "cd"), probeProgram("beef")...)); exc != nil || out != "abcd\nabcd\n?\n?\n?\nabcd\n?\n?\n?\n" {
-		t.Errorf("hello then a probe printed %q (%v), want the nonce abcd kept as the marker", out, exc)
+	// record (on a fresh board the nonce, which stays); the identity added
+	// to the record (the unix port has neither os.uname nor
+	// machine.unique_id), which the next first program prints with the
+	// marker.
+	if out, exc := run(helloProgram("ab", "cd")); exc != nil || out != "abcd\nabcd\n" {
+		t.Errorf("hello printed %q (%v), want the nonce abcd kept as the marker", out, exc)
 	}
-	if out, exc := run(append(probeProgram("cafe"), helloProgram("0123", "4567")...)); exc != nil || out != "cafe\n?\n?\n?\n01234567\ncafe\n?\n?\n?\n" {
-		t.Errorf("a probe then hello printed %q (%v), want hello to print its nonce and the marker cafe", out, exc)
+	program := append(append(helloProgram("ab", "cd"), identityProgram...), helloProgram("0123", "4567")...)
+	if out, exc := run(program); exc != nil || out != "abcd\nabcd\nabcd\n?\n?\n?\n?\n01234567\nabcd\n?\n?\n?\n?\n" {
+		t.Errorf("hello, identity, hello printed %q (%v), want the record abcd with four unknowns, twice", out, exc)
+	}
+	var info connectInfo
+	if !info.readRecord("abcd\r\n?\r\n?\r\n?\r\n?\r\n") || info.epoch != "abcd" || info.port != "" || info.uniqueID != "" {
+		t.Errorf("the unix port's record reads as %+v", info)
 	}
 }
 
@@ -239,17 +235,15 @@ func TestBoardPythonSim(t *testing.T) {
 		out, exc := run(r.program)
 		checkOpRun(t, i, r, out, exc)
 	}
-	// The session left its marker at login: a probe prints that one.
-	out, exc := run(probeProgram("beef"))
-	if lines := strings.Split(out, "\n"); exc != nil || len(lines) != 5 || lines[0] != s.Board().Boot || lines[1] != "esp32" {
-		t.Errorf("probe printed %q (%v), want the login's marker %q and the esp32 port", out, exc, s.Board().Boot)
+	// The session left its record at login, the identity included: the
+	// first program prints its nonce, then that record.
+	out, exc := run(helloProgram("0123", "4567"))
+	lines := strings.Split(out, "\n")
+	if exc != nil || len(lines) != 7 || lines[0] != "01234567" || lines[1] != s.Board().Boot || lines[2] != "esp32" || len(lines[5]) != 12 {
+		t.Errorf("hello printed %q (%v), want the nonce, the login's marker %q, the esp32 port and a 6-byte unique id", out, exc, s.Board().Boot)
 	}
-	// The first program prints its nonce, then the marker there, the port.
-	out, exc = run(helloProgram("0123", "4567"))
-	if lines := strings.Split(out, "\n"); exc != nil || len(lines) != 6 || lines[0] != "01234567" || lines[1] != s.Board().Boot || lines[2] != "esp32" {
-		t.Errorf("hello printed %q (%v), want the nonce, the login's marker %q and the esp32 port", out, exc, s.Board().Boot)
-	}
-	if out, exc := run(uniqueIDProgram); exc != nil || len(strings.TrimSpace(out)) != 12 {
-		t.Errorf("unique id printed %q (%v), want 6 bytes in hex", out, exc)
+	var info connectInfo
+	if !info.readRecord(strings.Join(lines[1:], "\n")) || info.epoch != s.Board().Boot || info.port != "esp32" || info.uniqueID != s.Board().UniqueID || info.machine != s.Board().Machine {
+		t.Errorf("the record reads as %+v, want what the session learnt, %+v", info, s.Board())
 	}
 }

@@ -7,8 +7,6 @@ package webrepl
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,30 +20,37 @@ import (
 // when Options.AfterHandOver), ErrRebooting (after retrying it within ConnectTimeout),
 // ErrWrongPassword or a *TimeoutError naming the step.
 func Dial(ctx context.Context, url string, opts Options) (*Session, error) {
+	s, _, err := dial(ctx, url, opts, nil)
+	return s, err
+}
+
+// dial is Dial, with the caller's first program riding along when ahead is
+// not nil (DialExec); it also returns what connect learnt.
+func dial(ctx context.Context, url string, opts Options, ahead *aheadProgram) (*Session, connectInfo, error) {
 	u, err := NormalizeURL(url)
 	if err != nil {
-		return nil, err
+		return nil, connectInfo{}, err
 	}
 	s := &Session{url: u, opts: opts.withDefaults()}
 	s.closedCtx, s.closeNow = context.WithCancel(context.Background())
-	l, info, err := s.connect(ctx, nil)
+	l, info, err := s.connect(ctx, nil, ahead)
 	if errors.Is(err, ErrRebooting) || errors.Is(err, ErrBusy) && s.opts.AfterHandOver {
-		l, info, err = s.connectWhileRebooting(ctx, err)
+		l, info, err = s.connectWhileRebooting(ctx, err, ahead)
 	}
 	if err != nil {
 		s.closeNow()
-		return nil, err
+		return nil, info, err
 	}
 	if err := s.install(l, info, false); err != nil {
-		return nil, err
+		return nil, info, err
 	}
-	return s, nil
+	return s, info, nil
 }
 
 // connectWhileRebooting retries a board that closed the connection before
 // the handshake (rebooting), or that turned us away just after a hand-over
 // (Options.AfterHandOver), with back-off, within ConnectTimeout.
-func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link, connectInfo, error) {
+func (s *Session) connectWhileRebooting(ctx context.Context, first error, ahead *aheadProgram) (*link, connectInfo, error) {
 	rctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
 	defer cancel()
 	err, backoff := first, 100*time.Millisecond
@@ -63,7 +68,7 @@ func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link
 		}
 		var l *link
 		var info connectInfo
-		l, info, err = s.connect(rctx, nil)
+		l, info, err = s.connect(rctx, nil, ahead)
 		if !errors.Is(err, ErrRebooting) && !(errors.Is(err, ErrBusy) && s.opts.AfterHandOver) {
 			return l, info, err
 		}
@@ -71,13 +76,21 @@ func (s *Session) connectWhileRebooting(ctx context.Context, first error) (*link
 }
 
 // connect dials, logs in, reaches the raw REPL, reads the firmware version
-// and looks for this session's marker in the board's RAM. accepted, if not
-// nil, is called once the board has accepted the WebSocket.
+// and the record in the board's RAM (the session marker and, once asked, the
+// identity, boardinfo.go). accepted, if not nil, is called once the board
+// has accepted the WebSocket.
+//
+// ahead, if not nil, is a program the caller wants to run first
+// (connectAhead): it rides in the frame that enters the raw REPL when it
+// fits, and the board runs it right after the first program. Then the
+// identity of a board met for the first time since it started is left to
+// the caller (info.identityPending), since the board is busy with the
+// program.
 //
 // On a serial port there is no login: the port is opened (exclusively),
 // and the version comes from the raw REPL; once the board is identified,
 // the link watches for boot text (a reset), serial.go.
-func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectInfo, error) {
+func (s *Session) connect(ctx context.Context, accepted func(), ahead *aheadProgram) (*link, connectInfo, error) {
 	var info connectInfo
 	serial := IsSerial(s.url)
 	var l *link
@@ -111,7 +124,7 @@ func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectI
 	}
 	s.rawPaste.Store(int32(rawPasteUnknown))
 	began := time.Now()
-	hello, err := s.fastEnter(ctx, l, &info, min(helloWait, s.opts.ConnectTimeout/2))
+	hello, err := s.fastEnter(ctx, l, &info, min(helloWait, s.opts.ConnectTimeout/2), ahead)
 	if err != nil {
 		return fail(err)
 	}
@@ -125,19 +138,26 @@ func (s *Session) connect(ctx context.Context, accepted func()) (*link, connectI
 		if info.firmware, err = readVersion(); err != nil {
 			return fail(err)
 		}
-		if hello.exc != nil {
+		switch {
+		case hello.exc != nil:
 			s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", hello.exc.Type, hello.exc.Message)
-			l.armResetWatch()
-			return l, info, nil
-		}
-		if err = s.finishProbe(ctx, l, &info, hello.out); err != nil {
-			return fail(err)
+		case info.readRecord(string(hello.out)):
+		case ahead != nil && ahead.sent:
+			info.identityPending = true
+		default:
+			if err := s.askIdentity(ctx, l, &info); err != nil {
+				return fail(err)
+			}
 		}
 		l.armResetWatch()
 		return l, info, nil
 	}
 	// The fast way found no answer: the careful one (§3.7), within what is
-	// left of ConnectTimeout.
+	// left of ConnectTimeout. A program that rode with the first one may
+	// have run meanwhile, unseen (aheadProgram.lost).
+	if ahead != nil && ahead.sent {
+		ahead.sent, ahead.lost = false, true
+	}
 	if err := s.enterRawREPLWithin(ctx, l, s.opts.ConnectTimeout-time.Since(began)); err != nil {
 		return fail(err)
 	}
@@ -184,12 +204,10 @@ type helloReply struct {
 // A board that does not answer within helloWait (a program that catches
 // KeyboardInterrupt, a link so slow) leaves ok false for the careful
 // sequence; only a lost link or the end of ctx is an error.
-func (s *Session) fastEnter(ctx context.Context, l *link, info *connectInfo, wait time.Duration) (helloReply, error) {
-	var raw [8]byte
-	_, _ = rand.Read(raw[:])
-	nonce := hex.EncodeToString(raw[:])
+func (s *Session) fastEnter(ctx context.Context, l *link, info *connectInfo, wait time.Duration, ahead *aheadProgram) (helloReply, error) {
+	nonce := newNonce()
 	info.epoch = nonce
-	if err := s.writeHello(ctx, l, helloProgram(nonce[:8], nonce[8:])); err != nil {
+	if err := s.writeHello(ctx, l, helloProgram(nonce[:8], nonce[8:]), ahead); err != nil {
 		return helloReply{}, stepError(ctx, err, "sending the first program")
 	}
 	const step = "waiting for the answer to the first program"
@@ -253,7 +271,7 @@ func (s *Session) install(l *link, info connectInfo, reconnect bool) error {
 	s.link, s.firmware, s.epoch, s.ramLost, s.needSync, s.resetTold = l, info.firmware, info.epoch, lost, false, false
 	s.port = info.port
 	s.board = BoardInfo{URL: s.url, Firmware: info.firmware, Port: info.port, Build: info.build,
-		Machine: info.machine, UniqueID: info.uniqueID, Boot: info.epoch}
+		Machine: info.machine, UniqueID: info.uniqueID, Boot: info.epoch, Pending: info.identityPending}
 	s.mu.Unlock()
 	s.stats.connects.Add(1)
 	l.startKeepAlive(s.opts.KeepAlive)
@@ -344,13 +362,45 @@ func login(ctx context.Context, l *link, pw string) error {
 // writeHello sends the keys to the raw REPL and the first program: in one
 // frame, or under PacingPaced as the caller paces its programs (frames of
 // ChunkSize bytes, ChunkGap apart) and in standard raw mode, without the
-// raw-paste request.
-func (s *Session) writeHello(ctx context.Context, l *link, program []byte) error {
-	keys := []byte{0x03, 0x03, 0x01, 0x05, 'A', 0x01}
-	if s.opts.Pacing == PacingPaced {
-		keys = keys[:3]
+// raw-paste request. The caller's first program (ahead) rides behind when
+// it fits (aheadProgram.fits), except on a serial line: there the firmware
+// version is asked by a program once the first has answered (no GET_VER
+// channel), which the caller's must not precede, and a round trip costs
+// milliseconds.
+//
+// On a serial line the keys go first and the rest once the raw REPL's
+// banner is back (or serialBannerWait has passed): the unix port loses what
+// arrives with the Ctrl-A that leaves its friendly REPL, as it switches its
+// terminal's modes (pyexec.c, pyexec_friendly_repl and pyexec_raw_repl;
+// ports/unix/unix_mphal.c, mp_hal_stdio_mode_raw/orig; observed on realmp
+// over a pseudo-terminal). A serial round trip costs milliseconds; bytes
+// behind the raw prompt are kept there.
+func (s *Session) writeHello(ctx context.Context, l *link, program []byte, ahead *aheadProgram) error {
+	keys := []byte{0x03, 0x03, 0x01}
+	var rest []byte
+	if s.opts.Pacing != PacingPaced {
+		rest = append(rest, rawPasteRequest...)
 	}
-	burst := append(append(keys, program...), 0x04)
+	rest = append(append(rest, program...), 0x04)
+	if s.opts.Pacing != PacingPaced && ahead != nil && !IsSerial(s.url) && ahead.fits(len(keys)+len(rest)) {
+		rest = append(append(rest, rawPasteRequest...), ahead.code...)
+		rest = append(rest, 0x04)
+		ahead.sent = true
+		s.logf("webrepl: the first program rides with the connect (%d bytes in one frame)", len(keys)+len(rest))
+	}
+	if IsSerial(s.url) {
+		if err := l.writeText(keys); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, serialBannerWait)
+		_, _, err := l.repl.readUntil(wctx, []byte(rawBanner))
+		cancel()
+		if err != nil && (errors.Is(err, ErrLinkLost) || ctx.Err() != nil) {
+			return err
+		}
+		keys = nil
+	}
+	burst := append(keys, rest...)
 	if s.opts.Pacing != PacingPaced {
 		return l.writeText(burst)
 	}
@@ -366,6 +416,11 @@ func (s *Session) writeHello(ctx context.Context, l *link, program []byte) error
 	}
 	return nil
 }
+
+// serialBannerWait bounds writeHello's wait for the raw REPL's banner on a
+// serial line; a board that has not answered by then (busy in a program)
+// gets the rest anyway, and fastEnter's wait decides.
+const serialBannerWait = time.Second
 
 // enterRawREPL is §3.7: Ctrl-C twice, drain, Ctrl-A, wait for the banner and
 // its '>'; repeat until the connect deadline.

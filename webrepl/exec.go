@@ -79,7 +79,7 @@ func (s *Session) exec(ctx context.Context, code []byte, stdout io.Writer, marks
 	err := s.withReady(ctx, func(ctx context.Context, l *link) error {
 		for attempt := 1; ; attempt++ {
 			var err error
-			res, err = s.execMarked(ctx, l, code, stdout, s.opts.Pacing, marks)
+			res, err = s.execMarked(ctx, l, code, stdout, s.opts.Pacing, marks, sendHow{ahead: -1})
 			var dropped *droppedError
 			if !errors.As(err, &dropped) {
 				return err
@@ -226,15 +226,31 @@ func checkControlBytes(code []byte, lo, hi byte) error {
 	return nil
 }
 
-// execOn sends code to a board sitting at the raw prompt and follows the
-// reply to the next prompt.
+// execOn sends one of the package's own programs to a board sitting at the
+// raw prompt and follows the reply to the next prompt. Paced, it goes in
+// frames no larger than ownChunk, whatever ChunkSize the caller chose for
+// its programs: it must arrive whole.
 func (s *Session) execOn(ctx context.Context, l *link, code []byte, stdout io.Writer, pacing Pacing) (*Result, error) {
-	return s.execMarked(ctx, l, code, stdout, pacing, nil)
+	return s.execMarked(ctx, l, code, stdout, pacing, nil, sendHow{ahead: -1, own: true})
 }
 
-// execMarked is execOn for a program that may frame its output (marks nil:
-// it does not).
-func (s *Session) execMarked(ctx context.Context, l *link, code []byte, stdout io.Writer, pacing Pacing, marks *Marks) (*Result, error) {
+// ownChunk bounds the paced frames of the package's own programs: under
+// the smallest input ring (255 bytes, §5.1).
+const ownChunk = DefaultChunkSize
+
+// sendHow is how execMarked sends a program. ahead ≥ 0: the raw-paste
+// request and that many bytes of the program and its 0x04 are on their way
+// already (DialExec), and the board's answer to them is the next thing on
+// the link. own: one of the package's programs (execOn).
+type sendHow struct {
+	ahead int
+	own   bool
+}
+
+// execMarked runs a program that may frame its output (marks nil: it does
+// not), sent as how says.
+func (s *Session) execMarked(ctx context.Context, l *link, code []byte, stdout io.Writer, pacing Pacing, marks *Marks, how sendHow) (*Result, error) {
+	sentAhead := how.ahead
 	// Raw-paste ends data at 0x04 and aborts at 0x03; standard raw mode also
 	// acts on 0x01 and 0x02 (§3.3, §4.3).
 	if err := checkControlBytes(code, 0x03, 0x04); err != nil {
@@ -245,8 +261,10 @@ func (s *Session) execMarked(ctx context.Context, l *link, code []byte, stdout i
 			return nil, err
 		}
 	}
-	if early := l.repl.takeBuffered(); len(early) > 0 {
+	if early := l.repl.takeBuffered(); len(early) > 0 && sentAhead < 0 {
 		s.unsolicited(early)
+	} else if len(early) > 0 {
+		l.repl.unread(early)
 	}
 	s.phase.Store(int32(phaseSending))
 	defer s.phase.Store(int32(phaseIdle))
@@ -254,11 +272,11 @@ func (s *Session) execMarked(ctx context.Context, l *link, code []byte, stdout i
 	res := &Result{}
 	p := replyParser{marks: marks}
 
-	usePaste := pacing == PacingRawPaste ||
+	usePaste := sentAhead >= 0 || pacing == PacingRawPaste ||
 		(pacing == PacingAuto && rawPasteSupport(s.rawPaste.Load()) != rawPasteNo)
 	already := 0 // program bytes that went out with a refused raw-paste request
 	if usePaste {
-		offered, early, err := s.rawPasteSend(ctx, l, code, since)
+		offered, early, err := s.rawPasteSend(ctx, l, code, since, sentAhead)
 		already = early
 		if err != nil {
 			return nil, s.sendFailure(ctx, l, err)
@@ -274,7 +292,11 @@ func (s *Session) execMarked(ctx context.Context, l *link, code []byte, stdout i
 	}
 	if res.Pacing != PacingRawPaste {
 		res.Pacing = PacingPaced
-		interrupted, err := s.pacedSend(ctx, l, code, already, since)
+		size := s.opts.ChunkSize
+		if how.own {
+			size = min(size, ownChunk)
+		}
+		interrupted, err := s.pacedSend(ctx, l, code, already, since, size)
 		if err != nil {
 			return nil, s.sendFailure(ctx, l, err)
 		}
@@ -415,12 +437,11 @@ func (s *Session) abandon(ctx context.Context, l *link, p *replyParser, out *lfW
 }
 
 // pacedSend is the standard raw REPL with the §5.5 fallback pacing: frames
-// of ChunkSize bytes, ChunkGap apart, the final 0x04 riding in the last one.
+// of size bytes, ChunkGap apart, the final 0x04 riding in the last one.
 //
 // The first from bytes already went out (behind a refused raw-paste request).
-func (s *Session) pacedSend(ctx context.Context, l *link, code []byte, from int, since int64) (interrupted bool, err error) {
+func (s *Session) pacedSend(ctx context.Context, l *link, code []byte, from int, since int64, size int) (interrupted bool, err error) {
 	payload := append(bytes.Clone(code), 0x04)
-	size := s.opts.ChunkSize
 	for off := from; off < len(payload); off += size {
 		if off > from || from > 0 {
 			if err := sleepCtx(ctx, s.opts.ChunkGap); err != nil {
@@ -454,13 +475,16 @@ func (s *Session) pacedSend(ctx context.Context, l *link, code []byte, from int,
 // §5.1). If the board refuses after all, those bytes are already in its
 // standard raw-REPL line, and early says how many so the caller goes on from
 // there (standard raw mode ends the program at 0x04 just the same).
-func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since int64) (offered bool, early int, err error) {
+func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since int64, sentAhead int) (offered bool, early int, err error) {
 	payload := append(bytes.Clone(code), 0x04)
-	request := []byte{0x05, 'A', 0x01}
-	first := s.pipelinedBurst(code, len(payload))
-	sentOK, err := l.writeTextUnlessInterrupted(append(request, payload[:first]...), since)
-	if err != nil {
-		return false, 0, err
+	request := []byte(rawPasteRequest)
+	first, sentOK := sentAhead, true
+	if sentAhead < 0 {
+		first = s.pipelinedBurst(code, len(payload))
+		sentOK, err = l.writeTextUnlessInterrupted(append(request, payload[:first]...), since)
+		if err != nil {
+			return false, 0, err
+		}
 	}
 	if !sentOK {
 		first = 0

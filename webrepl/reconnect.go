@@ -31,7 +31,7 @@ func (s *Session) reconnectLocked(ctx context.Context) error {
 		old.close()
 	}
 	return retryConnect(ctx, s.url, s.opts, cause, func(ctx context.Context, accepted func()) error {
-		l, info, err := s.connect(ctx, accepted)
+		l, info, err := s.connect(ctx, accepted, nil)
 		if err != nil {
 			return err
 		}

@@ -33,7 +33,7 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 func dial(t *testing.T, url, password string, opts webrepl.Options) *webrepl.Session {
 	t.Helper()
 	opts.Password = password
-	if testing.Verbose() {
+	if testing.Verbose() && opts.Logf == nil {
 		opts.Logf = t.Logf
 	}
 	// The board frees its single client slot a moment after a close.

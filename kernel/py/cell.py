@@ -22,9 +22,9 @@
 # The module 'jupyter' (py/jupyter.py), if the board has it, gets the token
 # in its _t for the cell's time, so that what it sends goes to this cell.
 #
-# Names it leaves in the globals: only __wk_cell. It binds input (and print,
-# unless the user has their own) and __repl_print__ for the cell and removes
-# them afterwards.
+# Names it leaves in the globals: only __wk_cell, which py/helper_name.py
+# then renames. It binds input (and print, unless the user has their own)
+# and __repl_print__ for the cell and removes them afterwards.
 
 
 def __wk_cell(token, file, body, line, last, mode, stdin, need,
