@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -55,24 +53,10 @@ func (c *connectLog) rode() bool {
 // once the connection is up.
 func TestSimDialExec(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name string
-		opts sim.Options
-	}{
-		{"esp32 1.27", sim.Options{Profile: "esp32", Firmware: "1.27"}},
-		{"esp32 1.28", sim.Options{Profile: "esp32", Firmware: "1.28", DrainPeriod: 5 * time.Millisecond}},
-		{"esp8266", sim.Options{Profile: "esp8266"}},
-		{"without raw-paste", sim.Options{Profile: "esp32", NoRawPaste: true, DrainPeriod: 5 * time.Millisecond}},
-	} {
+	for _, c := range connectProfiles {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			flash := t.TempDir()
-			if err := os.WriteFile(filepath.Join(flash, "main.py"), []byte(lateText+slowToStop), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			opts := c.opts
-			opts.FlashDir = flash
-			b := simtest.Start(t, opts)
+			b, opts := startMidProgram(t, c.opts)
 
 			// Fresh from boot, mid-program (main.py), never asked what it is.
 			var log connectLog

@@ -56,6 +56,32 @@ func (c *connectLog) options() webrepl.Options {
 	}
 }
 
+// connectProfiles are the boards the connection tests run on: every way
+// into the raw REPL and its first frame (esp32 1.27 drains its input every
+// 80 ms, the others at once; one has no raw-paste).
+var connectProfiles = []struct {
+	name string
+	opts sim.Options
+}{
+	{"esp32 1.27", sim.Options{Profile: "esp32", Firmware: "1.27"}},
+	{"esp32 1.28", sim.Options{Profile: "esp32", Firmware: "1.28", DrainPeriod: 5 * time.Millisecond}},
+	{"esp8266", sim.Options{Profile: "esp8266"}},
+	{"without raw-paste", sim.Options{Profile: "esp32", NoRawPaste: true, DrainPeriod: 5 * time.Millisecond}},
+}
+
+// startMidProgram boots a board with opts whose main.py runs slowToStop
+// (lateText in L), so that a connection finds it mid-program; it returns
+// the board and the options it was started with.
+func startMidProgram(t *testing.T, opts sim.Options) (*sim.Board, sim.Options) {
+	t.Helper()
+	flash := t.TempDir()
+	if err := os.WriteFile(filepath.Join(flash, "main.py"), []byte(lateText+slowToStop), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.FlashDir = flash
+	return simtest.Start(t, opts), opts
+}
+
 // check fails unless the connection took the quick way, discarded what the
 // interrupted program printed late (want, if not "") and passed nothing to
 // Unsolicited.
@@ -81,25 +107,10 @@ func (c *connectLog) check(t *testing.T, want string) {
 // program's output. Speed is measured in make bench, not here.
 func TestSimConnectDiscardsLateOutput(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name string
-		opts sim.Options
-	}{
-		{"esp32 1.27", sim.Options{Profile: "esp32", Firmware: "1.27"}},
-		{"esp32 1.28", sim.Options{Profile: "esp32", Firmware: "1.28", DrainPeriod: 5 * time.Millisecond}},
-		{"esp8266", sim.Options{Profile: "esp8266"}},
-		{"without raw-paste", sim.Options{Profile: "esp32", NoRawPaste: true, DrainPeriod: 5 * time.Millisecond}},
-	} {
+	for _, c := range connectProfiles {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			// Started mid-program: main.py runs slowToStop at boot.
-			flash := t.TempDir()
-			if err := os.WriteFile(filepath.Join(flash, "main.py"), []byte(lateText+slowToStop), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			opts := c.opts
-			opts.FlashDir = flash
-			b := simtest.Start(t, opts)
+			b, opts := startMidProgram(t, c.opts)
 			var log connectLog
 			s := dial(t, b.URL(), b.Password(), log.options())
 			if out, res := run(t, s, "print('clean', 6*7)"); out != "clean 42\n" || res.Exception != nil {
