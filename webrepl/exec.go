@@ -302,8 +302,14 @@ func (s *Session) execMarked(ctx context.Context, l *link, code []byte, stdout i
 		}
 		if interrupted {
 			// The Ctrl-C reached the raw prompt ahead of the rest of the
-			// program and emptied the buffer: nothing ran. Report it the way
-			// the board reports an interrupted raw-paste.
+			// program: nothing ran. Report it the way the board reports an
+			// interrupted raw-paste. Whether the Ctrl-C also emptied the
+			// board's line is not sure: a board takes Ctrl-C out of band as
+			// it reads its socket (docs/protocol/webrepl.md §3.5), and a
+			// frame that arrived with it may reach the line after it. So
+			// the next operation resynchronises (§3.7), whose Ctrl-A starts
+			// the raw REPL afresh with an empty line.
+			s.markNeedSync()
 			text := "KeyboardInterrupt: \n"
 			return &Result{Pacing: PacingPaced, Exception: &Exception{Type: "KeyboardInterrupt", Text: text}}, nil
 		}

@@ -475,8 +475,8 @@ func TestInterruptWhileSending(t *testing.T) {
 	if res.Exception == nil || res.Exception.Type != "KeyboardInterrupt" {
 		t.Fatalf("exception = %+v, want KeyboardInterrupt", res.Exception)
 	}
-	if out, _ := execString(t, s, "print('clean')"); out != "clean\n" {
-		t.Errorf("next program: %q (the interrupted one must not run)", out)
+	if out, r := execString(t, s, "print('clean')"); out != "clean\n" {
+		t.Errorf("next program: %q, %+v (the interrupted one must not run)", out, r.Exception)
 	}
 }
 
