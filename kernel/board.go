@@ -69,18 +69,15 @@ func (k *Kernel) boardExplained(s *webrepl.Session, resetTold bool) {
 // it (restart.go).
 func (k *Kernel) tellAboutBoard(io cellIO, s *webrepl.Session) {
 	now := s.Board()
+	if now.Pending {
+		// Not known yet: webrepl.DialExec asks after the first program. A
+		// board met for the first time since it started has no helper
+		// either, so a cell's first attempt ran nothing and the retry
+		// tells this first (runProgram).
+		return
+	}
 	k.mu.Lock()
 	before, explained, note := k.seen, k.resetExplained, k.restartNote
-	if now.Pending {
-		// Not yet known (webrepl.DialExec asks after the first program):
-		// kept as last seen, so that only a reset is told now, and a
-		// different board or firmware once known.
-		now.Port, now.Build, now.Machine, now.UniqueID = before.Port, before.Build, before.Machine, before.UniqueID
-	} else if before.Pending && before.Port == "" && before.Build == "" && before.Machine == "" && before.UniqueID == "" {
-		// Seen while pending with nothing known before it: the first
-		// identity this kernel learns of the board, nothing to compare.
-		before.Port, before.Build, before.Machine, before.UniqueID = now.Port, now.Build, now.Machine, now.UniqueID
-	}
 	k.seen = now
 	if before.Boot != now.Boot {
 		k.resetExplained = false
@@ -280,7 +277,7 @@ func (k *Kernel) connectWith(cell *runningCell, r jupyter.Request, req jupyter.E
 		out := first.output()
 		s, res, err = webrepl.DialExec(cell.ctx, url, opts, webrepl.FirstProgram{Code: first.program.code,
 			Stdout: out, Marks: &marks, Started: func(s *webrepl.Session) {
-				k.tellAboutBoard(io, s) // before the cell's output, as for later cells
+				k.tellAboutBoard(io, s) // before the cell's output, as for later cells (unless Pending)
 				first.started(s)
 			}})
 		if s != nil {

@@ -1,5 +1,5 @@
 // Board identification: the firmware version, what the board says it is
-// (BoardInfo) and the marker in its RAM that shows a reset (probeBoard).
+// (BoardInfo) and the record in its RAM that shows a reset and keeps the identity.
 
 package webrepl
 
@@ -121,28 +121,6 @@ func newNonce() string {
 	var raw [8]byte
 	_, _ = rand.Read(raw[:])
 	return hex.EncodeToString(raw[:])
-}
-
-// probeBoard runs the first program on a board already at the raw prompt
-// (the careful way in, §3.7) and reads its record into info, asking for the
-// identity when the record has none.
-func (s *Session) probeBoard(ctx context.Context, l *link, info *connectInfo) error {
-	nonce := newNonce()
-	info.epoch = nonce
-	out, exc, err := s.runCapture(ctx, l, helloProgram(nonce[:8], nonce[8:]))
-	if err != nil {
-		return fmt.Errorf("checking the board's state after login: %w", err)
-	}
-	if exc != nil {
-		s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", exc.Type, exc.Message)
-		return nil
-	}
-	// The nonce's line, then the record.
-	_, record, _ := strings.Cut(string(out), "\n")
-	if !info.readRecord(record) {
-		return s.askIdentity(ctx, l, info)
-	}
-	return nil
 }
 
 // readRecord reads the record a first program printed (the marker line, then

@@ -123,50 +123,58 @@ func (s *Session) connect(ctx context.Context, accepted func(), ahead *aheadProg
 		}
 	}
 	s.rawPaste.Store(int32(rawPasteUnknown))
+	// Until this board says what it is, its programs get the safe window
+	// (Options.Window): the port learnt on an earlier connection may be
+	// another board's (one replaced at the same address), and the identity
+	// program is longer than the smallest input ring.
+	s.mu.Lock()
+	s.port = ""
+	s.mu.Unlock()
 	began := time.Now()
 	hello, err := s.fastEnter(ctx, l, &info, min(helloWait, s.opts.ConnectTimeout/2), ahead)
 	if err != nil {
 		return fail(err)
 	}
-	readVersion := func() (Version, error) {
-		if serial {
-			return s.readVersionREPL(ctx, l)
+	if !hello.ok {
+		// The fast way found no answer: the careful one (§3.7), within what
+		// is left of ConnectTimeout. A program that rode with the first one
+		// may have run meanwhile, unseen (aheadProgram.lost). The board may
+		// yet answer that first frame, behind the banner the careful way
+		// waits for, so the first program goes again with a new nonce, and
+		// all before it is discarded as in the fast way.
+		if ahead != nil && ahead.sent {
+			ahead.sent, ahead.lost = false, true
 		}
-		return s.readVersion(ctx, l)
-	}
-	if hello.ok {
-		if info.firmware, err = readVersion(); err != nil {
+		if err := s.enterRawREPLWithin(ctx, l, s.opts.ConnectTimeout-time.Since(began)); err != nil {
 			return fail(err)
 		}
-		switch {
-		case hello.exc != nil:
-			s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", hello.exc.Type, hello.exc.Message)
-		case info.readRecord(string(hello.out)):
-		case ahead != nil && ahead.sent:
-			info.identityPending = true
-		default:
-			if err := s.askIdentity(ctx, l, &info); err != nil {
-				return fail(err)
-			}
+		s.rawPaste.Store(int32(rawPasteUnknown))
+		// The board has just answered, so it gets helloWait again.
+		if hello, err = s.fastEnter(ctx, l, &info, helloWait, nil); err != nil {
+			return fail(err)
 		}
-		l.armResetWatch()
-		return l, info, nil
+		if !hello.ok {
+			return fail(&TimeoutError{Step: "waiting for the first program's answer after the raw REPL's banner"})
+		}
 	}
-	// The fast way found no answer: the careful one (§3.7), within what is
-	// left of ConnectTimeout. A program that rode with the first one may
-	// have run meanwhile, unseen (aheadProgram.lost).
-	if ahead != nil && ahead.sent {
-		ahead.sent, ahead.lost = false, true
+	if serial {
+		info.firmware, err = s.readVersionREPL(ctx, l)
+	} else {
+		info.firmware, err = s.readVersion(ctx, l)
 	}
-	if err := s.enterRawREPLWithin(ctx, l, s.opts.ConnectTimeout-time.Since(began)); err != nil {
+	if err != nil {
 		return fail(err)
 	}
-	s.rawPaste.Store(int32(rawPasteUnknown))
-	if info.firmware, err = readVersion(); err != nil {
-		return fail(err)
-	}
-	if err = s.probeBoard(ctx, l, &info); err != nil {
-		return fail(err)
+	switch {
+	case hello.exc != nil:
+		s.logf("webrepl: cannot leave a marker in the board's RAM (%s: %s); resets will go unnoticed", hello.exc.Type, hello.exc.Message)
+	case info.readRecord(string(hello.out)):
+	case ahead != nil && ahead.sent:
+		info.identityPending = true
+	default:
+		if err := s.askIdentity(ctx, l, &info); err != nil {
+			return fail(err)
+		}
 	}
 	l.armResetWatch()
 	return l, info, nil

@@ -126,3 +126,25 @@ func TestSimDialExecBusyBoard(t *testing.T) {
 		t.Errorf("after ErrFirstProgramUnseen the session runs programs, and the first one ran: print(Y) printed %q", out)
 	}
 }
+
+// A board replaced at the same address by one with a smaller input ring
+// (an ESP32 by an ESP8266): the reconnection asks the newcomer what it is
+// with the safe raw-paste window, not the one the old board allowed, so
+// the identity program arrives whole and names the new port.
+func TestSimReconnectToAReplacedBoard(t *testing.T) {
+	t.Parallel()
+	first := simtest.Start(t, sim.Options{Profile: "esp32", DrainPeriod: 5 * time.Millisecond})
+	s := dial(t, first.URL(), first.Password(), webrepl.Options{})
+	if port := s.Board().Port; port != "esp32" {
+		t.Fatalf("first board: port %q", port)
+	}
+	addr := strings.TrimSuffix(strings.TrimPrefix(first.URL(), "ws://"), "/")
+	first.Close()
+	simtest.Start(t, sim.Options{Profile: "esp8266", Password: first.Password(), Addr: addr})
+	if out, res := run(t, s, "print('on', 6*7)"); out != "on 42\n" || res.Exception != nil {
+		t.Errorf("after the board was replaced: %q, %+v", out, res.Exception)
+	}
+	if b := s.Board(); b.Port != "esp8266" || b.UniqueID == "" || !s.RAMLost() {
+		t.Errorf("after the board was replaced: Board() = %+v, RAMLost %v; want the esp8266 named", b, s.RAMLost())
+	}
+}

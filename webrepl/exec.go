@@ -276,7 +276,7 @@ func (s *Session) execMarked(ctx context.Context, l *link, code []byte, stdout i
 		(pacing == PacingAuto && rawPasteSupport(s.rawPaste.Load()) != rawPasteNo)
 	already := 0 // program bytes that went out with a refused raw-paste request
 	if usePaste {
-		offered, early, err := s.rawPasteSend(ctx, l, code, since, sentAhead)
+		offered, early, err := s.rawPasteSend(ctx, l, code, since, how)
 		already = early
 		if err != nil {
 			return nil, s.sendFailure(ctx, l, err)
@@ -481,12 +481,13 @@ func (s *Session) pacedSend(ctx context.Context, l *link, code []byte, from int,
 // §5.1). If the board refuses after all, those bytes are already in its
 // standard raw-REPL line, and early says how many so the caller goes on from
 // there (standard raw mode ends the program at 0x04 just the same).
-func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since int64, sentAhead int) (offered bool, early int, err error) {
+func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since int64, how sendHow) (offered bool, early int, err error) {
+	sentAhead, policy := how.ahead, s.sendWindow(how.own)
 	payload := append(bytes.Clone(code), 0x04)
 	request := []byte(rawPasteRequest)
 	first, sentOK := sentAhead, true
 	if sentAhead < 0 {
-		first = s.pipelinedBurst(code, len(payload))
+		first = s.pipelinedBurst(code, len(payload), policy)
 		sentOK, err = l.writeTextUnlessInterrupted(append(request, payload[:first]...), since)
 		if err != nil {
 			return false, 0, err
@@ -553,7 +554,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 	// Bytes of the granted credit kept unused, so at most 2·W−1 are ever
 	// outstanding (see Options.Window).
 	reserve := 1
-	if w, _ := s.RawPasteWindow(); w == WindowFull {
+	if policy == WindowFull {
 		reserve = 0
 	}
 	ended := false // the board sent its 0x04
@@ -627,7 +628,7 @@ func (s *Session) rawPasteSend(ctx context.Context, l *link, code []byte, since 
 // request (0: wait for the answer first). Only on firmware known to offer
 // raw-paste, and only for text without 0x01/0x02, which a refusing board's
 // standard raw REPL would take as commands (§3.3).
-func (s *Session) pipelinedBurst(code []byte, payloadLen int) int {
+func (s *Session) pipelinedBurst(code []byte, payloadLen int, policy Window) int {
 	if rawPasteSupport(s.rawPaste.Load()) == rawPasteNo {
 		return 0
 	}
@@ -641,7 +642,7 @@ func (s *Session) pipelinedBurst(code []byte, payloadLen int) int {
 	// holds 259 bytes on an ESP32 from 1.15 on, 255 elsewhere, and must
 	// also take the 3 request bytes.
 	credit, ring := 2*rawPasteW-1, 255
-	if w, _ := s.RawPasteWindow(); w == WindowFull {
+	if policy == WindowFull {
 		credit, ring = 2*rawPasteW, 259
 	}
 	return min(payloadLen, credit, ring-3)

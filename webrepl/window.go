@@ -56,6 +56,20 @@ func (s *Session) windowFor(port string, v Version) Window {
 	return WindowSafe
 }
 
+// sendWindow is the window a program is sent with: RawPasteWindow for the
+// caller's programs; for the package's own (own: execOn), the window the
+// board is known to take whatever Options.Window forces, since they must
+// arrive whole (a forced full window may overflow a 255-byte ring).
+func (s *Session) sendWindow(own bool) Window {
+	s.mu.Lock()
+	port, v := s.port, s.firmware
+	s.mu.Unlock()
+	if own && s.opts.Window == WindowFull && !(port == "esp32" && v.AtLeast(1, 15, 0)) {
+		return WindowSafe
+	}
+	return s.windowFor(port, v)
+}
+
 // RawPasteWindow is the window policy in use on the current connection
 // (WindowFull or WindowSafe) and the port the board named at connect.
 func (s *Session) RawPasteWindow() (Window, string) {
