@@ -333,11 +333,15 @@ func markdown(r *Results) string {
 			if c.Ratio > 0 {
 				ratio = fmt.Sprintf(", %.1f×", c.Ratio)
 			}
-			connects = append(connects, fmt.Sprintf("%s %s (limit %s%s)", p.Name, dur(c.MedianS), dur(c.LimitS), ratio))
+			fresh := ""
+			if len(c.RoundsS) > 0 {
+				fresh = fmt.Sprintf("; fresh from boot %s", dur(c.RoundsS[0]))
+			}
+			connects = append(connects, fmt.Sprintf("%s %s (limit %s%s%s)", p.Name, dur(c.MedianS), dur(c.LimitS), ratio, fresh))
 		}
 	}
 	if len(connects) > 0 {
-		fmt.Fprintf(&b, "\n**Connect + first cell** (a new connection, as at a kernel's first cell or after a hand-over: Dial, then `%s` until its output is back; median of %d; the limit is the WebSocket handshake and login, 3 round trips, then one round trip, plus on esp32 1.27 one drain): %s.\n",
+		fmt.Fprintf(&b, "\n**Connect + first cell** (a new connection, as at a kernel's first cell or after a hand-over: `webrepl.DialExec`, the cell `%s` riding in the frame that enters the raw REPL, until its output is back; median of %d; the limit is the WebSocket handshake and login, 3 round trips, then one round trip, plus on esp32 1.27 one drain; the first round meets the board fresh from boot, which is asked once what it is): %s.\n",
 			strings.TrimSpace(connectCell), r.Rounds, strings.Join(connects, "; "))
 	}
 	b.WriteString(liveMarkdown(r))
