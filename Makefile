@@ -129,10 +129,12 @@ test-notebooks: build-cover pyenv
 # make hub's JupyterHub (hub.test.mjs: login, lesson 1, Run All); the log and a screenshot per
 # step go to tests/browser/out/.
 BROWSER_OUT := tests/browser/out
+# Test files run two at a time (each has its own server, board and browser, on free ports).
+BROWSER_CONCURRENCY ?= 2
 test-browser: build-cover sim-deps pyenv hub-deps tests/browser/node_modules/.package-lock.json
 	@mkdir -p $(BROWSER_OUT)
 	@cd tests/browser && $(ITEST_ENV) BIN=$(CURDIR)/$(COVER_BIN) OUT_DIR=$(CURDIR)/$(BROWSER_OUT) PYTHON=$(PYTHON) \
-		node --test --test-concurrency=1 --test-timeout=900000 jupyterlab.test.mjs notebook7.test.mjs live.test.mjs hub.test.mjs \
+		node --test --test-concurrency=$(BROWSER_CONCURRENCY) --test-timeout=900000 jupyterlab.test.mjs notebook7.test.mjs live.test.mjs hub.test.mjs \
 		>out/browser-test.log 2>&1; status=$$?; \
 		cat out/browser-test.log; echo "browser test log: $(BROWSER_OUT)/browser-test.log"; exit $$status
 
