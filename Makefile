@@ -124,9 +124,9 @@ test-notebooks: build-cover pyenv
 	$(ITEST_ENV) $(COVER_BIN) run --sim --check notebooks/*.ipynb
 
 # Debian's Chromium, driven by puppeteer-core (pinned in tests/browser/package-lock.json), in
-# JupyterLab 4 and in Notebook 7 from the pinned venv (make pyenv), one after the other,
-# each with a simulated board, then live plots and widgets in both (live.test.mjs), then through
-# make hub's JupyterHub (hub.test.mjs: login, lesson 1, Run All); the log and a screenshot per
+# JupyterLab 4 and in Notebook 7 from the pinned venv (make pyenv), each with a simulated board,
+# live plots and widgets in both (live.test.mjs), and through make hub's JupyterHub
+# (hub.test.mjs: login, lesson 1, Run All), two files at a time; the log and a screenshot per
 # step go to tests/browser/out/.
 BROWSER_OUT := tests/browser/out
 # Test files run two at a time (each has its own server, board and browser, on free ports).
