@@ -261,10 +261,12 @@ func (s *Session) execMarked(ctx context.Context, l *link, code []byte, stdout i
 			return nil, err
 		}
 	}
-	if early := l.repl.takeBuffered(); len(early) > 0 && sentAhead < 0 {
-		s.unsolicited(early)
-	} else if len(early) > 0 {
-		l.repl.unread(early)
+	// Text the board printed unasked since the last program; with a program
+	// sent ahead, what is buffered is already its answer and stays.
+	if sentAhead < 0 {
+		if early := l.repl.takeBuffered(); len(early) > 0 {
+			s.unsolicited(early)
+		}
 	}
 	s.phase.Store(int32(phaseSending))
 	defer s.phase.Store(int32(phaseIdle))
